@@ -1,0 +1,48 @@
+# activelab — the two commands: `make demo` and `make test`. Both work on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test lint install install-dev system-deps bench clean test-labelstudio
+
+$(VENV)/.stamp-core: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e ".[cli,plot]"
+	touch $@
+
+$(VENV)/.stamp-dev: $(VENV)/.stamp-core pyproject.toml
+	$(PIP) install -q -e ".[all,dev]"
+	touch $@
+
+install: $(VENV)/.stamp-core
+install-dev: $(VENV)/.stamp-dev
+
+# Debian packages the tests drive for real: headless chromium (browser tests) and PostgreSQL.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; \
+	  else \
+	    echo "note: run as root (or install chromium and postgresql) to enable browser/PostgreSQL tests"; \
+	  fi; \
+	fi
+
+demo: install
+	$(VENV)/bin/activelab simulate --data digits --strategies margin,entropy,vote_entropy,random \
+	  --seeds 3 --initial 20 --batch 10 --budget 300 --model logreg --out runs/demo
+
+test: install-dev system-deps
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(PY) -m pytest -q -x -p no:cacheprovider
+
+lint: install-dev
+	$(VENV)/bin/ruff check src tests benchmarks
+
+bench: install-dev
+	@ls benchmarks/*.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache src/*.egg-info

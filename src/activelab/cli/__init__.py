@@ -1,0 +1,23 @@
+"""The ``activelab`` command line: thin commands that parse, call the library, print."""
+
+from __future__ import annotations
+
+import typer
+
+from . import benchmark, label, ls_backend, simulate
+
+app = typer.Typer(
+    name="activelab",
+    help="Active learning: find the few examples worth labeling.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _module in (simulate, benchmark, label, ls_backend):
+    _module.register(app)
+
+
+def main() -> None:
+    """Entry point of the ``activelab`` script."""
+    app()

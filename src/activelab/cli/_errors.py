@@ -1,0 +1,44 @@
+"""Turn bad input into one clear line and exit code 2 (no traceback)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for; the message says what to do."""
+
+
+def fail(message: str) -> None:
+    """Print ``error: message`` on stderr and exit with code 2."""
+    try:
+        from rich.console import Console
+
+        Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True)
+    except Exception:  # rich missing or message has markup-like text
+        print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(USAGE_ERROR)
+
+
+def friendly_errors(func: F) -> F:
+    """Decorator for CLI commands: user errors become one line and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (UsageError, ValueError, TypeError, FileNotFoundError, PermissionError,
+                IsADirectoryError, ImportError) as exc:
+            fail(str(exc).replace("\n", " "))
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            raise SystemExit(130) from None
+
+    return wrapper  # type: ignore[return-value]

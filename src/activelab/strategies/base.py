@@ -1,0 +1,363 @@
+"""The strategy contract: a utility per candidate plus a selector.
+
+A *strategy* receives a :class:`QueryContext` (the candidates of one round and the
+model outputs computed for them, once) and returns a :class:`QueryResult` (the chosen
+pool ids, the utility of every candidate it scored, and named facts).  Most strategies
+only define :meth:`UtilityStrategy.utility`; the top-k selection with seeded tie
+breaking is shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ..pool import DEFAULT_CHUNK_ROWS, RowView, materialize
+
+__all__ = [
+    "QueryContext",
+    "QueryResult",
+    "Strategy",
+    "UtilityStrategy",
+    "top_k",
+    "check_n_instances",
+    "predict_proba_chunked",
+    "take_rows",
+]
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """What a strategy chose, and why.
+
+    Attributes
+    ----------
+    ids : ndarray of int64, shape (n_chosen,)
+        Chosen pool ids, most useful first.
+    candidate_ids : ndarray of int64, shape (n_candidates,)
+        The pool ids that were scored.
+    utilities : ndarray of float64, shape (n_candidates,)
+        Utility of each candidate (higher = more worth labeling), aligned with
+        ``candidate_ids``.  Batch-aware strategies store the score they ranked by.
+    strategy : str
+        Name of the strategy that produced the result.
+    info : dict
+        Named facts about the choice (e.g. which bandit arm, the pre-filter size).
+    """
+
+    ids: np.ndarray
+    candidate_ids: np.ndarray
+    utilities: np.ndarray
+    strategy: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def utility_of(self, ids: np.ndarray | list[int]) -> np.ndarray:
+        """Utility of the given pool ids (NaN for ids that were not scored)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        order = np.argsort(self.candidate_ids, kind="stable")
+        sorted_ids = self.candidate_ids[order]
+        pos = np.searchsorted(sorted_ids, ids)
+        pos = np.clip(pos, 0, max(len(sorted_ids) - 1, 0))
+        out = np.full(ids.shape, np.nan)
+        if len(sorted_ids):
+            hit = sorted_ids[pos] == ids
+            out[hit] = self.utilities[order[pos[hit]]]
+        return out
+
+    def ranks(self) -> np.ndarray:
+        """Rank of each chosen id within the batch (1 = chosen first)."""
+        return np.arange(1, len(self.ids) + 1)
+
+
+class QueryContext:
+    """The candidates of one query round and their model outputs, computed once.
+
+    Model outputs are computed lazily and cached, so that several strategies (or a
+    strategy and the loop's logging) share one ``predict_proba`` call.  Any of them
+    can also be given precomputed.
+
+    Parameters
+    ----------
+    candidate_ids : array-like of int
+        Pool ids of the candidates.
+    X : array-like or sparse matrix, optional
+        Features of the candidates, row ``i`` belonging to ``candidate_ids[i]``.
+    estimator : fitted classifier, optional
+        Model used to compute probabilities when they are not given.
+    proba : ndarray of shape (n_candidates, n_classes), optional
+        Precomputed class probabilities.
+    committee_proba : ndarray of shape (n_members, n_candidates, n_classes), optional
+        Precomputed member probabilities, aligned on one class order.
+    X_labeled, y_labeled : optional
+        The labeled set (needed by diversity and expected-error strategies).
+    classes : ndarray, optional
+        Class labels in the column order of the probabilities.
+    costs : ndarray of shape (n_candidates,), optional
+        Labeling cost of each candidate (for cost-aware strategies).
+    extras : dict, optional
+        Anything else a strategy needs (embeddings, sampled probabilities, ...).
+    """
+
+    def __init__(
+        self,
+        candidate_ids: Any,
+        X: Any = None,
+        *,
+        estimator: Any = None,
+        proba: np.ndarray | None = None,
+        committee_proba: np.ndarray | None = None,
+        X_labeled: Any = None,
+        y_labeled: Any = None,
+        classes: np.ndarray | None = None,
+        costs: np.ndarray | None = None,
+        extras: dict[str, Any] | None = None,
+    ) -> None:
+        self.candidate_ids = np.asarray(candidate_ids, dtype=np.int64).ravel()
+        self.X = X
+        self.estimator = estimator
+        self._proba = None if proba is None else np.asarray(proba, dtype=np.float64)
+        self._committee_proba = (
+            None if committee_proba is None else np.asarray(committee_proba, dtype=np.float64)
+        )
+        self.X_labeled = X_labeled
+        self.y_labeled = None if y_labeled is None else np.asarray(y_labeled)
+        self._classes = classes
+        self.costs = None if costs is None else np.asarray(costs, dtype=np.float64)
+        self.extras: dict[str, Any] = dict(extras or {})
+        n = len(self.candidate_ids)
+        if X is not None and _n_rows(X) != n:
+            raise ValueError(
+                f"X has {_n_rows(X)} rows but candidate_ids has {n}; "
+                "pass one feature row per candidate id."
+            )
+        if self.costs is not None and self.costs.shape != (n,):
+            raise ValueError(
+                f"costs has shape {self.costs.shape}; expected ({n},), one cost per candidate."
+            )
+
+    def __len__(self) -> int:
+        return len(self.candidate_ids)
+
+    @property
+    def proba(self) -> np.ndarray:
+        """Class probabilities of the candidates, shape (n_candidates, n_classes)."""
+        if self._proba is None:
+            if self.estimator is None:
+                raise ValueError(
+                    "this strategy needs class probabilities: pass a fitted estimator "
+                    "or precomputed proba to the query."
+                )
+            self._proba = predict_proba_chunked(self.estimator, self.X)
+        return self._proba
+
+    @property
+    def committee_proba(self) -> np.ndarray:
+        """Member probabilities, shape (n_members, n_candidates, n_classes)."""
+        if self._committee_proba is None:
+            member_proba = getattr(self.estimator, "committee_proba", None)
+            if member_proba is None:
+                raise ValueError(
+                    "this strategy needs a committee: use activelab.Committee as the learner "
+                    "or pass committee_proba (n_members x n_candidates x n_classes)."
+                )
+            self._committee_proba = np.asarray(member_proba(self.X), dtype=np.float64)
+        return self._committee_proba
+
+    @property
+    def classes(self) -> np.ndarray | None:
+        """Class labels in probability column order, when known."""
+        if self._classes is None and self.estimator is not None:
+            self._classes = getattr(self.estimator, "classes_", None)
+        return self._classes
+
+    def subset(self, positions: np.ndarray) -> QueryContext:
+        """A context restricted to some candidates (positions into this context)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        return QueryContext(
+            self.candidate_ids[positions],
+            None if self.X is None else take_rows(self.X, positions),
+            estimator=self.estimator,
+            proba=None if self._proba is None else self._proba[positions],
+            committee_proba=None
+            if self._committee_proba is None
+            else self._committee_proba[:, positions],
+            X_labeled=self.X_labeled,
+            y_labeled=self.y_labeled,
+            classes=self._classes,
+            costs=None if self.costs is None else self.costs[positions],
+            extras={
+                k: (v[positions] if _is_row_aligned(v, len(self)) else v)
+                for k, v in self.extras.items()
+            },
+        )
+
+
+def _is_row_aligned(value: Any, n: int) -> bool:
+    return isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n
+
+
+def _n_rows(X: Any) -> int:
+    shape = getattr(X, "shape", None)
+    if shape is not None:
+        return int(shape[0])
+    return len(X)
+
+
+def take_rows(X: Any, positions: np.ndarray) -> Any:
+    """Rows of a numpy array, sparse matrix or DataFrame, by position."""
+    if hasattr(X, "iloc"):
+        return X.iloc[positions]
+    return X[positions]  # RowView, ndarray and sparse matrices all index by position
+
+
+def predict_proba_chunked(
+    estimator: Any, X: Any, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> np.ndarray:
+    """``predict_proba`` over ``X`` block by block, into one preallocated array.
+
+    Reading the pool in blocks keeps any temporary copy (a dtype conversion, the
+    rows of a :class:`~activelab.pool.RowView`) the size of one block.
+    """
+    n = _n_rows(X)
+    if n <= chunk_rows:
+        return predict_proba_checked(estimator, materialize(X))
+    chunks = X.iter_chunks(chunk_rows) if isinstance(X, RowView) else (
+        (start, min(start + chunk_rows, n), take_rows(X, slice(start, start + chunk_rows)))
+        for start in range(0, n, chunk_rows)
+    )
+    out: np.ndarray | None = None
+    for start, stop, rows in chunks:
+        block = predict_proba_checked(estimator, rows)
+        if out is None:
+            out = np.empty((n, block.shape[1]), dtype=np.float64)
+        out[start:stop] = block
+    assert out is not None
+    return out
+
+
+def predict_proba_checked(estimator: Any, X: Any) -> np.ndarray:
+    """``estimator.predict_proba(X)`` with a clear error when it cannot be done."""
+    if not hasattr(estimator, "predict_proba"):
+        raise TypeError(
+            f"{type(estimator).__name__} has no predict_proba, which this strategy needs; "
+            "use a probabilistic classifier (e.g. SVC(probability=True)) or wrap it in "
+            "sklearn.calibration.CalibratedClassifierCV."
+        )
+    try:
+        proba = estimator.predict_proba(X)
+    except AttributeError as exc:  # e.g. SVC(probability=False) exposes it but fails
+        raise TypeError(
+            f"{type(estimator).__name__}.predict_proba is unavailable ({exc}); "
+            "use SVC(probability=True) or CalibratedClassifierCV."
+        ) from exc
+    return np.asarray(proba, dtype=np.float64)
+
+
+def check_n_instances(n_instances: Any, n_candidates: int) -> int:
+    """Validate the number of items to query against the number of candidates."""
+    if isinstance(n_instances, bool) or not isinstance(n_instances, (int, np.integer)):
+        raise TypeError(
+            f"n_instances must be a positive integer, got {type(n_instances).__name__}."
+        )
+    n_instances = int(n_instances)
+    if n_instances < 1:
+        raise ValueError(f"n_instances must be at least 1, got {n_instances}.")
+    if n_instances > n_candidates:
+        raise ValueError(
+            f"n_instances={n_instances} is larger than the {n_candidates} unlabeled "
+            "candidates; ask for at most that many."
+        )
+    return n_instances
+
+
+def top_k(
+    utilities: np.ndarray, k: int, random_state: Any = None
+) -> np.ndarray:
+    """Positions of the ``k`` largest utilities, largest first.
+
+    Uses ``np.argpartition`` (linear time); items tied at the cut-off value are
+    chosen uniformly at random with the seeded generator, so the result is
+    reproducible for a given ``random_state`` and unbiased among ties.  NaN
+    utilities rank last.
+
+    Parameters
+    ----------
+    utilities : ndarray of shape (n,)
+    k : int
+        Number of positions to return, ``1 <= k <= n``.
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    ndarray of int64, shape (k,)
+        Positions into ``utilities``, sorted by decreasing utility (ties in random order).
+    """
+    u = np.asarray(utilities, dtype=np.float64)
+    n = u.shape[0]
+    k = check_n_instances(k, n)
+    if np.isnan(u).any():
+        u = np.where(np.isnan(u), -np.inf, u)
+    if k == n:
+        chosen = np.arange(n)
+    else:
+        part = np.argpartition(-u, k - 1)[:k]
+        threshold = u[part].min()
+        above = np.flatnonzero(u > threshold)
+        n_tied_needed = k - above.size
+        tied = np.flatnonzero(u == threshold)
+        if tied.size > n_tied_needed:
+            rng = check_random_state(random_state)
+            tied = rng.choice(tied, size=n_tied_needed, replace=False)
+        chosen = np.concatenate([above, tied])
+    rng_keys = check_random_state(random_state).random_sample(chosen.size)
+    order = np.lexsort((rng_keys, -u[chosen]))
+    return chosen[order].astype(np.int64, copy=False)
+
+
+class Strategy:
+    """Base class of query strategies.
+
+    Subclasses set :attr:`name` and implement :meth:`select`.  Parameters are
+    given to ``__init__`` (scikit-learn style); ``random_state`` is always one of them.
+    """
+
+    name: ClassVar[str] = ""
+    #: Model outputs the strategy reads ("proba", "committee_proba", "features", ...).
+    needs: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, random_state: Any = None) -> None:
+        self.random_state = random_state
+
+    def select(self, context: QueryContext, n_instances: int) -> QueryResult:
+        """Choose ``n_instances`` candidates of ``context``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement select()")
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in sorted(vars(self).items()))
+        return f"{type(self).__name__}({params})"
+
+
+class UtilityStrategy(Strategy):
+    """A strategy defined by one utility per candidate, selected by top-k."""
+
+    def utility(self, context: QueryContext) -> np.ndarray:
+        """Utility of every candidate, shape (n_candidates,), higher = more useful."""
+        raise NotImplementedError(f"{type(self).__name__} must implement utility()")
+
+    def select(self, context: QueryContext, n_instances: int) -> QueryResult:
+        n_instances = check_n_instances(n_instances, len(context))
+        utilities = np.asarray(self.utility(context), dtype=np.float64)
+        positions = top_k(utilities, n_instances, self.random_state)
+        return QueryResult(
+            ids=context.candidate_ids[positions],
+            candidate_ids=context.candidate_ids,
+            utilities=utilities,
+            strategy=self.name,
+        )
+
+
+UtilityFunction = Callable[[np.ndarray], np.ndarray]
