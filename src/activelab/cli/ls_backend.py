@@ -1,9 +1,108 @@
-"""`activelab` command module (being written)."""
+"""``activelab ls-backend``: serve activelab's strategies to Label Studio."""
 
 from __future__ import annotations
 
+import os
+
 import typer
+
+from ._errors import friendly_errors
+
+
+def _split_labels(labels: str | None) -> tuple[str, ...] | None:
+    if labels is None:
+        return None
+    parts = tuple(p.strip() for p in labels.split(",") if p.strip())
+    if not parts:
+        raise ValueError("--labels is empty; give the classes separated by commas, e.g. Pos,Neg.")
+    return parts
+
+
+def _split_auth(value: str | None) -> tuple[str, str] | None:
+    if value is None or value == "":
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("--basic-auth must be USER:PASSWORD, both non-empty.")
+    return user, password
+
+
+def _split_size(value: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in value.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--image-size must be HEIGHTxWIDTH such as 16x16, got {value!r}.") from None
+    if h < 1 or w < 1:
+        raise ValueError(f"--image-size must be positive, got {value!r}.")
+    return h, w
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add the ``ls-backend`` command to the app."""
+
+    @app.command("ls-backend")
+    @friendly_errors
+    def ls_backend(
+        labels: str | None = typer.Option(
+            None, "--labels",
+            help="Classes to learn, comma separated (default: every choice of the config).",
+        ),
+        strategy: str = typer.Option(
+            "entropy", "--strategy", help="Query strategy (one with a per-task score)."
+        ),
+        model: str = typer.Option("logreg", "--model", help="Classifier: logreg, nb or rf."),
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+        port: int = typer.Option(9090, "--port", help="Port to listen on."),
+        db: str = typer.Option(
+            "sqlite:///ls-backend.db", "--db", help="SQLAlchemy URL of the state database."
+        ),
+        text_method: str = typer.Option(
+            "tfidf", "--text-features", help="Text features: tfidf or minilm."
+        ),
+        image_root: str | None = typer.Option(
+            None, "--image-root", help="Folder holding the images (Label Studio's media folder)."
+        ),
+        image_size: str = typer.Option("16x16", "--image-size", help="Image features HxW."),
+        basic_auth: str | None = typer.Option(
+            None, "--basic-auth", envvar="ACTIVELAB_LS_BASIC_AUTH",
+            help="USER:PASSWORD required on /setup, /predict, /versions and /train.",
+        ),
+        webhook_secret: str | None = typer.Option(
+            None, "--webhook-secret", envvar="ACTIVELAB_LS_WEBHOOK_SECRET",
+            help="Shared secret required in the X-Activelab-Secret header of /webhook.",
+        ),
+        push_predictions: bool = typer.Option(
+            False, "--push-predictions/--no-push-predictions",
+            help="After each retrain, push predictions for all unlabeled tasks to Label "
+                 "Studio and set the project's model version.",
+        ),
+        ls_url: str | None = typer.Option(
+            None, "--ls-url", envvar="LABEL_STUDIO_URL",
+            help="Label Studio's URL (default: the hostname sent with /setup).",
+        ),
+        ls_token: str | None = typer.Option(
+            None, "--ls-token", envvar="LABEL_STUDIO_API_KEY",
+            help="Label Studio legacy API token (default: the token sent with /setup).",
+        ),
+        seed: int = typer.Option(0, "--seed", help="Random state of the model and strategy."),
+    ) -> None:
+        """Serve Label Studio's ML backend protocol with activelab's strategies."""
+        from ..server.labelstudio import LSBackendConfig, serve
+
+        config = LSBackendConfig(
+            labels=_split_labels(labels),
+            strategy=strategy,
+            model=model,
+            db=db,
+            text_method=text_method,
+            image_root=image_root,
+            image_size=_split_size(image_size),
+            basic_auth=_split_auth(basic_auth),
+            webhook_secret=webhook_secret or None,
+            push_predictions=push_predictions,
+            ls_url=ls_url,
+            ls_token=ls_token or os.environ.get("LABEL_STUDIO_API_TOKEN") or None,
+            random_state=seed,
+        )
+        config.validate()
+        serve(config, host=host, port=port)

@@ -3,4 +3,16 @@
 Add a new family module here.
 """
 
-from . import committee, random_sampling, uncertainty  # noqa: F401
+from . import (  # noqa: F401
+    badge,
+    bandit,
+    class_balanced,
+    committee,
+    cost,
+    density,
+    diversity,
+    expected_error,
+    model_change,
+    random_sampling,
+    uncertainty,
+)

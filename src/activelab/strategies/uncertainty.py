@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import entr
 
-from .base import QueryContext, UtilityStrategy
+from .base import QueryContext, UtilityStrategy, row_reduce
 from .registry import register
 
 __all__ = [
@@ -20,6 +20,9 @@ __all__ = [
     "Margin",
     "Entropy",
 ]
+
+#: Rows per block when a utility needs a temporary per probability.
+_BLOCK_ROWS = 4096
 
 
 def _check_proba(proba: np.ndarray) -> np.ndarray:
@@ -50,9 +53,22 @@ def margin_utility(proba: np.ndarray) -> np.ndarray:
 
 
 def entropy_utility(proba: np.ndarray) -> np.ndarray:
-    """Shannon entropy ``-sum_c p log p`` (natural log), 0·log 0 taken as 0."""
+    """Shannon entropy ``-sum_c p log p`` (natural log), 0·log 0 taken as 0.
+
+    Computed block by block in one small buffer, so no temporary the size of
+    ``proba`` is made.
+    """
     proba = _check_proba(proba)
-    return entr(proba).sum(axis=1)
+    n, c = proba.shape
+    out = np.empty(n, dtype=np.float64)
+    block = max(1, min(n, _BLOCK_ROWS))
+    buf = np.empty((block, c), dtype=np.float64)
+    for start in range(0, n, block):  # blocks of rows, not single rows
+        stop = min(start + block, n)
+        terms = buf[: stop - start]
+        entr(proba[start:stop], out=terms)
+        row_reduce(terms, np.add, out=out[start:stop])
+    return out
 
 
 @register

@@ -1,0 +1,267 @@
+"""Datasets by name or path: ``load_dataset("digits")``, ``load_dataset("data.csv", ...)``.
+
+Names
+-----
+``iris``, ``digits``, ``wine``, ``breast_cancer``
+    scikit-learn's bundled sets (``breast-cancer`` works too).
+``synthetic``
+    :func:`sklearn.datasets.make_classification`; options are given as keyword arguments
+    or after a colon, comma separated: ``"synthetic:classes=3,imbalance=0.05,samples=2000"``.
+    See :data:`activelab.datasets.bundled.SYNTHETIC_OPTIONS`.
+real sets of the shared data directory
+    ``mnist-10k``, ``fashion-mnist``, ``spamassassin`` and the Zhan et al. tabular sets
+    (``zhan:australian``); see :mod:`activelab.datasets.real`.
+files
+    CSV, Parquet and libsvm paths; see :mod:`activelab.datasets.files`.
+
+The option syntax is ``name:key=value,key=value``: values are read as integers, floats,
+``true``/``false``, or lists written with ``/`` (``weights=0.7/0.2/0.1``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Dataset", "load_dataset", "known_names", "parse_spec"]
+
+
+@dataclass
+class Dataset:
+    """Features and labels of a dataset, with what is known about its items.
+
+    Attributes
+    ----------
+    name : str
+    X : ndarray or sparse matrix, shape (n_samples, n_features)
+    y : ndarray, shape (n_samples,)
+    raw : sequence, optional
+        The items as a person sees them (images, texts, the original table).
+    feature_names : list of str, optional
+    groups : ndarray, optional
+        A group per item (e.g. the corpus an e-mail came from).
+    classes : ndarray
+        The sorted distinct labels (computed from ``y`` when not given).
+    """
+
+    name: str
+    X: Any
+    y: np.ndarray
+    raw: Any = None
+    feature_names: list[str] | None = None
+    groups: Any = None
+    classes: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        self.y = np.asarray(self.y)
+        if self.X.shape[0] != self.y.shape[0]:
+            raise ValueError(
+                f"dataset {self.name!r}: X has {self.X.shape[0]} rows but y has "
+                f"{self.y.shape[0]} labels."
+            )
+        if self.classes is None:
+            self.classes = np.unique(self.y)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset(name={self.name!r}, n_samples={self.n_samples}, "
+            f"n_features={self.n_features}, n_classes={len(self.classes)})"
+        )
+
+
+_ALIASES = {"breast-cancer": "breast_cancer", "breastcancer": "breast_cancer"}
+
+
+def known_names() -> list[str]:
+    """The dataset names :func:`load_dataset` knows (files aside)."""
+    from .bundled import BUNDLED
+
+    names = [*BUNDLED, "synthetic"]
+    try:
+        from .real import REAL_DATASETS
+
+        names += [*REAL_DATASETS, "zhan:<name>"]
+    except ImportError:
+        pass
+    return names
+
+
+def _parse_value(text: str) -> Any:
+    text = text.strip()
+    low = text.lower()
+    if low in ("true", "yes"):
+        return True
+    if low in ("false", "no"):
+        return False
+    if low in ("none", "null"):
+        return None
+    if "/" in text:
+        return [_parse_value(t) for t in text.split("/")]
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """Split ``"name:key=value,key=value"`` into the name and its options.
+
+    Only the part after the last colon is read as options, and only when it holds ``=``,
+    so ``"zhan:australian"`` keeps its colon.
+
+    Examples
+    --------
+    >>> parse_spec("synthetic:classes=3,imbalance=0.05")
+    ('synthetic', {'classes': 3, 'imbalance': 0.05})
+    >>> parse_spec("zhan:australian")
+    ('zhan:australian', {})
+    """
+    head, sep, tail = spec.rpartition(":")
+    if not sep or "=" not in tail:
+        return spec.strip(), {}
+    options: dict[str, Any] = {}
+    for part in tail.split(","):
+        if not part.strip():
+            continue
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise ValueError(
+                f"cannot read option {part!r} in {spec!r}; write options as key=value "
+                "separated by commas, e.g. synthetic:classes=3,imbalance=0.05."
+            )
+        if key.strip() in options:
+            raise ValueError(f"option {key.strip()!r} appears twice in {spec!r}; give it once.")
+        options[key.strip()] = _parse_value(value)
+    return head.strip(), options
+
+
+def _looks_like_path(spec: str) -> bool:
+    """A file path, rather than a name: a file exists there, or has a separator or a data-file extension.
+
+    ``name:key=value`` specs are names even when a value holds ``/`` (``weights=7/2/1``).
+    """
+    from .files import detect_format
+
+    if Path(spec).is_file():
+        return True
+    if parse_spec(spec)[1]:
+        return False
+    return os.sep in spec or "/" in spec or detect_format(spec) is not None
+
+
+def load_dataset(
+    name_or_path: str | os.PathLike[str],
+    *,
+    label_column: str | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    random_state: int | None = None,
+    **options: Any,
+) -> Dataset:
+    """Load a dataset by name, name with options, or file path.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        A name (see the module docstring), ``"synthetic:key=value,..."``, or the path of
+        a CSV, Parquet or libsvm file.
+    label_column : str, optional
+        For CSV/Parquet: the column holding the class.
+    data_dir : path-like, optional
+        Folder of the real datasets (see :mod:`activelab.datasets.real`).
+    random_state : int, optional
+        Seed for datasets that draw at random (``synthetic``'s generator; subsets of the
+        real sets).  ``synthetic`` uses seed 0 when neither this nor ``seed=`` is given.
+    **options
+        Options of the named dataset (merged with the ones in the name) or of
+        :func:`activelab.datasets.files.load_file` for files.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or option, or a file that cannot be used (see files).
+    FileNotFoundError
+        For a missing file.
+
+    Examples
+    --------
+    >>> load_dataset("iris")
+    Dataset(name='iris', n_samples=150, n_features=4, n_classes=3)
+    >>> load_dataset("synthetic:samples=300,classes=3").y.shape
+    (300,)
+    """
+    if isinstance(name_or_path, os.PathLike):
+        name_or_path = os.fspath(name_or_path)
+    if not isinstance(name_or_path, str):
+        raise TypeError(
+            f"name_or_path must be a dataset name or a file path, got {type(name_or_path).__name__}."
+        )
+    spec = name_or_path.strip()
+    if not spec:
+        raise ValueError("the dataset name is empty; give a name such as 'digits' or a file path.")
+    if _looks_like_path(spec):
+        from .files import load_file
+
+        return load_file(spec, label_column=label_column, **options)
+    name, spec_options = parse_spec(spec)
+    for key in set(spec_options) & set(options):
+        raise ValueError(f"option {key!r} is given both in the name and as an argument; give it once.")
+    options = {**spec_options, **options}
+    key = _ALIASES.get(name.lower(), name.lower())
+    if label_column is not None:
+        raise ValueError(
+            f"label_column only applies to CSV/Parquet files, not to the dataset {name!r}; "
+            "leave it out."
+        )
+
+    from .bundled import BUNDLED, load_bundled, make_synthetic, normalise_synthetic_options
+
+    if key in BUNDLED:
+        if options:
+            raise ValueError(
+                f"dataset {name!r} takes no options, got {', '.join(sorted(options))}; "
+                "options apply to synthetic and the real sets."
+            )
+        return load_bundled(key)
+    if key == "synthetic":
+        opts = normalise_synthetic_options(options)
+        if random_state is not None:
+            if "seed" in opts:
+                raise ValueError("give the synthetic seed once: seed= or random_state=.")
+            opts["seed"] = random_state
+        return make_synthetic(**opts)
+    try:
+        from .real import REAL_DATASETS, load_real_dataset
+    except ImportError as exc:
+        raise ValueError(
+            f"unknown dataset {name!r}; known names: {', '.join(known_names())}, "
+            "or a CSV/Parquet/libsvm file path."
+        ) from exc
+    if random_state is not None and key in REAL_DATASETS:
+        options["random_state"] = random_state
+    try:
+        return load_real_dataset(name, data_dir=data_dir, **options)
+    except ValueError as exc:
+        if str(exc).startswith("unknown dataset"):
+            raise ValueError(
+                f"unknown dataset {name!r}; known names: {', '.join(known_names())}, "
+                "or a CSV/Parquet/libsvm file path."
+            ) from exc
+        raise

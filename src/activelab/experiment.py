@@ -1,0 +1,898 @@
+"""Simulated experiments: strategies against random over several seeds.
+
+:func:`simulate` runs every strategy on every seed with a simulated (optionally noisy)
+oracle and summarises the result: mean learning curves with 95 % intervals, AULC,
+labels to a target, savings against random, and the time a query takes.
+
+How a comparison is made fair (paired by seed)
+----------------------------------------------
+For seed ``k`` the data is split once, stratified, into a pool and a test set
+(``test_size``), and one initial labeled set of ``initial`` pool ids is drawn; every
+strategy of seed ``k`` starts from that same split and initial set, and the learner is
+seeded with ``k``.  Differences between strategies at the same seed are therefore not
+the luck of the split, and savings are computed per seed before averaging.
+
+``random`` is always run as the baseline (it is added when the list leaves it out, and
+:attr:`SimulationResult.notes` says so).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import importlib
+import inspect
+import json
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import StratifiedShuffleSplit
+
+from .evaluation.cost import Estimate, Savings, compare_to_random, cost_analysis
+from .evaluation.curves import aulc, labels_to_target, learning_curve_stats
+from .evaluation.metrics import full_pool_score
+
+__all__ = [
+    "MODELS",
+    "SimulationResult",
+    "StrategySummary",
+    "make_model",
+    "simulate",
+    "LEGEND",
+]
+
+#: Model names accepted by :func:`make_model` and what they build.
+MODELS: dict[str, str] = {
+    "logreg": "StandardScaler + LogisticRegression(max_iter=1000)",
+    "rf": "RandomForestClassifier(n_estimators=100)",
+    "svm": "StandardScaler + SVC(probability=True)",
+    "knn": "StandardScaler + KNeighborsClassifier(n_neighbors=5)",
+    "nb": "GaussianNB()",
+}
+
+BASELINE = "random"
+
+
+# --------------------------------------------------------------------------- models
+def _build_named(name: str, random_state: int | None) -> Any:
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    if name == "logreg":
+        return make_pipeline(
+            StandardScaler(), LogisticRegression(max_iter=1000, random_state=random_state)
+        )
+    if name == "rf":
+        return RandomForestClassifier(n_estimators=100, random_state=random_state)
+    if name == "svm":
+        return make_pipeline(StandardScaler(), SVC(probability=True, random_state=random_state))
+    if name == "knn":
+        return make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=5))
+    return GaussianNB()
+
+
+def make_model(spec: Any = "logreg", random_state: int | None = None) -> Any:
+    """A probabilistic classifier from a name, a ``module:Class`` path, or an estimator.
+
+    Parameters
+    ----------
+    spec : str or classifier, default="logreg"
+        One of :data:`MODELS` (``logreg``, ``rf``, ``svm``, ``knn``, ``nb``); or
+        ``"module:Class"`` naming any scikit-learn style classifier, built with its
+        defaults (and ``random_state`` when it has one); or an estimator (cloned).
+        Linear, kernel and neighbour models are preceded by a ``StandardScaler``.
+    random_state : int, optional
+
+    Returns
+    -------
+    classifier
+        An unfitted estimator with ``predict_proba``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a ``module:Class`` that cannot be imported.
+    TypeError
+        When the class is not a classifier or has no ``predict_proba``.
+
+    Examples
+    --------
+    >>> make_model("nb")
+    GaussianNB()
+    >>> make_model("sklearn.tree:DecisionTreeClassifier", random_state=0)
+    DecisionTreeClassifier(random_state=0)
+    """
+    if not isinstance(spec, str):
+        if not hasattr(spec, "fit"):
+            raise TypeError(
+                f"model must be a name ({', '.join(MODELS)}), 'module:Class' or a classifier, "
+                f"got {type(spec).__name__}."
+            )
+        est = clone(spec)
+        _check_proba(est, type(spec).__name__)
+        return est
+    key = spec.strip()
+    if key.lower() in MODELS:
+        return _build_named(key.lower(), random_state)
+    if ":" not in key:
+        raise ValueError(
+            f"unknown model {spec!r}; choose one of {', '.join(MODELS)} or give "
+            "'module:Class' (e.g. sklearn.ensemble:ExtraTreesClassifier)."
+        )
+    module_name, _, class_name = key.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(
+            f"cannot import module {module_name!r} for model {spec!r} ({exc}); check the "
+            "spelling or install the package."
+        ) from exc
+    cls = getattr(module, class_name, None)
+    if cls is None or not inspect.isclass(cls):
+        raise ValueError(
+            f"module {module_name!r} has no class {class_name!r}; check the model name {spec!r}."
+        )
+    params = {}
+    if random_state is not None and "random_state" in inspect.signature(cls).parameters:
+        params["random_state"] = random_state
+    try:
+        est = cls(**params)
+    except Exception as exc:
+        raise TypeError(f"could not build {spec!r} with default arguments: {exc}.") from exc
+    if not (is_classifier(est) or hasattr(est, "predict")) or not hasattr(est, "fit"):
+        raise TypeError(f"{spec!r} is not a classifier (it needs fit and predict).")
+    _check_proba(est, spec)
+    return est
+
+
+def _check_proba(est: Any, name: str) -> None:
+    if not hasattr(est, "predict_proba"):
+        raise TypeError(
+            f"model {name!r} has no predict_proba, which query strategies need; use a "
+            "probabilistic classifier (e.g. sklearn.svm:SVC needs probability=True: use 'svm')."
+        )
+
+
+# --------------------------------------------------------------------------- results
+LEGEND: tuple[str, ...] = (
+    "AULC: mean test accuracy over the label range (area under the learning curve / range); "
+    "1.0 = perfect, above random = better.",
+    "labels to target: labels until test accuracy first reached the target; mean over seeds "
+    "that reached it (k/n if not all).",
+    "saved vs random: labels random needed minus this strategy's, same seed (paired), and as % "
+    "of random's; + = fewer labels.",
+    "±: 95% t-interval of the mean over the seeds.",
+    "query: time to choose one batch (mean over rounds).",
+)
+
+
+@dataclass
+class StrategySummary:
+    """One strategy's results over the seeds (one row of the summary table)."""
+
+    strategy: str
+    n_seeds: int
+    aulc: Estimate
+    labels_to_target: Estimate
+    n_reached: int
+    savings: Savings | None
+    cost: Any
+    query_seconds: float
+    final: Estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat JSON-able values (for tables and files)."""
+        out: dict[str, Any] = {
+            "strategy": self.strategy,
+            "n_seeds": self.n_seeds,
+            "aulc": self.aulc.mean,
+            "aulc_low": self.aulc.low,
+            "aulc_high": self.aulc.high,
+            "final": self.final.mean,
+            "labels_to_target": self.labels_to_target.mean,
+            "labels_to_target_low": self.labels_to_target.low,
+            "labels_to_target_high": self.labels_to_target.high,
+            "n_reached": self.n_reached,
+            "hours_to_target": self.cost.hours.mean,
+            "money_to_target": self.cost.money.mean,
+            "query_seconds": self.query_seconds,
+        }
+        s = self.savings
+        for key in ("labels", "percent", "hours", "money"):
+            est = getattr(s, key) if s is not None else None
+            out[f"saved_{key}"] = est.mean if est else float("nan")
+            out[f"saved_{key}_low"] = est.low if est else float("nan")
+            out[f"saved_{key}_high"] = est.high if est else float("nan")
+        out["saved_pairs"] = s.n_pairs if s is not None else 0
+        return out
+
+
+@dataclass
+class SimulationResult:
+    """What :func:`simulate` found.
+
+    Attributes
+    ----------
+    dataset : str
+    strategies : list of str
+        Strategies in the order run; ``"random"`` last when it was added.
+    seeds : list of int
+    runs : dict of str to list of RunResult
+        ``runs[strategy][i]`` is the run of seed ``seeds[i]``.
+    config : dict
+        The settings of the simulation.
+    full_pool_scores : ndarray
+        Per seed: the test score of the model fitted on the whole pool.
+    targets : ndarray
+        Per seed: the target metric value used for labels-to-target.
+    target_label : str
+        The target in words (e.g. ``"0.95 × full-pool accuracy"``).
+    events : list of dict
+        Every run's events, each tagged with ``run_id``, ``strategy`` and ``seed``.
+    notes : list of str
+        Things the user should know (baseline added, budget lowered to the pool size).
+    seconds : float
+        Wall-clock time of the whole simulation.
+    """
+
+    dataset: str
+    strategies: list[str]
+    seeds: list[int]
+    runs: dict[str, list[Any]]
+    config: dict[str, Any]
+    full_pool_scores: np.ndarray
+    targets: np.ndarray
+    target_label: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    # ----------------------------------------------------------------- curves
+    @property
+    def metric(self) -> str:
+        return str(self.config.get("metric", "accuracy"))
+
+    def curves(self, metric: str | None = None) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+        """Per strategy, one ``(n_labeled, values)`` curve per seed."""
+        m = metric or self.metric
+        return {s: [r.curve(m) for r in runs] for s, runs in self.runs.items()}
+
+    def label_range(self) -> tuple[float, float]:
+        """The label range shared by every run (first to smallest last label count)."""
+        curves = [c for cs in self.curves().values() for c in cs]
+        start = max(float(n[0]) for n, _ in curves)
+        end = min(float(n[-1]) for n, _ in curves)
+        return start, max(start, end)
+
+    def curve_stats(self, metric: str | None = None) -> dict[str, dict[str, np.ndarray]]:
+        """Per strategy, :func:`activelab.evaluation.learning_curve_stats` of its seeds."""
+        return {s: learning_curve_stats(c) for s, c in self.curves(metric).items()}
+
+    # ---------------------------------------------------------------- summary
+    def summary(self) -> list[StrategySummary]:
+        """One :class:`StrategySummary` per strategy, in run order."""
+        start, end = self.label_range()
+        cost_kw = {
+            "cost_per_label": float(self.config.get("cost_per_label", 1.0)),
+            "seconds_per_label": float(self.config.get("seconds_per_label", 30.0)),
+        }
+        curves = self.curves()
+        to_target = {
+            s: np.array([labels_to_target(n, v, t) for (n, v), t in zip(cs, self.targets, strict=True)])
+            for s, cs in curves.items()
+        }
+        rows = []
+        for s, cs in curves.items():
+            areas = [aulc(n, v, start, end) for n, v in cs]
+            finals = [v[-1] for _, v in cs]
+            q = [
+                r.query_seconds for run in self.runs[s] for r in run.rounds if len(r.query_ids)
+            ]
+            reached = to_target[s]
+            savings = (
+                None
+                if s == BASELINE or BASELINE not in to_target
+                else compare_to_random(reached, to_target[BASELINE], **cost_kw)
+            )
+            rows.append(
+                StrategySummary(
+                    strategy=s,
+                    n_seeds=len(cs),
+                    aulc=Estimate.of(areas),
+                    labels_to_target=Estimate.of(reached[~np.isnan(reached)]),
+                    n_reached=int(np.sum(~np.isnan(reached))),
+                    savings=savings,
+                    cost=cost_analysis(reached, **cost_kw),
+                    query_seconds=float(np.mean(q)) if q else float("nan"),
+                    final=Estimate.of(finals),
+                )
+            )
+        return rows
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        """The summary as a header and rows of display strings."""
+        start, end = self.label_range()
+        header = [
+            "strategy",
+            f"AULC {int(start)}–{int(end)}",
+            "labels to target",
+            "saved vs random",
+            "query",
+        ]
+        rows = []
+        for row in self.summary():
+            rows.append([
+                row.strategy,
+                _fmt_est(row.aulc, "{:.3f}"),
+                _fmt_reached(row),
+                _fmt_savings(row),
+                _fmt_seconds(row.query_seconds),
+            ])
+        return header, rows
+
+    def _target_short(self) -> str:
+        frac = self.config.get("target_of_full")
+        if frac is not None:
+            return f"{float(frac):.0%} of full-pool {self.metric} (≈{float(np.mean(self.targets)):.3f})"
+        return f"{float(self.config['target']):.3g}"
+
+    def legend(self) -> list[str]:
+        """One line per column saying what it means, with this run's numbers filled in."""
+        n = len(self.seeds)
+        start, end = self.label_range()
+        lines = list(LEGEND)
+        lines[0] = lines[0].replace("the label range", f"{int(start)}–{int(end)} labels")
+        lines[1] = (
+            f"labels to target: labels until test {self.metric} first reached "
+            f"{self._target_short()}; mean over seeds that reached it (k/{n} if not all)."
+        )
+        lines[3] = f"±: 95% t-interval of the mean over {n} seed{'s' if n != 1 else ''}" + (
+            " (no interval with one seed)." if n == 1 else "."
+        )
+        if self.metric != "accuracy":
+            lines[0] = lines[0].replace("accuracy", self.metric)
+        return lines
+
+    # ---------------------------------------------------------------- writers
+    def write_events(self, path: str | os.PathLike[str]) -> Path:
+        """All runs' events as one JSON Lines file (each line has ``run_id``)."""
+        from .events import to_jsonable
+
+        path = Path(path)
+        with open(path, "w", encoding="utf-8") as fh:
+            for event in self.events:
+                fh.write(json.dumps(to_jsonable(event), allow_nan=False, ensure_ascii=False))
+                fh.write("\n")
+        return path
+
+    def write_curves_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Every round of every run: strategy, seed, round, n_labeled, metrics, timings."""
+        path = Path(path)
+        metrics: list[str] = []
+        for runs in self.runs.values():
+            for r in runs:
+                metrics += [m for m in r.metric_names if m not in metrics]
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["strategy", "seed", "round", "n_labeled", *metrics,
+                        "fit_seconds", "query_seconds"])
+            for s, runs in self.runs.items():
+                for seed, r in zip(self.seeds, runs, strict=True):
+                    for rec in r.rounds:
+                        w.writerow([s, seed, rec.round, rec.n_labeled,
+                                    *(_csv_num(rec.metrics.get(m)) for m in metrics),
+                                    f"{rec.fit_seconds:.6f}", f"{rec.query_seconds:.6f}"])
+        return path
+
+    def to_markdown(self, plot_name: str | None = "learning_curve.png") -> str:
+        """The summary as a markdown report (settings, table, legend, notes)."""
+        c = self.config
+        header, rows = self.table()
+        lines = [
+            f"# Active learning on {self.dataset}",
+            "",
+            f"- model: `{c.get('model')}`; strategies: {', '.join(self.strategies)}; "
+            f"seeds: {', '.join(map(str, self.seeds))}",
+            f"- pool {c.get('n_pool')} / test {c.get('n_test')} items (stratified split per "
+            f"seed, test_size={c.get('test_size')}); initial {c.get('initial')} labels, batches "
+            f"of {c.get('batch_size')}, budget {c.get('budget')} labels; label noise "
+            f"{c.get('noise')}",
+            f"- full-pool {self.metric} (model fitted on every pool label): "
+            + _fmt_est(Estimate.of(self.full_pool_scores), "{:.3f}"),
+            f"- target: {self.target_label}",
+            f"- time: {self.seconds:.1f} s",
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "|".join("---" for _ in header) + "|",
+        ]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        lines += ["", *(f"- {line}" for line in self.legend())]
+        lines += ["", "## Cost to reach the target", "",
+                  f"At {c.get('cost_per_label')} per label and {c.get('seconds_per_label')} s "
+                  "per label (mean over the seeds that reached the target; savings paired "
+                  "by seed):", "",
+                  "| strategy | labels | hours | money | saved labels | saved hours | "
+                  "saved money | saved % |", "|---|---|---|---|---|---|---|---|"]
+        for row in self.summary():
+            s = row.savings
+            lines.append(
+                f"| {row.strategy} | {_fmt_est(row.cost.labels, '{:.0f}')} | "
+                f"{_fmt_est(row.cost.hours, '{:.2f}')} | {_fmt_est(row.cost.money, '{:.2f}')} | "
+                + (" | ".join([
+                    _fmt_est(s.labels, "{:.0f}"), _fmt_est(s.hours, "{:.2f}"),
+                    _fmt_est(s.money, "{:.2f}"), _fmt_est(s.percent, "{:.0f}%"),
+                ]) if s is not None else "baseline | | |")
+                + " |"
+            )
+        if self.notes:
+            lines += ["", "## Notes", "", *(f"- {n}" for n in self.notes)]
+        if plot_name:
+            lines += ["", f"![learning curves]({plot_name})"]
+        return "\n".join(lines) + "\n"
+
+    def write_summary(self, path: str | os.PathLike[str]) -> Path:
+        """The markdown report (see :meth:`to_markdown`)."""
+        path = Path(path)
+        path.write_text(self.to_markdown(), encoding="utf-8")
+        return path
+
+    def plot(self, path: str | os.PathLike[str] | None = None) -> Any:
+        """Learning curves of every strategy against random (mean and 95 % band)."""
+        from .evaluation.plots import plot_learning_curves
+
+        target = float(np.mean(self.targets)) if np.all(np.isfinite(self.targets)) else None
+        title = f"{self.dataset}: {self.config.get('model')}, {len(self.seeds)} seeds"
+        return plot_learning_curves(
+            self.curves(), baseline=BASELINE, metric=self.metric, target=target,
+            title=title, path=path,
+        )
+
+    def save(self, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+        """Write events.jsonl, curves.csv, summary.md and learning_curve.png into ``out_dir``.
+
+        The folder must exist.  Returns the paths by kind.
+        """
+        out = Path(out_dir)
+        if not out.is_dir():
+            raise FileNotFoundError(f"output folder {str(out)!r} does not exist; create it first.")
+        return {
+            "events": self.write_events(out / "events.jsonl"),
+            "curves": self.write_curves_csv(out / "curves.csv"),
+            "summary": self.write_summary(out / "summary.md"),
+            "plot": _saved(self.plot, out / "learning_curve.png"),
+        }
+
+
+def _saved(fn: Callable[[Path], Any], path: Path) -> Path:
+    fn(path)
+    return path
+
+
+def _csv_num(v: Any) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{float(v):.6g}"
+
+
+def _fmt_est(e: Estimate, fmt: str) -> str:
+    if math.isnan(e.mean):
+        return "–"
+    text = fmt.format(e.mean)
+    if not math.isnan(e.low):
+        text += " ± " + fmt.format(e.half_width)
+    return text
+
+
+def _fmt_reached(row: StrategySummary) -> str:
+    if row.n_reached == 0:
+        return "not reached"
+    text = _fmt_est(row.labels_to_target, "{:.0f}")
+    if row.n_reached < row.n_seeds:
+        text += f" ({row.n_reached}/{row.n_seeds})"
+    return text
+
+
+def _fmt_savings(row: StrategySummary) -> str:
+    s = row.savings
+    if s is None:
+        return "baseline" if row.strategy == BASELINE else "–"
+    if s.n_pairs == 0:
+        return "– (target not reached)"
+    text = f"{s.labels.mean:+.0f} ({s.percent.mean:+.0f}%"
+    if not math.isnan(s.percent.low):
+        text += f" ±{s.percent.half_width:.0f}"
+    text += ")"
+    if s.n_unreached:
+        text += f" [{s.n_pairs} seed{'s' if s.n_pairs != 1 else ''}]"
+    return text
+
+
+def _fmt_seconds(sec: float) -> str:
+    if math.isnan(sec):
+        return "–"
+    return f"{sec * 1000:.0f} ms" if sec < 1 else f"{sec:.2f} s"
+
+
+# --------------------------------------------------------------------------- simulate
+class _TaggedSink:
+    """Collects a run's events in memory, tagged with its run id, and reports rounds."""
+
+    def __init__(
+        self, store: list[dict[str, Any]], tags: dict[str, Any], extra_start: dict[str, Any],
+        on_round: Callable[[dict[str, Any]], None] | None,
+    ) -> None:
+        self.store, self.tags, self.extra_start, self.on_round = store, tags, extra_start, on_round
+
+    def emit(self, event: dict[str, Any]) -> None:
+        tagged = {**event, **self.tags}
+        if event.get("event") == "run_start":
+            tagged.update(self.extra_start)
+        self.store.append(tagged)
+        if event.get("event") == "round" and self.on_round is not None:
+            self.on_round(event)
+
+    def close(self) -> None:
+        """Nothing to release (the events stay in memory)."""
+
+
+def _check_number(value: Any, name: str, lo: float, hi: float, fix: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}.")
+    if not (lo <= float(value) <= hi) or math.isnan(float(value)):
+        raise ValueError(f"{name} must be between {lo:g} and {hi:g}, got {value}; {fix}")
+    return float(value)
+
+
+def _check_count(value: Any, name: str, minimum: int, fix: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a whole number, got {value!r}.")
+    if int(value) < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}; {fix}")
+    return int(value)
+
+
+def check_strategies(strategies: Any) -> tuple[list[str], list[str]]:
+    """Validate strategy names; returns the names (random added last) and notes."""
+    from .strategies import available_strategies, get_strategy
+
+    if isinstance(strategies, str):
+        strategies = [s for s in strategies.split(",")]
+    names = [str(s).strip().lower().replace("-", "_") for s in strategies]
+    names = [n for n in names if n]
+    if not names:
+        raise ValueError(
+            "strategies is empty; give at least one, e.g. margin,entropy (choose from: "
+            + ", ".join(available_strategies()) + ")."
+        )
+    for n in names:
+        get_strategy(n)  # raises ValueError naming the known strategies
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"strategy {dupes[0]!r} is listed twice; list each strategy once.")
+    notes = []
+    if BASELINE not in names:
+        names.append(BASELINE)
+        notes.append("added 'random' as the baseline every strategy is compared with.")
+    return names, notes
+
+
+def _resolve_data(X: Any, y: Any, label_column: str | None) -> tuple[str, Any, np.ndarray]:
+    from .datasets import Dataset, load_dataset
+
+    if isinstance(X, (str, os.PathLike)):
+        if y is not None:
+            raise ValueError("y must be left out when data is given by name or path.")
+        X = load_dataset(X, label_column=label_column)
+    if isinstance(X, Dataset):
+        return X.name, X.X, np.asarray(X.y)
+    if y is None:
+        raise ValueError("give y (the true labels) with X, or pass a dataset name or Dataset.")
+    from .pool import check_features
+
+    X = check_features(X, "X")
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"y has shape {y.shape} but X has {X.shape[0]} rows; give one label per row."
+        )
+    return "data", X, y
+
+
+def simulate(
+    X: Any,
+    y: Any = None,
+    *,
+    strategies: Sequence[str] | str = ("margin", "entropy", "random"),
+    seeds: int | Sequence[int] = 3,
+    model: Any = "logreg",
+    initial: int = 20,
+    batch_size: int = 10,
+    budget: int | None = 300,
+    test_size: float = 0.25,
+    noise: float = 0.0,
+    target: float | None = None,
+    target_of_full: float | None = None,
+    metric: str = "accuracy",
+    committee_size: int = 5,
+    cost_per_label: float = 1.0,
+    seconds_per_label: float = 30.0,
+    label_column: str | None = None,
+    progress: bool | Callable[[str, int, int], None] = False,
+    blas_threads: int | None = 1,
+) -> SimulationResult:
+    """Compare query strategies with random sampling over several seeds.
+
+    Parameters
+    ----------
+    X : array-like, Dataset, or str
+        Features, a :class:`activelab.datasets.Dataset`, or a dataset name or path for
+        :func:`activelab.load_dataset` (``"digits"``, ``"synthetic:classes=3"``, a CSV).
+    y : array-like, optional
+        True labels when ``X`` is a feature matrix.
+    strategies : sequence of str or comma-separated str
+        Registered strategy names; ``random`` is added when missing.
+    seeds : int or sequence of int, default=3
+        ``n`` means seeds ``0 .. n-1``.  Each seed has its own split and initial set,
+        shared by all strategies (see the module notes).
+    model : str or classifier, default="logreg"
+        See :func:`make_model`.
+    initial : int, default=20
+        Size of the random initial labeled set.
+    batch_size : int, default=10
+    budget : int or None, default=300
+        Total labels per run, the initial set included (lowered to the pool size, with a
+        note, when the pool is smaller; None = the whole pool).
+    test_size : float, default=0.25
+        Share of the data held out for testing (stratified).
+    noise : float, default=0.0
+        Share of the oracle's answers that are wrong (:class:`activelab.NoisyOracle`).
+    target : float, optional
+        Absolute target for labels-to-target, e.g. 0.9 accuracy.
+    target_of_full : float, optional
+        Target as a share of the full-pool score of each seed, e.g. 0.95.  The default,
+        when neither is given, is ``target_of_full=0.95``.
+    metric : {"accuracy", "f1_macro", "balanced_accuracy"}, default="accuracy"
+    committee_size : int, default=5
+        Members of the bagging committee of committee strategies.
+    cost_per_label, seconds_per_label : float
+        For the cost analysis (money and hours to the target).
+    label_column : str, optional
+        Label column when ``X`` is a CSV/Parquet path.
+    progress : bool or callable, default=False
+        True shows a progress bar (rich) or lines on stderr; a callable receives
+        ``(description, done_rounds, total_rounds)`` after every round.
+    blas_threads : int or None, default=1
+        BLAS threads while the runs fit their models (via threadpoolctl).  Active learning
+        fits many small models, for which one thread is several times faster than many
+        (threads spin waiting for each other); None leaves the setting alone.
+
+    Returns
+    -------
+    SimulationResult
+
+    Raises
+    ------
+    ValueError, TypeError
+        For bad settings, named in the message; all settings are checked before the
+        first run starts.
+
+    Examples
+    --------
+    >>> res = simulate("iris", strategies=["margin"], seeds=2, initial=10, budget=40)
+    >>> [row.strategy for row in res.summary()]
+    ['margin', 'random']
+    """
+    started = time.perf_counter()
+    names, notes = check_strategies(strategies)
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        seed_list = list(range(_check_count(seeds, "seeds", 1, "run at least one seed.")))
+    else:
+        try:
+            seed_list = [int(s) for s in seeds]  # type: ignore[union-attr]
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"seeds must be a count or a list of integers, got {seeds!r}.") from exc
+        if not seed_list or len(set(seed_list)) != len(seed_list):
+            raise ValueError("seeds must be a non-empty list of distinct integers.")
+    initial = _check_count(initial, "initial", 2, "start with two labels or more.")
+    batch_size = _check_count(batch_size, "batch_size", 1, "query at least one item per round.")
+    if budget is not None:
+        budget = _check_count(budget, "budget", 1, "give the total number of labels or None.")
+        if budget < initial:
+            raise ValueError(
+                f"budget ({budget}) is smaller than initial ({initial}); the budget counts the "
+                "initial labels too, so raise it or lower initial."
+            )
+    test_size = _check_number(test_size, "test_size", 0.0, 1.0, "e.g. 0.25.")
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be strictly between 0 and 1, got {test_size}; e.g. 0.25.")
+    noise = _check_number(noise, "noise", 0.0, 1.0, "it is the share of wrong labels, e.g. 0.1.")
+    committee_size = _check_count(committee_size, "committee_size", 2, "use 2 members or more.")
+    if target is not None and target_of_full is not None:
+        raise ValueError("give target or target_of_full, not both.")
+    if target is None and target_of_full is None:
+        target_of_full = 0.95
+    if target is not None:
+        target = _check_number(target, "target", 0.0, 1.0, "e.g. 0.9 accuracy.")
+    if target_of_full is not None:
+        target_of_full = _check_number(
+            target_of_full, "target_of_full", 0.0, 1.0, "e.g. 0.95 of the full-pool score."
+        )
+    from .evaluation.metrics import get_metric
+
+    get_metric(metric)
+    from .evaluation.cost import _check_rates
+
+    _check_rates(cost_per_label, seconds_per_label)
+    make_model(model)  # fails early on a bad model name
+    model_name = model if isinstance(model, str) else type(model).__name__
+
+    name, X_all, y_all = _resolve_data(X, y, label_column)
+    classes, counts = np.unique(y_all, return_counts=True)
+    if classes.size < 2:
+        raise ValueError("the labels hold a single class; a classifier needs at least two.")
+    n_test = int(math.ceil(test_size * y_all.shape[0]))
+    if counts.min() < 2 or n_test < classes.size or y_all.shape[0] - n_test < classes.size:
+        raise ValueError(
+            f"the data is too small to split {test_size:g} for testing with every class on "
+            f"both sides ({y_all.shape[0]} rows, smallest class {int(counts.min())}); use more "
+            "data or change test_size."
+        )
+    n_pool = y_all.shape[0] - n_test
+    if initial >= n_pool:
+        raise ValueError(
+            f"initial ({initial}) must be smaller than the pool ({n_pool} items after holding "
+            f"out {n_test} for testing); lower initial."
+        )
+    if budget is None or budget > n_pool:
+        if budget is not None:
+            notes.append(f"budget lowered from {budget} to the pool size ({n_pool}).")
+        budget = n_pool
+
+    from .loop import run
+    from .oracles import NoisyOracle, SimulatedOracle
+
+    n_rounds = 1 + math.ceil((budget - initial) / batch_size)
+    total = n_rounds * len(names) * len(seed_list)
+    reporter = _Reporter(progress, total)
+
+    runs: dict[str, list[Any]] = {s: [] for s in names}
+    events: list[dict[str, Any]] = []
+    full_scores, targets = [], []
+    limits = contextlib.nullcontext()
+    if blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(
+            limits=_check_count(blas_threads, "blas_threads", 1, "use 1 or more, or None."),
+            user_api="blas",
+        )
+    try:
+        limits.__enter__()
+        for seed in seed_list:
+            split = StratifiedShuffleSplit(n_splits=1, test_size=n_test, random_state=seed)
+            pool_rows, test_rows = next(split.split(np.zeros((y_all.shape[0], 1)), y_all))
+            X_pool, y_pool = X_all[pool_rows], y_all[pool_rows]
+            X_test, y_test = X_all[test_rows], y_all[test_rows]
+            rng = np.random.RandomState(seed)
+            initial_ids = np.sort(rng.choice(n_pool, size=initial, replace=False))
+            if np.unique(y_pool[initial_ids]).size < 2:
+                raise ValueError(
+                    f"seed {seed}: the {initial} random initial labels hold a single class; "
+                    "raise initial so that it sees two classes or more."
+                )
+            est = make_model(model, random_state=seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                full = full_pool_score(est, X_pool, y_pool, X_test, y_test, metric)
+            full_scores.append(full)
+            targets.append(target if target is not None else target_of_full * full)
+            for s in names:
+                run_id = f"{s}-seed{seed}"
+                oracle = (
+                    NoisyOracle(y_pool, error_rate=noise, random_state=seed)
+                    if noise > 0 else SimulatedOracle(y_pool)
+                )
+                sink = _TaggedSink(
+                    events,
+                    {"run_id": run_id, "strategy": s, "seed": seed},
+                    {"pool_rows": pool_rows, "test_rows": test_rows, "dataset": name},
+                    reporter.round_done(run_id),
+                )
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    result = run(
+                        est, X_pool, oracle, strategy=s, X_test=X_test, y_test=y_test,
+                        initial=initial_ids, batch_size=batch_size, budget=budget,
+                        committee_size=committee_size, random_state=seed, sinks=[sink],
+                        metrics=(metric,) if metric == "accuracy" else ("accuracy", metric),
+                        run_name=run_id,
+                    )
+                runs[s].append(result)
+    finally:
+        limits.__exit__(None, None, None)
+        reporter.close()
+
+    target_label = (
+        f"{target:g}" if target is not None
+        else f"{target_of_full:g} × full-pool {metric} "
+        f"(≈ {float(np.mean(targets)):.3f}, per seed)"
+    )
+    config = {
+        "dataset": name, "model": model_name, "strategies": names, "seeds": seed_list,
+        "initial": initial, "batch_size": batch_size, "budget": budget,
+        "test_size": test_size, "noise": noise, "target": target,
+        "target_of_full": target_of_full, "metric": metric, "committee_size": committee_size,
+        "cost_per_label": cost_per_label, "seconds_per_label": seconds_per_label,
+        "n_pool": n_pool, "n_test": n_test, "n_classes": int(classes.size),
+    }
+    return SimulationResult(
+        dataset=name, strategies=names, seeds=seed_list, runs=runs, config=config,
+        full_pool_scores=np.asarray(full_scores), targets=np.asarray(targets, dtype=np.float64),
+        target_label=target_label, events=events, notes=notes,
+        seconds=time.perf_counter() - started,
+    )
+
+
+class _Reporter:
+    """Progress over all runs: a rich bar, plain lines, or a user callback."""
+
+    def __init__(self, progress: Any, total: int) -> None:
+        self.total, self.done = total, 0
+        self.callback: Callable[[str, int, int], None] | None = None
+        self._bar: Any = None
+        self._task: Any = None
+        if callable(progress):
+            self.callback = progress
+        elif progress:
+            try:
+                from rich.console import Console
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeElapsedColumn,
+                )
+
+                self._bar = Progress(
+                    TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("rounds"), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=False,
+                )
+                self._bar.start()
+                self._task = self._bar.add_task("simulating", total=total)
+            except ImportError:
+                self.callback = self._print
+
+    @staticmethod
+    def _print(desc: str, done: int, total: int) -> None:
+        import sys
+
+        print(f"{desc}: {done}/{total} rounds", file=sys.stderr, flush=True)
+
+    def round_done(self, run_id: str) -> Callable[[dict[str, Any]], None]:
+        def update(event: dict[str, Any]) -> None:
+            self.done += 1
+            if self._bar is not None:
+                self._bar.update(self._task, completed=self.done, description=run_id)
+            elif self.callback is not None:
+                self.callback(run_id, self.done, self.total)
+
+        return update
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done, description="done")
+            self._bar.stop()
+            self._bar = None

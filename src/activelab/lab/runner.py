@@ -1,0 +1,391 @@
+"""Run a benchmark grid in parallel worker processes, resumably.
+
+Layout of a benchmark folder::
+
+    OUT/config.json                 the settings (a resumed benchmark must match them)
+    OUT/runs/<run_id>/events.jsonl  the run's event log (as ``activelab simulate`` writes)
+    OUT/results/<run_id>.json       the run's result: curves, AULC, times
+    OUT/results.parquet (or .csv)   one row per finished run
+
+A run is done if and only if its result file exists: the file is written through a
+temporary file and a rename, after the run finished.  An interrupted benchmark
+started again skips the done runs and redoes the others from the start (their partial
+event logs are replaced).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import BenchmarkConfig, RunSpec, make_model
+from .store import atomic_write_json, read_json
+
+__all__ = [
+    "BenchmarkSummary",
+    "run_benchmark",
+    "execute_run",
+    "gather_results",
+    "load_results",
+    "rare_class_recall",
+    "prepare_data",
+]
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass
+class BenchmarkSummary:
+    """What :func:`run_benchmark` did."""
+
+    out_dir: Path
+    n_total: int
+    n_skipped: int
+    n_ran: int
+    table_path: Path
+    seconds: float
+
+
+def rare_class_recall(y_true: Any, y_pred: Any) -> float:
+    """Recall of the least frequent class of ``y_true`` (ties: the smallest label)."""
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    classes, counts = np.unique(y_true, return_counts=True)
+    rare = classes[np.argmin(counts)]
+    mask = y_true == rare
+    return float(np.mean(y_pred[mask] == rare)) if mask.any() else float("nan")
+
+
+# --------------------------------------------------------------------- data
+_CACHE: dict[tuple[str, str | None], Any] = {}
+
+
+@dataclass
+class _Data:
+    X: Any
+    y: np.ndarray
+    source_rows: np.ndarray | None  # rows always in the pool and labeled first (domain)
+    target_rows: np.ndarray  # rows split into pool and test
+    primary_metric: str | None
+    extra_metrics: tuple[str, ...]
+
+
+def _load(dataset: str, data_dir: str | None) -> _Data:
+    key = (dataset, data_dir)
+    if key in _CACHE:
+        return _CACHE[key]
+    from ..datasets import load_dataset
+
+    if dataset == "imbalanced":
+        ds = load_dataset("synthetic", n_samples=2000, n_features=20, imbalance=0.01,
+                          random_state=0)
+        data = _Data(ds.X, np.asarray(ds.y), None, np.arange(len(ds.y)), "f1_macro",
+                     ("f1_macro", "rare_recall"))
+    elif dataset == "spamassassin-domain":
+        from ..datasets.real import spamassassin_domains
+
+        source, target = spamassassin_domains(data_dir)
+        import scipy.sparse as sp
+
+        X = sp.vstack([source.X, target.X], format="csr")
+        y = np.concatenate([source.y, target.y])
+        n_src = source.X.shape[0]
+        data = _Data(X, y, np.arange(n_src), np.arange(n_src, X.shape[0]), None, ())
+    else:
+        ds = load_dataset(dataset, data_dir=data_dir)
+        data = _Data(ds.X, np.asarray(ds.y), None, np.arange(len(ds.y)), None, ())
+    _CACHE[key] = data
+    return data
+
+
+def prepare_data(
+    spec: RunSpec, config: BenchmarkConfig
+) -> tuple[Any, np.ndarray, Any, np.ndarray, np.ndarray | None, str, list[str]]:
+    """The pool, its labels, the test set, the forced initial ids, and the metrics of a run.
+
+    The split depends on the dataset and the seed only, so every strategy of a seed sees
+    the same pool and test set.
+
+    Returns
+    -------
+    X_pool, y_pool, X_test, y_test, initial_ids, primary_metric, metrics
+        ``initial_ids`` are the seeded random initial set, or every source row in the
+        domain-adaptation scenario.
+    """
+    from sklearn.model_selection import train_test_split
+
+    data = _load(spec.dataset, config.data_dir)
+    rows = data.target_rows
+    y_rows = data.y[rows]
+    _, counts = np.unique(y_rows, return_counts=True)
+    stratify = y_rows if counts.min() >= 2 else None
+    pool_rows, test_rows = train_test_split(
+        rows, test_size=config.test_size, random_state=spec.seed, stratify=stratify
+    )
+    pool_rows = np.sort(pool_rows)
+    test_rows = np.sort(test_rows)
+    initial = None
+    if data.source_rows is not None:
+        pool_rows = np.concatenate([data.source_rows, pool_rows])
+        initial = np.arange(len(data.source_rows), dtype=np.int64)
+    else:
+        initial = _initial_ids(data.y[pool_rows], config.initial, spec.seed)
+    X_pool, X_test = data.X[pool_rows], data.X[test_rows]
+    metrics = list(dict.fromkeys([*config.metrics, *data.extra_metrics]))
+    primary = data.primary_metric or config.metrics[0]
+    if primary not in metrics:
+        metrics.insert(0, primary)
+    return X_pool, data.y[pool_rows], X_test, data.y[test_rows], initial, primary, metrics
+
+
+def _initial_ids(y_pool: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """``n`` random pool ids (seeded) holding at least two classes.
+
+    When a random draw holds one class (a rare class of 1 %), one drawn id is swapped for
+    a random item of another class, as a person starting a project would make sure of.
+    """
+    rng = np.random.RandomState(seed)
+    n = min(n, y_pool.shape[0])
+    ids = rng.choice(y_pool.shape[0], n, replace=False)
+    if np.unique(y_pool[ids]).size < 2:
+        others = np.flatnonzero(y_pool != y_pool[ids[0]])
+        if others.size:
+            ids[-1] = rng.choice(others)
+    return np.sort(ids).astype(np.int64)
+
+
+# --------------------------------------------------------------------- one run
+def result_path(out_dir: Path, spec: RunSpec) -> Path:
+    """Where a run's result lives; the run is done iff this file exists."""
+    return Path(out_dir) / "results" / f"{spec.run_id}.json"
+
+
+def events_path(out_dir: Path, spec: RunSpec) -> Path:
+    """Where a run's event log lives."""
+    return Path(out_dir) / "runs" / spec.run_id / "events.jsonl"
+
+
+def execute_run(spec: RunSpec, config: BenchmarkConfig, out_dir: str | Path) -> dict[str, Any]:
+    """Run one cell of the grid and write its event log and result file.
+
+    Returns
+    -------
+    dict
+        The result written to ``results/<run_id>.json``.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from ..evaluation import aulc, full_pool_score
+    from ..events import JSONLSink
+    from ..loop import METRICS, run
+    from ..oracles import NoisyOracle
+
+    out_dir = Path(out_dir)
+    started = time.perf_counter()
+    with threadpool_limits(limits=1):
+        X_pool, y_pool, X_test, y_test, initial, primary, metric_names = prepare_data(spec, config)
+        domain = _load(spec.dataset, config.data_dir).source_rows is not None
+        offset = len(initial) if domain and initial is not None else 0
+        metric_fns = {m: (rare_class_recall if m == "rare_recall" else METRICS[m])
+                      for m in metric_names}
+        oracle: Any = (
+            y_pool if spec.noise == 0
+            else NoisyOracle(y_pool, error_rate=spec.noise, random_state=spec.seed)
+        )
+        log = events_path(out_dir, spec)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        if log.exists():  # left by an interrupted attempt: the run starts over
+            log.unlink()
+        estimator = make_model(spec.model)
+        result = run(
+            estimator,
+            X_pool,
+            oracle,
+            strategy=spec.strategy,
+            X_test=X_test,
+            y_test=y_test,
+            initial=initial,
+            batch_size=config.batch_size,
+            budget=min(config.budget + offset, X_pool.shape[0]),
+            random_state=spec.seed,
+            sinks=[JSONLSink(log)],
+            metrics=metric_fns,
+            run_name=spec.run_id,
+        )
+        full_metric = primary if primary != "rare_recall" else "accuracy"
+        try:
+            full = full_pool_score(estimator, X_pool, y_pool, X_test, y_test, metric=full_metric)
+        except ValueError:
+            full = float("nan")
+    curves: dict[str, dict[str, list[float]]] = {}
+    for m in metric_names:
+        n, v = result.curve(m)
+        curves[m] = {"n_labeled": (n - offset).tolist(), "values": v.tolist()}
+    n_p = np.asarray(curves[primary]["n_labeled"], dtype=np.float64)
+    v_p = np.asarray(curves[primary]["values"], dtype=np.float64)
+    record = {
+        "run_id": spec.run_id,
+        "dataset": spec.dataset,
+        "strategy": spec.strategy,
+        "model": spec.model,
+        "noise": spec.noise,
+        "seed": spec.seed,
+        "primary_metric": primary,
+        "aulc": aulc(n_p, v_p) if n_p.size else float("nan"),
+        "final": float(v_p[-1]) if v_p.size else float("nan"),
+        "full_score": full,
+        "n_labeled_final": int(n_p[-1]) if n_p.size else 0,
+        "n_source_labels": offset,
+        "n_rounds": len(result.rounds),
+        "stopped_by": result.stopped_by,
+        "fit_seconds": float(sum(r.fit_seconds for r in result.rounds)),
+        "query_seconds": float(sum(r.query_seconds for r in result.rounds)),
+        "seconds": time.perf_counter() - started,
+        "curves": curves,
+    }
+    for m in metric_names:
+        record[f"final_{m}"] = curves[m]["values"][-1] if curves[m]["values"] else float("nan")
+    atomic_write_json(result_path(out_dir, spec), record)
+    return record
+
+
+def _worker(spec: RunSpec, config_dict: dict[str, Any], out_dir: str) -> tuple[str, float]:
+    config = BenchmarkConfig.from_dict(config_dict)
+    record = execute_run(spec, config, out_dir)
+    return spec.run_id, float(record["seconds"])
+
+
+# --------------------------------------------------------------------- the grid
+def _check_settings(out: Path, config: BenchmarkConfig) -> None:
+    path = out / "config.json"
+    if path.exists():
+        old = BenchmarkConfig.from_dict(read_json(path))
+        if old.grid_settings() != config.grid_settings():
+            diff = sorted(
+                k for k, v in config.grid_settings().items() if old.grid_settings().get(k) != v
+            )
+            raise ValueError(
+                f"the folder {str(out)!r} holds a benchmark with other settings "
+                f"({', '.join(diff)}); use the same settings to resume, or another --out."
+            )
+    atomic_write_json(path, config.to_dict())
+
+
+def run_benchmark(
+    config: BenchmarkConfig,
+    out_dir: str | os.PathLike[str],
+    *,
+    n_jobs: int | None = None,
+    progress: bool | ProgressCallback = False,
+) -> BenchmarkSummary:
+    """Run every run of ``config`` that has no result yet, then gather the table.
+
+    Parameters
+    ----------
+    config : BenchmarkConfig
+    out_dir : path
+        The benchmark folder (created); starting again with the same folder resumes.
+    n_jobs : int, optional
+        Worker processes; default ``config.n_jobs``, else all cores.  ``1`` runs in this
+        process.
+    progress : bool or callable
+        ``True`` prints one line per finished run on stderr; a callable gets
+        ``(n_done, n_total, run_id)`` after every finished run (and once at the start).
+
+    Returns
+    -------
+    BenchmarkSummary
+    """
+    if not isinstance(config, BenchmarkConfig):
+        raise TypeError(f"config must be a BenchmarkConfig, got {type(config).__name__}.")
+    started = time.perf_counter()
+    config.check_datasets()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_settings(out, config)
+    specs = config.runs()
+    todo = [s for s in specs if not result_path(out, s).exists()]
+    n_done = len(specs) - len(todo)
+    report: ProgressCallback | None
+    if callable(progress):
+        report = progress
+    elif progress:
+        def report(done: int, total: int, run_id: str) -> None:
+            print(f"[{done}/{total}] {run_id}", file=sys.stderr, flush=True)
+    else:
+        report = None
+    if report is not None:
+        report(n_done, len(specs), "")
+    workers = n_jobs if n_jobs else (config.n_jobs or os.cpu_count() or 1)
+    workers = max(1, min(workers, len(todo) or 1))
+    ran = 0
+    if workers == 1:
+        for spec in todo:
+            execute_run(spec, config, out)
+            ran += 1
+            if report is not None:
+                report(n_done + ran, len(specs), spec.run_id)
+    elif todo:
+        config_dict = config.to_dict()
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            queue = iter(todo)
+            pending: set[Future[Any]] = set()
+
+            def submit(k: int) -> None:
+                for _ in range(k):
+                    spec = next(queue, None)
+                    if spec is None:
+                        return
+                    pending.add(pool.submit(_worker, spec, config_dict, str(out)))
+
+            submit(2 * workers)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    run_id, _ = fut.result()
+                    ran += 1
+                    if report is not None:
+                        report(n_done + ran, len(specs), run_id)
+                submit(len(finished))
+    table = gather_results(out, config)
+    return BenchmarkSummary(out, len(specs), n_done, ran, table, time.perf_counter() - started)
+
+
+def load_results(out_dir: str | os.PathLike[str], with_curves: bool = True) -> list[dict[str, Any]]:
+    """Every finished run's result, sorted by run id."""
+    rows = []
+    for path in sorted((Path(out_dir) / "results").glob("*.json")):
+        r = read_json(path)
+        if not with_curves:
+            r.pop("curves", None)
+        rows.append(r)
+    return rows
+
+
+def gather_results(out_dir: str | os.PathLike[str], config: BenchmarkConfig | None = None) -> Path:
+    """Write the results table (one row per finished run) and return its path."""
+    import pandas as pd
+
+    out = Path(out_dir)
+    if config is None:
+        config = BenchmarkConfig.from_dict(read_json(out / "config.json"))
+    rows = load_results(out, with_curves=False)
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame = frame.sort_values("run_id").reset_index(drop=True)
+    path = out / f"results.{config.format}"
+    tmp = out / f".results.{config.format}.tmp"
+    if config.format == "parquet":
+        frame.to_parquet(tmp, index=False)
+    else:
+        frame.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,509 @@
+"""The tabular benchmark protocol of Lu, Cheng, Li & Lin (TMLR 2025).
+
+Lu et al. re-ran the benchmark of Zhan et al. (IJCAI 2021) on its 26 binary tabular
+sets.  Per trial (seed ``t``):
+
+1. a random 60 / 40 train / test split (``train_test_split(test_size=0.4,
+   random_state=t)``);
+2. ``StandardScaler`` fitted on the training split, applied to both;
+3. 20 random initial labels from the training split (redrawn, seeded, until both
+   classes are present);
+4. batch size 1, querying until the whole training split is labeled;
+5. model ``SVC(kernel="rbf", gamma="auto", C=1)`` refitted after every label, test
+   accuracy recorded after every fit;
+6. AUBC = trapezoid area under test accuracy over the whole budget, divided by its length.
+
+Strategies
+----------
+``random``
+    Uniform sampling.
+``margin``
+    The smallest ``|f(x)|`` of the SVC's ``decision_function`` (the distance to the
+    separating surface), with the same SVC as query model.  This is Lu et al.'s
+    "US-C" (uncertainty sampling with the compatible model), which uses the margin
+    sampler of Google's active-learning library on the task SVC.
+``entropy``
+    Entropy of Platt-scaled probabilities of the same SVC (``probability=True``).  For
+    two classes entropy, margin and least-confident rank items alike on the same
+    probabilities; the difference from ``margin`` is Platt's calibration.
+``coreset``
+    k-center greedy on the standardised features: the unlabeled item farthest from
+    its nearest labeled item (batch size 1 makes greedy exact).
+``ours``
+    The library's own strategy through the strategy registry: ``auto`` (the strategy
+    bandit) when it is registered, else ``margin`` with the library defaults (margin of
+    the predicted probabilities of ``SVC(probability=True)``).  The result records
+    which one ran.
+
+Trials are paired: the same seed gives every strategy the same split and initial set.
+Each (dataset, strategy, trial) writes one JSON file atomically, so an interrupted
+reproduction resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..datasets.real import ZHAN_BINARY
+from .store import atomic_write_json, read_json
+
+__all__ = [
+    "STRATEGIES",
+    "QUICK_DATASETS",
+    "PUBLISHED",
+    "ZhanTrial",
+    "prepare_trial",
+    "run_trial",
+    "run_reproduction",
+    "collect",
+    "summary_table",
+    "markdown_report",
+]
+
+STRATEGIES: tuple[str, ...] = ("random", "margin", "entropy", "coreset", "ours")
+QUICK_DATASETS: tuple[str, ...] = ("appendicitis", "sonar", "parkinsons", "ex8b", "heart")
+N_INITIAL = 20
+TEST_SIZE = 0.4
+
+#: Mean ± SD AUBC that Lu et al. publish for 26 binary sets (100 trials), from the
+#: results table in the README of their code repository (ariapoy/active-learning-benchmark,
+#: ``results/README.md``): Uniform, US-C (margin with the task SVC), US-NC (uncertainty
+#: sampling with a logistic-regression query model) and Core-Set.
+PUBLISHED: dict[str, dict[str, str]] = {
+    "appendicitis": {"random": "0.8395±0.0363", "margin": "0.8454±0.0333", "us_nc": "0.8449±0.0322", "coreset": "0.8398±0.0327"},
+    "sonar": {"random": "0.7463±0.0379", "margin": "0.7762±0.0313", "us_nc": "0.7622±0.0329", "coreset": "0.7420±0.0353"},
+    "parkinsons": {"random": "0.8305±0.0368", "margin": "0.8531±0.0343", "us_nc": "0.8511±0.0321", "coreset": "0.8356±0.0346"},
+    "ex8b": {"random": "0.8853±0.0280", "margin": "0.8981±0.0245", "us_nc": "0.8938±0.0250", "coreset": "0.8916±0.0257"},
+    "heart": {"random": "0.8051±0.0279", "margin": "0.8157±0.0262", "us_nc": "0.8120±0.0266", "coreset": "0.8105±0.0260"},
+    "haberman": {"random": "0.7308±0.0270", "margin": "0.7295±0.0287", "us_nc": "0.7301±0.0286", "coreset": "0.7267±0.0280"},
+    "ionosphere": {"random": "0.9180±0.0178", "margin": "0.9300±0.0154", "us_nc": "0.9197±0.0179", "coreset": "0.9134±0.0166"},
+    "clean1": {"random": "0.8183±0.0194", "margin": "0.8425±0.0214", "us_nc": "0.8329±0.0195", "coreset": "0.7897±0.0249"},
+    "breast": {"random": "0.9616±0.0090", "margin": "0.9632±0.0091", "us_nc": "0.9624±0.0092", "coreset": "0.9626±0.0090"},
+    "wdbc": {"random": "0.9539±0.0130", "margin": "0.9652±0.0103", "us_nc": "0.9597±0.0111", "coreset": "0.9586±0.0105"},
+    "australian": {"random": "0.8483±0.0158", "margin": "0.8504±0.0157", "us_nc": "0.8459±0.0159", "coreset": "0.8478±0.0158"},
+    "diabetes": {"random": "0.7424±0.0152", "margin": "0.7479±0.0153", "us_nc": "0.7432±0.0147", "coreset": "0.7491±0.0138"},
+    "mammographic": {"random": "0.8130±0.0198", "margin": "0.8177±0.0195", "us_nc": "0.8167±0.0206", "coreset": "0.8162±0.0193"},
+    "ex8a": {"random": "0.8539±0.0217", "margin": "0.8788±0.0176", "us_nc": "0.8273±0.0220", "coreset": "0.8540±0.0201"},
+    "tictactoe": {"random": "0.8718±0.0153", "margin": "0.8720±0.0158", "us_nc": "0.8718±0.0154", "coreset": "0.8716±0.0149"},
+    "german": {"random": "0.7340±0.0173", "margin": "0.7417±0.0154", "us_nc": "0.7388±0.0149", "coreset": "0.7365±0.0152"},
+    "splice": {"random": "0.8075±0.0161", "margin": "0.8229±0.0130", "us_nc": "0.8158±0.0138", "coreset": "0.7518±0.0276"},
+    "gcloudb": {"random": "0.8952±0.0117", "margin": "0.8981±0.0109", "us_nc": "0.8853±0.0225", "coreset": "0.8920±0.0118"},
+    "gcloudub": {"random": "0.9437±0.0096", "margin": "0.9560±0.0082", "us_nc": "0.9490±0.0089", "coreset": "0.8929±0.0181"},
+    "checkerboard": {"random": "0.9781±0.0059", "margin": "0.9847±0.0062", "us_nc": "0.9134±0.0258", "coreset": "0.9874±0.0031"},
+    "spambase": {"random": "0.9103±0.0057", "margin": "0.9205±0.0043", "us_nc": "0.9010±0.0044", "coreset": "0.9052±0.0073"},
+    "banana": {"random": "0.8926±0.0038", "margin": "0.8787±0.0219", "us_nc": "0.8050±0.0306", "coreset": "0.8930±0.0048"},
+    "phoneme": {"random": "0.8254±0.0101", "margin": "0.8355±0.0063", "us_nc": "0.8211±0.0078", "coreset": "0.8240±0.0059"},
+    "ringnorm": {"random": "0.9776±0.0021", "margin": "0.9786±0.0026", "us_nc": "0.9767±0.0028", "coreset": "0.9477±0.0190"},
+    "twonorm": {"random": "0.9753±0.0019", "margin": "0.9764±0.0017", "us_nc": "0.9755±0.0018", "coreset": "0.9755±0.0017"},
+    "phishing": {"random": "0.9382±0.0048", "margin": "0.9460±0.0049", "us_nc": "0.9391±0.0040", "coreset": "0.9406±0.0043"},
+}
+
+
+@dataclass
+class ZhanTrial:
+    """One trial's data: the scaled split and the initial labeled positions."""
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    initial: np.ndarray
+
+
+def prepare_trial(
+    X: np.ndarray, y: np.ndarray, trial: int, n_initial: int = N_INITIAL
+) -> ZhanTrial:
+    """Split, scale and draw the initial set of one trial (deterministic in ``trial``).
+
+    Parameters
+    ----------
+    X, y : the whole dataset.
+    trial : int
+        The trial's seed; every strategy of a trial gets the same split and initial set.
+    n_initial : int, default=20
+
+    Returns
+    -------
+    ZhanTrial
+    """
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, X_test, y_train, y_test = train_test_split(
+        np.asarray(X, dtype=np.float64), np.asarray(y), test_size=TEST_SIZE, random_state=trial
+    )
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    if not 2 <= n_initial < X_train.shape[0]:
+        raise ValueError(
+            f"n_initial must be between 2 and {X_train.shape[0] - 1} for this dataset, "
+            f"got {n_initial}."
+        )
+    if np.unique(y_train).size < 2:
+        raise ValueError("the training split holds a single class; this dataset cannot be used.")
+    rng = np.random.RandomState(trial)
+    for _ in range(1000):
+        initial = rng.choice(X_train.shape[0], n_initial, replace=False)
+        if np.unique(y_train[initial]).size >= 2:
+            break
+    else:  # pragma: no cover - needs a class of a handful of items among thousands
+        raise ValueError("could not draw an initial set with two classes; use more initial labels.")
+    return ZhanTrial(X_train, X_test, y_train, y_test, initial.astype(np.int64))
+
+
+def _ours_strategy() -> str:
+    from ..strategies import available_strategies
+
+    return "auto" if "auto" in available_strategies() else "margin"
+
+
+def run_trial(
+    X: np.ndarray,
+    y: np.ndarray,
+    strategy: str,
+    trial: int,
+    *,
+    n_initial: int = N_INITIAL,
+    budget: int | None = None,
+) -> dict[str, Any]:
+    """Run one trial of the protocol and return its learning curve and AUBC.
+
+    Parameters
+    ----------
+    X, y : the whole dataset (split inside).
+    strategy : {"random", "margin", "entropy", "coreset", "ours"}
+    trial : int
+        Seed of the split, the initial set and the strategy's randomness.
+    n_initial : int, default=20
+    budget : int, optional
+        Number of queries; ``None`` (the protocol) queries until the pool is labeled.
+
+    Returns
+    -------
+    dict
+        ``n_labeled`` and ``accuracy`` (the curve, initial fit included), ``aubc``,
+        ``n_train``, ``n_test``, ``fit_seconds``, ``query_seconds``, ``seconds`` and
+        ``strategy_used`` (for ``ours``).
+    """
+    import warnings
+
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}.")
+    started = time.perf_counter()
+    probabilistic = strategy in ("entropy", "ours")
+    with warnings.catch_warnings():
+        # scikit-learn >= 1.9 deprecates probability=True; it is libsvm's Platt scaling,
+        # which the protocol's probabilistic strategies use.
+        warnings.simplefilter("ignore", FutureWarning)
+        return _run_trial(X, y, strategy, trial, n_initial, budget, probabilistic, started)
+
+
+def _run_trial(
+    X: np.ndarray,
+    y: np.ndarray,
+    strategy: str,
+    trial: int,
+    n_initial: int,
+    budget: int | None,
+    probabilistic: bool,
+    started: float,
+) -> dict[str, Any]:
+    from sklearn.svm import SVC
+
+    data = prepare_trial(X, y, trial, n_initial)
+    X_train, y_train = data.X_train, data.y_train
+    n_train = X_train.shape[0]
+    n_queries = n_train - n_initial if budget is None else min(budget, n_train - n_initial)
+    model = SVC(kernel="rbf", gamma="auto", C=1.0, probability=probabilistic, random_state=trial)
+    rng = np.random.RandomState(trial)
+    labeled = np.zeros(n_train, dtype=bool)
+    labeled[data.initial] = True
+    order = list(data.initial)
+    ours_name = None
+    lib_strategy = None
+    if strategy == "ours":
+        from ..strategies import QueryContext, get_strategy
+
+        ours_name = _ours_strategy()
+        lib_strategy = get_strategy(ours_name, random_state=trial)
+    min_dist = None
+    if strategy == "coreset":
+        from sklearn.metrics.pairwise import euclidean_distances
+
+        min_dist = euclidean_distances(
+            X_train, X_train[data.initial], squared=True
+        ).min(axis=1)
+    accuracy = np.empty(n_queries + 1)
+    fit_seconds = query_seconds = 0.0
+    for step in range(n_queries + 1):
+        t0 = time.perf_counter()
+        rows = np.flatnonzero(labeled)
+        model.fit(X_train[rows], y_train[rows])
+        accuracy[step] = float(np.mean(model.predict(data.X_test) == data.y_test))
+        fit_seconds += time.perf_counter() - t0
+        if step > 0 and hasattr(lib_strategy, "update"):
+            # a bandit learns from the refit model which of its arms pays off
+            t0 = time.perf_counter()
+            last = order[-1]
+            lib_strategy.update(np.asarray([last]), y_train[[last]], model)
+            query_seconds += time.perf_counter() - t0
+        if step == n_queries:
+            break
+        t0 = time.perf_counter()
+        pool = np.flatnonzero(~labeled)
+        if strategy == "random":
+            chosen = int(rng.choice(pool))
+        elif strategy == "margin":
+            f = model.decision_function(X_train[pool])
+            chosen = int(pool[np.argmin(np.abs(f))])
+        elif strategy == "entropy":
+            p = np.clip(model.predict_proba(X_train[pool]), 1e-12, 1.0)
+            chosen = int(pool[np.argmax(-(p * np.log(p)).sum(axis=1))])
+        elif strategy == "coreset":
+            assert min_dist is not None
+            chosen = int(pool[np.argmax(min_dist[pool])])
+            new = X_train[chosen]
+            d = np.einsum("ij,ij->i", X_train - new, X_train - new)
+            np.minimum(min_dist, d, out=min_dist)
+        else:
+            assert lib_strategy is not None
+            context = QueryContext(
+                pool, X_train[pool], estimator=model,
+                X_labeled=X_train[rows], y_labeled=y_train[rows],
+            )
+            chosen = int(lib_strategy.select(context, 1).ids[0])
+        labeled[chosen] = True
+        order.append(chosen)
+        query_seconds += time.perf_counter() - t0
+    n_labeled = np.arange(n_initial, n_initial + n_queries + 1)
+    return {
+        "strategy": strategy,
+        "strategy_used": ours_name or strategy,
+        "trial": int(trial),
+        "n_train": int(n_train),
+        "n_test": int(data.X_test.shape[0]),
+        "n_initial": int(n_initial),
+        "n_labeled": n_labeled.tolist(),
+        "accuracy": accuracy.tolist(),
+        "aubc": aubc(n_labeled, accuracy),
+        "fit_seconds": fit_seconds,
+        "query_seconds": query_seconds,
+        "seconds": time.perf_counter() - started,
+        "query_order": [int(i) for i in order],
+    }
+
+
+def aubc(n_labeled: np.ndarray, accuracy: np.ndarray) -> float:
+    """Area under the budget curve: trapezoid area divided by the budget's length.
+
+    Uses :func:`activelab.evaluation.aulc` when it is available (same definition).
+    """
+    n_labeled = np.asarray(n_labeled, dtype=np.float64)
+    accuracy = np.asarray(accuracy, dtype=np.float64)
+    if n_labeled.size == 1:
+        return float(accuracy[0])
+    try:
+        from ..evaluation import aulc
+    except ImportError:
+        return float(np.trapezoid(accuracy, n_labeled) / (n_labeled[-1] - n_labeled[0]))
+    return float(aulc(n_labeled, accuracy))
+
+
+# ------------------------------------------------------------------ the whole grid
+_DATA_CACHE: dict[tuple[str, str | None], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _load(name: str, data_dir: str | None) -> tuple[np.ndarray, np.ndarray]:
+    key = (name, data_dir)
+    if key not in _DATA_CACHE:
+        from ..datasets.real import load_real_dataset
+
+        ds = load_real_dataset(f"zhan:{name}", data_dir=data_dir)
+        _DATA_CACHE[key] = (np.asarray(ds.X), np.asarray(ds.y))
+    return _DATA_CACHE[key]
+
+
+def result_path(out_dir: Path, dataset: str, strategy: str, trial: int) -> Path:
+    """Where the result of one (dataset, strategy, trial) lives."""
+    return Path(out_dir) / dataset / f"{strategy}-{trial:03d}.json"
+
+
+def _task(
+    out_dir: str, dataset: str, strategy: str, trial: int, data_dir: str | None
+) -> tuple[str, str, int, float]:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        X, y = _load(dataset, data_dir)
+        result = run_trial(X, y, strategy, trial)
+    result["dataset"] = dataset
+    atomic_write_json(result_path(Path(out_dir), dataset, strategy, trial), result)
+    return dataset, strategy, trial, result["seconds"]
+
+
+def run_reproduction(
+    out_dir: str | os.PathLike[str],
+    *,
+    datasets: Sequence[str] = ZHAN_BINARY,
+    strategies: Sequence[str] = STRATEGIES,
+    trials: int = 20,
+    n_jobs: int | None = None,
+    data_dir: str | None = None,
+    progress: bool = True,
+) -> int:
+    """Run every missing (dataset, strategy, trial) of the grid; return how many ran.
+
+    Finished results are never redone: a result is done iff its file exists.
+    Tasks run dataset by dataset, smallest first, trial by trial, so that the
+    table fills in whole rows.
+    """
+    out = Path(out_dir)
+    unknown = [d for d in datasets if d not in ZHAN_BINARY]
+    if unknown:
+        raise ValueError(
+            f"unknown binary Zhan et al. dataset {unknown[0]!r}; choose from {', '.join(ZHAN_BINARY)}."
+        )
+    bad = [s for s in strategies if s not in STRATEGIES]
+    if bad:
+        raise ValueError(f"unknown strategy {bad[0]!r}; choose from {', '.join(STRATEGIES)}.")
+    if trials < 1:
+        raise ValueError(f"trials must be at least 1, got {trials}.")
+    todo = [
+        (d, s, t)
+        for d in datasets
+        for t in range(trials)
+        for s in strategies
+        if not result_path(out, d, s, t).exists()
+    ]
+    total = len(datasets) * len(strategies) * trials
+    done = total - len(todo)
+    if progress:
+        print(f"{done}/{total} runs already done; {len(todo)} to run", flush=True)
+    if not todo:
+        return 0
+    workers = n_jobs or os.cpu_count() or 1
+    ran = 0
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: set[Future[Any]] = set()
+        queue = iter(todo)
+        for item in _take(queue, 2 * workers):
+            pending.add(pool.submit(_task, str(out), *item, data_dir))
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                dataset, strategy, trial, seconds = fut.result()
+                ran += 1
+                if progress:
+                    print(
+                        f"[{done + ran}/{total}] {dataset} {strategy} trial {trial}: "
+                        f"{seconds:.1f}s",
+                        flush=True,
+                    )
+            for item in _take(queue, len(finished)):
+                pending.add(pool.submit(_task, str(out), *item, data_dir))
+    return ran
+
+
+def _take(iterator: Iterable[Any], n: int) -> list[Any]:
+    out = []
+    for item in iterator:
+        out.append(item)
+        if len(out) >= n:
+            break
+    return out
+
+
+def collect(out_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """All finished results under ``out_dir`` (curves left out), one dict per run."""
+    rows = []
+    for path in sorted(Path(out_dir).glob("*/*.json")):
+        r = read_json(path)
+        rows.append({k: v for k, v in r.items() if k not in ("n_labeled", "accuracy", "query_order")})
+    return rows
+
+
+def summary_table(
+    rows: list[dict[str, Any]], strategies: Sequence[str] = STRATEGIES
+) -> dict[str, dict[str, tuple[float, float, int]]]:
+    """Mean, SD (ddof=1) and number of trials of AUBC per dataset and strategy."""
+    table: dict[str, dict[str, list[float]]] = {}
+    for r in rows:
+        table.setdefault(r["dataset"], {}).setdefault(r["strategy"], []).append(r["aubc"])
+    out: dict[str, dict[str, tuple[float, float, int]]] = {}
+    for d in [d for d in ZHAN_BINARY if d in table]:
+        out[d] = {}
+        for s in strategies:
+            vals = np.asarray(table[d].get(s, []), dtype=np.float64)
+            sd = float(vals.std(ddof=1)) if vals.size > 1 else math.nan
+            out[d][s] = (float(vals.mean()) if vals.size else math.nan, sd, int(vals.size))
+    return out
+
+
+def _fmt(mean: float, sd: float, n: int) -> str:
+    if n == 0:
+        return "—"
+    sd_text = "n/a" if math.isnan(sd) else f"{sd:.4f}"
+    return f"{mean:.4f}±{sd_text}"
+
+
+def markdown_report(
+    rows: list[dict[str, Any]],
+    *,
+    command: str,
+    machine: str,
+    strategies: Sequence[str] = STRATEGIES,
+) -> str:
+    """The results as markdown: our table, trials per cell, and Lu et al.'s numbers."""
+    table = summary_table(rows, strategies)
+    ours_used = sorted({r.get("strategy_used", "") for r in rows if r["strategy"] == "ours"})
+    lines = [
+        "| dataset | " + " | ".join(strategies) + " | trials |",
+        "|---|" + "---|" * len(strategies) + "---|",
+    ]
+    for d, cells in table.items():
+        counts = sorted({c[2] for c in cells.values()})
+        lines.append(
+            f"| {d} | " + " | ".join(_fmt(*cells[s]) for s in strategies)
+            + f" | {'/'.join(map(str, counts))} |"
+        )
+    pub = [
+        "| dataset | random: ours / Lu et al. | margin: ours / Lu et al. (US-C) "
+        "| core-set: ours / Lu et al. | Lu et al. US-NC |",
+        "|---|---|---|---|---|",
+    ]
+    for d, cells in table.items():
+        p = PUBLISHED.get(d, {})
+        pub.append(
+            f"| {d} | {_fmt(*cells.get('random', (math.nan, math.nan, 0)))} / {p.get('random', '—')}"
+            f" | {_fmt(*cells.get('margin', (math.nan, math.nan, 0)))} / {p.get('margin', '—')}"
+            f" | {_fmt(*cells.get('coreset', (math.nan, math.nan, 0)))} / {p.get('coreset', '—')}"
+            f" | {p.get('us_nc', '—')} |"
+        )
+    return "\n".join(
+        [
+            f"Command: `{command}`",
+            "",
+            f"Machine: {machine}",
+            "",
+            f"`ours` ran as: {', '.join(ours_used) or 'not run'}.",
+            "",
+            "AUBC, mean ± SD over trials (SD with ddof=1); `trials` gives the number of "
+            "finished trials per cell.",
+            "",
+            *lines,
+            "",
+            "Compared with Lu et al. (their README table, 100 trials):",
+            "",
+            *pub,
+            "",
+        ]
+    )

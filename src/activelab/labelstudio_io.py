@@ -1,0 +1,575 @@
+"""Label Studio interoperability: labeling configs, task exports in, task JSON out.
+
+Label Studio describes a project with an XML *labeling config* and exchanges tasks as
+JSON.  This module reads what Label Studio exports (full JSON, JSON-MIN and CSV) into
+plain items and labels, and writes activelab's labels back as Label Studio task JSON,
+either as annotations (finished labels) or as predictions (pre-annotations with a
+score and a model version).
+
+Only classification is covered: one ``<Choices>`` control over one ``<Text>`` or
+``<Image>`` object, single or multiple choice.
+
+Examples
+--------
+>>> config = parse_label_config(
+...     '<View><Text name="text" value="$text"/>'
+...     '<Choices name="sentiment" toName="text"><Choice value="Pos"/>'
+...     '<Choice value="Neg"/></Choices></View>')
+>>> config.labels, config.value_key, config.multiple
+(('Pos', 'Neg'), 'text', False)
+>>> tasks = to_labelstudio(["great", "awful"], ["Pos", "Neg"], config)
+>>> tasks[0]["annotations"][0]["result"][0]["value"]
+{'choices': ['Pos']}
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "LabelConfig",
+    "LabelStudioData",
+    "parse_label_config",
+    "choices_from_result",
+    "read_labelstudio",
+    "to_labelstudio",
+    "write_labelstudio",
+]
+
+_OBJECT_TAGS = ("Text", "HyperText", "Image")
+
+# Keys of a JSON-MIN / CSV row that Label Studio adds around the task data.
+_MIN_META_KEYS = frozenset(
+    {"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time"}
+)
+
+
+@dataclass(frozen=True)
+class LabelConfig:
+    """The classification part of a Label Studio labeling config.
+
+    Attributes
+    ----------
+    from_name : str
+        ``name`` of the ``<Choices>`` control (the key of labels in results).
+    to_name : str
+        ``name`` of the object the choices label (``toName``).
+    object_type : str
+        ``"Text"`` or ``"Image"`` (``HyperText`` counts as text).
+    value_key : str
+        Key of the task ``data`` that holds the item (``value="$text"`` gives ``"text"``).
+    labels : tuple of str
+        The choices, in config order.
+    multiple : bool
+        True for ``choice="multiple"`` (each item may carry several labels).
+    xml : str
+        The config it was parsed from.
+    """
+
+    from_name: str
+    to_name: str
+    object_type: str
+    value_key: str
+    labels: tuple[str, ...]
+    multiple: bool = False
+    xml: str = field(default="", repr=False, compare=False)
+
+    @property
+    def is_text(self) -> bool:
+        """Whether the labeled object is text (``Text`` or ``HyperText``)."""
+        return self.object_type in ("Text", "HyperText")
+
+    def result(self, choices: Sequence[str]) -> list[dict[str, Any]]:
+        """A Label Studio ``result`` list holding ``choices`` for this control."""
+        return [
+            {
+                "from_name": self.from_name,
+                "to_name": self.to_name,
+                "type": "choices",
+                "value": {"choices": [str(c) for c in choices]},
+            }
+        ]
+
+
+def parse_label_config(xml: str, from_name: str | None = None) -> LabelConfig:
+    """Parse a labeling config holding ``<Choices>`` over ``<Text>`` or ``<Image>``.
+
+    Parameters
+    ----------
+    xml : str
+        The labeling config, as Label Studio sends it (``schema`` in ``/setup``,
+        ``label_config`` in ``/predict`` and in project JSON).
+    from_name : str, optional
+        Which ``<Choices>`` control to use when the config has several; the first
+        one that points at a text or image object by default.
+
+    Returns
+    -------
+    LabelConfig
+
+    Raises
+    ------
+    TypeError
+        When ``xml`` is not a string.
+    ValueError
+        When the config is not XML, or has no usable ``<Choices>`` over a
+        ``<Text>``/``<Image>`` object, or the choices are empty.
+    """
+    if not isinstance(xml, str):
+        raise TypeError(f"label config must be an XML string, got {type(xml).__name__}.")
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise ValueError(
+            f"label config is not valid XML ({exc}); pass the project's labeling config."
+        ) from exc
+    objects: dict[str, ET.Element] = {}
+    for element in root.iter():
+        if element.tag in _OBJECT_TAGS and element.get("name"):
+            objects[element.get("name", "")] = element
+    controls = [c for c in root.iter("Choices") if c.get("name") and c.get("toName")]
+    if from_name is not None:
+        controls = [c for c in controls if c.get("name") == from_name]
+        if not controls:
+            raise ValueError(
+                f"label config has no <Choices name={from_name!r} toName=...>; "
+                "pass the name of one of its Choices controls."
+            )
+    for control in controls:
+        to_name = control.get("toName", "").split(",")[0].strip()
+        target = objects.get(to_name)
+        if target is None:
+            continue
+        value = target.get("value", "")
+        if not value.startswith("$") or len(value) < 2:
+            raise ValueError(
+                f"<{target.tag} name={to_name!r}> has value={value!r}; activelab needs a task "
+                "field reference such as value=\"$text\"."
+            )
+        labels = tuple(
+            c.get("value") or c.get("alias") or "" for c in control.iter("Choice")
+        )
+        labels = tuple(label for label in labels if label)
+        if not labels:
+            raise ValueError(
+                f"<Choices name={control.get('name')!r}> has no <Choice value=...> entries; "
+                "add the classes to the labeling config."
+            )
+        if len(set(labels)) != len(labels):
+            raise ValueError(
+                f"<Choices name={control.get('name')!r}> lists a choice twice; "
+                "make the choice values unique."
+            )
+        object_type = "Text" if target.tag == "HyperText" else target.tag
+        return LabelConfig(
+            from_name=control.get("name", ""),
+            to_name=to_name,
+            object_type=object_type,
+            value_key=value[1:],
+            labels=labels,
+            multiple=control.get("choice", "single").lower() == "multiple",
+            xml=xml,
+        )
+    raise ValueError(
+        "label config has no <Choices> control pointing at a <Text> or <Image> object; "
+        "activelab's Label Studio support covers classification configs such as "
+        '<View><Text name="text" value="$text"/><Choices name="label" toName="text">'
+        '<Choice value="A"/><Choice value="B"/></Choices></View>.'
+    )
+
+
+def choices_from_result(result: Any, from_name: str) -> list[str] | None:
+    """The choices of ``from_name`` in an annotation's ``result`` list.
+
+    Returns ``None`` when the result holds no choice for that control (an empty
+    or cancelled annotation).
+    """
+    if not isinstance(result, list):
+        return None
+    for region in result:
+        if not isinstance(region, dict) or region.get("from_name") != from_name:
+            continue
+        value = region.get("value")
+        choices = value.get("choices") if isinstance(value, dict) else None
+        if isinstance(choices, list) and choices:
+            return [str(c) for c in choices]
+    return None
+
+
+def latest_annotation_choices(task: dict[str, Any], from_name: str) -> list[str] | None:
+    """Choices of the most recent usable annotation of a full-JSON task.
+
+    Cancelled (skipped) annotations and annotations without a choice for
+    ``from_name`` are ignored; the latest by ``updated_at`` (then ``id``) wins.
+    """
+    annotations = task.get("annotations") or []
+    best: tuple[str, int] | None = None
+    best_choices: list[str] | None = None
+    for annotation in annotations:
+        if not isinstance(annotation, dict) or annotation.get("was_cancelled"):
+            continue
+        choices = choices_from_result(annotation.get("result"), from_name)
+        if choices is None:
+            continue
+        key = (str(annotation.get("updated_at") or ""), int(annotation.get("id") or 0))
+        if best is None or key >= best:
+            best, best_choices = key, choices
+    return best_choices
+
+
+@dataclass
+class LabelStudioData:
+    """Tasks read from a Label Studio export.
+
+    Attributes
+    ----------
+    task_ids : ndarray of int64
+        Label Studio task ids (``-1`` where the export had none).
+    data : list of dict
+        Each task's ``data`` (the fields the labeling config refers to).
+    items : list
+        The labeled object of each task (``data[value_key]``): a text, or an image
+        URL/path as Label Studio stores it.
+    labels : list
+        One entry per task: the label (``str``) for single choice, a list of
+        labels for multiple choice, ``None`` for an unlabeled task.
+    from_name, value_key : str
+        The control and the data key the labels and items were read from.
+    """
+
+    task_ids: np.ndarray
+    data: list[dict[str, Any]]
+    items: list[Any]
+    labels: list[Any]
+    from_name: str
+    value_key: str
+
+    @property
+    def labeled_mask(self) -> np.ndarray:
+        """Boolean mask of the tasks that carry a label."""
+        return np.array([label is not None for label in self.labels], dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def _load_json_or_csv(source: Any) -> tuple[list[Any], str]:
+    """Rows of an export and its kind (``"json"`` or ``"csv"``)."""
+    if isinstance(source, (list, tuple)):
+        return list(source), "json"
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(
+            "source must be a path to a Label Studio export (JSON, JSON-MIN or CSV) or a "
+            f"list of task dicts, got {type(source).__name__}."
+        )
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"Label Studio export {str(path)!r} does not exist.")
+    text = path.read_text(encoding="utf-8-sig")
+    stripped = text.lstrip()
+    if path.suffix.lower() == ".csv" or not stripped.startswith(("[", "{")):
+        rows = list(csv.DictReader(io.StringIO(text)))
+        return rows, "csv"
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{str(path)!r} is not valid JSON ({exc}); export the project from Label Studio "
+            "as JSON, JSON-MIN or CSV."
+        ) from exc
+    if isinstance(loaded, dict):
+        loaded = [loaded]
+    return loaded, "json"
+
+
+def _min_label(value: Any, multiple: bool | None) -> tuple[Any, bool]:
+    """A JSON-MIN / CSV label cell -> (label or list of labels or None, is_multiple)."""
+    if value is None or (isinstance(value, str) and value == ""):
+        return None, bool(multiple)
+    if isinstance(value, dict) and "choices" in value:
+        choices = [str(c) for c in value["choices"]]
+        return (choices if choices else None), True
+    if isinstance(value, list):
+        return ([str(c) for c in value] or None), True
+    if isinstance(value, str) and value.startswith("{") and '"choices"' in value:
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            return value, False
+        return _min_label(parsed, multiple)
+    return str(value), False
+
+
+def read_labelstudio(
+    source: Any,
+    *,
+    label_config: str | LabelConfig | None = None,
+    from_name: str | None = None,
+    value_key: str | None = None,
+) -> LabelStudioData:
+    """Read a Label Studio export (full JSON, JSON-MIN or CSV) as items and labels.
+
+    The format is recognised from the content: a full export has ``data`` and
+    ``annotations`` per task; JSON-MIN and CSV have one flat row per annotation with
+    the data fields and one column per control (a single choice is a string,
+    several are ``{"choices": [...]}``).  Rows of one task (several annotators)
+    are merged, the last one winning.
+
+    Parameters
+    ----------
+    source : path or list of dict
+        The export file, or its parsed JSON.
+    label_config : str or LabelConfig, optional
+        The project's labeling config; gives ``from_name`` and ``value_key``.
+    from_name : str, optional
+        Name of the ``<Choices>`` control (the label column of JSON-MIN/CSV).
+        Guessed from the results or columns when neither it nor ``label_config``
+        is given.
+    value_key : str, optional
+        Key of the task data holding the item; guessed (the one data field, or
+        ``text``/``image``) when not given.
+
+    Returns
+    -------
+    LabelStudioData
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file does not exist.
+    ValueError
+        When the content is not a Label Studio export or the control or data key
+        cannot be determined.
+    """
+    multiple: bool | None = None
+    if label_config is not None:
+        config = (
+            label_config
+            if isinstance(label_config, LabelConfig)
+            else parse_label_config(label_config, from_name=from_name)
+        )
+        from_name = from_name or config.from_name
+        value_key = value_key or config.value_key
+        multiple = config.multiple
+    rows, kind = _load_json_or_csv(source)
+    rows = [row for row in rows if isinstance(row, dict)]
+    if not rows:
+        raise ValueError("the Label Studio export holds no tasks; export a project with tasks.")
+    full = kind == "json" and all(isinstance(row.get("data"), dict) for row in rows)
+    if full:
+        if from_name is None:
+            from_name = _guess_from_name(rows)
+        task_ids = np.array([int(row.get("id", -1)) for row in rows], dtype=np.int64)
+        data = [dict(row["data"]) for row in rows]
+        labels: list[Any] = []
+        for row in rows:
+            choices = latest_annotation_choices(row, from_name) if from_name else None
+            if choices is None:
+                labels.append(None)
+            elif multiple or (multiple is None and len(choices) > 1):
+                labels.append(choices)
+            else:
+                labels.append(choices[0])
+    else:
+        if from_name is None:
+            from_name = _guess_min_label_column(rows, value_key)
+        if from_name not in rows[0]:
+            raise ValueError(
+                f"the export has no column {from_name!r}; pass from_name= the name of the "
+                f"Choices control (columns: {sorted(rows[0])})."
+            )
+        merged: dict[Any, dict[str, Any]] = {}
+        for position, row in enumerate(rows):
+            key = row.get("id") if row.get("id") not in (None, "") else f"row{position}"
+            merged[key] = row
+        task_ids = np.array(
+            [int(k) if not str(k).startswith("row") else -1 for k in merged], dtype=np.int64
+        )
+        data = [
+            {k: v for k, v in row.items() if k not in _MIN_META_KEYS and k != from_name}
+            for row in merged.values()
+        ]
+        labels = [_min_label(row.get(from_name), multiple)[0] for row in merged.values()]
+        if multiple:
+            labels = [[x] if isinstance(x, str) else x for x in labels]
+    if value_key is None:
+        value_key = _guess_value_key(data)
+    missing = [i for i, d in enumerate(data) if value_key not in d]
+    if missing:
+        raise ValueError(
+            f"{len(missing)} task(s) have no data field {value_key!r} (first: task "
+            f"{int(task_ids[missing[0]])}); pass value_key= the field the labeling config "
+            "refers to."
+        )
+    items = [d[value_key] for d in data]
+    return LabelStudioData(
+        task_ids=task_ids,
+        data=data,
+        items=items,
+        labels=labels,
+        from_name=from_name,
+        value_key=value_key,
+    )
+
+
+def _guess_from_name(rows: list[dict[str, Any]]) -> str | None:
+    for row in rows:
+        for annotation in row.get("annotations") or []:
+            for region in (annotation or {}).get("result") or []:
+                if isinstance(region, dict) and region.get("type") == "choices":
+                    return str(region.get("from_name"))
+    return None
+
+
+def _guess_min_label_column(rows: list[dict[str, Any]], value_key: str | None) -> str:
+    columns = [c for c in rows[0] if c not in _MIN_META_KEYS and c != value_key]
+    for column in columns:
+        cell = rows[0].get(column)
+        if isinstance(cell, dict) and "choices" in cell:
+            return column
+    if value_key is None:
+        for guess in ("text", "image"):
+            if guess in columns:
+                columns = [c for c in columns if c != guess]
+                break
+    if len(columns) == 1:
+        return columns[0]
+    raise ValueError(
+        f"cannot tell which column holds the labels among {columns}; pass from_name= the "
+        "name of the Choices control (or label_config=)."
+    )
+
+
+def _guess_value_key(data: list[dict[str, Any]]) -> str:
+    keys = list(data[0]) if data else []
+    if len(keys) == 1:
+        return keys[0]
+    for guess in ("text", "image"):
+        if guess in keys:
+            return guess
+    raise ValueError(
+        f"cannot tell which data field holds the item among {keys}; pass value_key= (or "
+        "label_config=)."
+    )
+
+
+def to_labelstudio(
+    items: Sequence[Any],
+    labels: Sequence[Any],
+    config: LabelConfig | str,
+    *,
+    kind: str = "annotations",
+    scores: Sequence[float] | np.ndarray | None = None,
+    model_version: str | None = None,
+    task_ids: Sequence[int] | np.ndarray | None = None,
+    data: Sequence[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Label Studio task JSON carrying activelab's labels, ready to import.
+
+    Parameters
+    ----------
+    items : sequence
+        One item per task (a text, or an image URL/path), stored under
+        ``data[config.value_key]``.
+    labels : sequence
+        One label per task (a list of labels for multiple choice); ``None`` leaves
+        the task without annotation or prediction.
+    config : LabelConfig or str
+        The project's labeling config.
+    kind : {"annotations", "predictions"}, default="annotations"
+        Import the labels as finished annotations or as predictions.
+    scores : sequence of float, optional
+        Prediction scores (``kind="predictions"`` only), one per task.
+    model_version : str, optional
+        Model version of the predictions (``kind="predictions"`` only).
+    task_ids : sequence of int, optional
+        Existing Label Studio task ids; given, each task carries ``"id"``.
+    data : sequence of dict, optional
+        Full task data to start from (other fields the config shows); ``items``
+        then overwrite ``data[value_key]``.
+
+    Returns
+    -------
+    list of dict
+        Tasks in Label Studio's import format.
+
+    Raises
+    ------
+    ValueError
+        When lengths differ, ``kind`` is unknown or a label is not one of the choices.
+    """
+    if isinstance(config, str):
+        config = parse_label_config(config)
+    if kind not in ("annotations", "predictions"):
+        raise ValueError(f"kind must be 'annotations' or 'predictions', got {kind!r}.")
+    n = len(items)
+    for name, seq in (("labels", labels), ("scores", scores), ("task_ids", task_ids),
+                      ("data", data)):
+        if seq is not None and len(seq) != n:
+            raise ValueError(f"{name} has {len(seq)} entries but items has {n}; give one per item.")
+    if kind == "annotations" and (scores is not None or model_version is not None):
+        raise ValueError(
+            "scores and model_version belong to predictions; pass kind='predictions'."
+        )
+    known = set(config.labels)
+    tasks: list[dict[str, Any]] = []
+    for i in range(n):
+        task_data = dict(data[i]) if data is not None else {}
+        task_data[config.value_key] = _jsonable(items[i])
+        task: dict[str, Any] = {"data": task_data}
+        if task_ids is not None:
+            task["id"] = int(task_ids[i])
+        label = labels[i]
+        if label is not None:
+            choices = [label] if isinstance(label, (str, np.str_)) or not isinstance(
+                label, (list, tuple, np.ndarray)) else list(label)
+            choices = [str(c) for c in choices]
+            unknown = [c for c in choices if c not in known]
+            if unknown:
+                raise ValueError(
+                    f"label {unknown[0]!r} of item {i} is not a choice of "
+                    f"<Choices name={config.from_name!r}> ({', '.join(config.labels)}); "
+                    "add it to the labeling config or map the labels first."
+                )
+            entry: dict[str, Any] = {"result": config.result(choices)}
+            if kind == "predictions":
+                if scores is not None:
+                    entry["score"] = float(scores[i])
+                if model_version is not None:
+                    entry["model_version"] = str(model_version)
+            task[kind] = [entry]
+        tasks.append(task)
+    return tasks
+
+
+def write_labelstudio(path: str | os.PathLike[str], tasks: list[dict[str, Any]]) -> Path:
+    """Write tasks made by :func:`to_labelstudio` as a JSON file for Label Studio's import.
+
+    The file is written to a temporary name and renamed, so a failed write leaves
+    nothing half-written.
+    """
+    path = Path(path)
+    if not isinstance(tasks, list):
+        raise TypeError(f"tasks must be a list of task dicts, got {type(tasks).__name__}.")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value

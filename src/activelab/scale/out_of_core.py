@@ -1,0 +1,321 @@
+"""Score a pool stored on disk, chunk by chunk, keeping only a running top-k.
+
+The pool is a ``.npy`` file (read through ``np.load(mmap_mode="r")``), a Zarr array
+(when the ``zarr`` package is installed), or any array-like that slices by rows.  Each
+chunk is scored with the strategy's utility, its best items merge into a running
+top-k (see :mod:`activelab.scale.topk`), and the chunk's pages are handed back to
+the operating system, so the memory used stays about one chunk whatever the pool size.
+Utilities of every candidate can be written to a ``.npy`` file on disk.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..pool import DEFAULT_CHUNK_ROWS
+from ..strategies.base import QueryContext, QueryResult, UtilityStrategy, check_n_instances
+from ..strategies.registry import get_strategy
+from .topk import RunningTopK
+
+__all__ = ["open_pool_array", "score_out_of_core", "score_chunk", "resolve_model"]
+
+
+def open_pool_array(source: Any) -> Any:
+    """Open a pool's feature matrix without reading it into memory.
+
+    Parameters
+    ----------
+    source : str, Path, ndarray, memmap or Zarr array
+        A ``.npy`` file (memory-mapped read-only), a Zarr array directory (``.zarr``),
+        or an array-like with ``shape``, ``dtype`` and row slicing.
+
+    Returns
+    -------
+    array-like of shape (n_samples, n_features)
+
+    Raises
+    ------
+    FileNotFoundError
+        When the path does not exist.
+    ValueError, TypeError
+        When the array is not 2-D and numeric, or the file type is unknown.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise FileNotFoundError(f"pool file {str(path)!r} does not exist; check the path.")
+        if path.suffix == ".npy":
+            arr: Any = np.load(path, mmap_mode="r", allow_pickle=False)
+        elif path.is_dir() or path.suffix == ".zarr":
+            try:
+                import zarr
+            except ImportError as exc:
+                raise ImportError(
+                    "reading a Zarr pool needs the zarr package: pip install zarr."
+                ) from exc
+            arr = zarr.open_array(str(path), mode="r")
+        else:
+            raise ValueError(
+                f"cannot read a pool from {str(path)!r}: give a .npy file or a .zarr directory "
+                "(save an array with np.save(path, X))."
+            )
+    else:
+        arr = source
+    shape = getattr(arr, "shape", None)
+    dtype = getattr(arr, "dtype", None)
+    if shape is None or dtype is None or not hasattr(arr, "__getitem__"):
+        raise TypeError(
+            f"the pool must be an array with shape, dtype and row slicing, got "
+            f"{type(arr).__name__}; pass a numpy array, a .npy path or a Zarr array."
+        )
+    if len(shape) != 2:
+        raise ValueError(
+            f"the pool must be 2-D (n_samples, n_features), got shape {tuple(shape)}."
+        )
+    if not np.issubdtype(np.dtype(dtype), np.number):
+        raise TypeError(f"the pool must hold numbers, got dtype {dtype}.")
+    return arr
+
+
+def resolve_model(model: Any, strategy: Any, random_state: Any) -> tuple[Any, UtilityStrategy]:
+    """The scoring model and the utility strategy for a learner or a fitted estimator.
+
+    An :class:`~activelab.ActiveLearner` is unwrapped to its fitted estimator and, when
+    ``strategy`` is None, lends its own strategy; a :class:`~activelab.Committee` is
+    kept whole (committee strategies need its members).
+    """
+    from ..learners import ActiveLearner, Committee
+
+    learner_strategy = None
+    if isinstance(model, ActiveLearner):
+        learner_strategy = model.strategy_
+        model = model._fitted()
+    elif isinstance(model, Committee):
+        if not model.is_fitted:
+            raise ValueError("the committee has no training data yet: call teach() first.")
+        learner_strategy = model.strategy_
+    elif not hasattr(model, "predict_proba") and not hasattr(model, "committee_proba"):
+        raise TypeError(
+            f"model must be a fitted classifier, ActiveLearner or Committee, got "
+            f"{type(model).__name__}."
+        )
+    if strategy is None:
+        strat = learner_strategy if learner_strategy is not None else get_strategy(
+            "margin", random_state=random_state
+        )
+    else:
+        strat = get_strategy(strategy, random_state=random_state)
+    if not isinstance(strat, UtilityStrategy):
+        raise TypeError(
+            f"strategy {getattr(strat, 'name', strat)!r} chooses a batch rather than scoring "
+            "each item, so it cannot be scored chunk by chunk; use a utility strategy "
+            "(e.g. 'margin', 'entropy', 'vote_entropy') to pre-filter candidates first."
+        )
+    return model, strat
+
+
+def _candidate_ids(candidate_ids: Any, n_rows: int) -> np.ndarray | None:
+    if candidate_ids is None:
+        return None
+    ids = np.asarray(candidate_ids)
+    if ids.size and not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError(f"candidate_ids must be integer pool ids, got dtype {ids.dtype}.")
+    ids = np.unique(ids.astype(np.int64).ravel())
+    if ids.size and (ids[0] < 0 or ids[-1] >= n_rows):
+        raise ValueError(
+            f"candidate_ids must be between 0 and {n_rows - 1}; got {ids[0]}..{ids[-1]}."
+        )
+    if ids.size == 0:
+        raise ValueError("candidate_ids is empty; give at least one pool id to score.")
+    return ids
+
+
+def chunk_plan(
+    n_rows: int, chunk_rows: int, candidate_ids: np.ndarray | None
+) -> list[tuple[int, int, np.ndarray | None]]:
+    """``(start, stop, ids)`` per chunk of rows that holds candidates.
+
+    ``ids`` is None when every row of the chunk is a candidate.
+    """
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)):
+        raise TypeError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}.")
+    plan = []
+    for start in range(0, n_rows, int(chunk_rows)):  # chunks, not rows
+        stop = min(start + int(chunk_rows), n_rows)
+        if candidate_ids is None:
+            plan.append((start, stop, None))
+            continue
+        lo, hi = np.searchsorted(candidate_ids, [start, stop])
+        if hi == lo:
+            continue
+        ids = candidate_ids[lo:hi]
+        plan.append((start, stop, None if ids.size == stop - start else ids))
+    return plan
+
+
+def score_chunk(
+    rows: Any,
+    start: int,
+    ids: np.ndarray | None,
+    model: Any,
+    strategy: UtilityStrategy,
+    *,
+    X_labeled: Any = None,
+    y_labeled: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Utilities of the candidates in one chunk of rows.
+
+    Parameters
+    ----------
+    rows : array-like of shape (stop - start, n_features)
+        The chunk, read from the pool.
+    start : int
+        Pool id of the chunk's first row.
+    ids : ndarray of int or None
+        Candidate pool ids inside the chunk (sorted); None means all rows.
+
+    Returns
+    -------
+    utilities, ids : ndarrays of shape (n_candidates_in_chunk,)
+    """
+    rows = np.asarray(rows)
+    if ids is None:
+        ids = np.arange(start, start + rows.shape[0], dtype=np.int64)
+    else:
+        rows = rows[ids - start]
+    if np.issubdtype(rows.dtype, np.floating) and not np.isfinite(rows).all():
+        raise ValueError(
+            f"the pool holds NaN or infinite values in rows {start}..{start + len(rows) - 1}; "
+            "impute or drop them before scoring."
+        )
+    context = QueryContext(ids, rows, estimator=model, X_labeled=X_labeled, y_labeled=y_labeled)
+    utilities = np.asarray(strategy.utility(context), dtype=np.float64)
+    if utilities.shape != ids.shape:
+        raise ValueError(
+            f"strategy {strategy.name!r} returned {utilities.shape} utilities for "
+            f"{ids.shape[0]} candidates; a chunked utility must give one value per row."
+        )
+    return utilities, ids
+
+
+def _release_pages(arr: Any) -> None:
+    # Hand the pages of a read-only memory map back to the OS (they stay in the page
+    # cache); otherwise every page read would count towards the process's memory.
+    mm = getattr(arr, "_mmap", None)
+    if mm is None or getattr(arr, "mode", None) != "r" or not hasattr(mm, "madvise"):
+        return
+    try:
+        mm.madvise(mmap.MADV_DONTNEED)
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - platform specific
+        pass
+
+
+def score_out_of_core(
+    model: Any,
+    X: Any,
+    n_instances: int = 1,
+    *,
+    strategy: Any = None,
+    candidate_ids: Any = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    utilities_path: str | os.PathLike[str] | None = None,
+    X_labeled: Any = None,
+    y_labeled: Any = None,
+    random_state: Any = None,
+) -> QueryResult:
+    """Choose the ``n_instances`` most useful rows of a pool too large for memory.
+
+    Parameters
+    ----------
+    model : fitted classifier, ActiveLearner or Committee
+        Model that scores the rows (never refitted).
+    X : str, Path, ndarray, memmap or Zarr array
+        The pool's features; see :func:`open_pool_array`.  Pool ids are row positions.
+    n_instances : int, default=1
+        Number of ids to choose.
+    strategy : str or UtilityStrategy, optional
+        A strategy whose utility depends on each row alone (uncertainty or committee
+        strategies).  Defaults to the learner's strategy, else ``"margin"``.
+    candidate_ids : array-like of int, optional
+        Pool ids to score (e.g. the unlabeled ones); all rows by default.
+    chunk_rows : int, default=65536
+        Rows read and scored at a time; memory grows with it.
+    utilities_path : str or Path, optional
+        Write the utility of every candidate (in increasing id order) to this ``.npy``
+        file.  The file appears only when scoring succeeded.
+    X_labeled, y_labeled : optional
+        The labeled set, for strategies that read it.
+    random_state : int, RandomState or None
+        Seed for strategies that use randomness.
+
+    Returns
+    -------
+    QueryResult
+        ``ids`` best first (ties by lower id); ``candidate_ids`` and ``utilities`` hold
+        the chosen ids and their utilities only; ``info`` holds ``n_candidates``,
+        ``n_chunks``, ``chunk_rows`` and ``utilities_path``.
+
+    Examples
+    --------
+    >>> result = score_out_of_core(clf, "pool.npy", 100, strategy="entropy")  # doctest: +SKIP
+    >>> result.ids[:3]                                                          # doctest: +SKIP
+    """
+    arr = open_pool_array(X)
+    model, strat = resolve_model(model, strategy, random_state)
+    n_rows = int(arr.shape[0])
+    cand = _candidate_ids(candidate_ids, n_rows)
+    n_candidates = n_rows if cand is None else int(cand.size)
+    k = check_n_instances(n_instances, n_candidates)
+    plan = chunk_plan(n_rows, chunk_rows, cand)
+
+    out_path = None if utilities_path is None else Path(utilities_path)
+    partial = None if out_path is None else out_path.with_name(out_path.name + ".partial")
+    store = None
+    top = RunningTopK(k)
+    try:
+        if partial is not None:
+            store = np.lib.format.open_memmap(
+                partial, mode="w+", dtype=np.float64, shape=(n_candidates,)
+            )
+        written = 0
+        for start, stop, ids in plan:
+            utilities, chunk_ids = score_chunk(
+                arr[start:stop], start, ids, model, strat, X_labeled=X_labeled,
+                y_labeled=y_labeled,
+            )
+            top.push(utilities, chunk_ids)
+            if store is not None:
+                store[written : written + utilities.size] = utilities
+                written += utilities.size
+            _release_pages(arr)
+        if store is not None:
+            store.flush()
+            del store
+            store = None
+            os.replace(partial, out_path)
+    finally:
+        if store is not None:
+            del store
+        if partial is not None and partial.exists():
+            partial.unlink()
+    return QueryResult(
+        ids=top.ids.copy(),
+        candidate_ids=top.ids.copy(),
+        utilities=top.utilities.copy(),
+        strategy=strat.name,
+        info={
+            "n_candidates": n_candidates,
+            "n_chunks": len(plan),
+            "chunk_rows": int(chunk_rows),
+            "utilities_path": None if out_path is None else str(out_path),
+            "n_scored": top.n_seen,
+            "ties": "lower id first",
+        },
+    )

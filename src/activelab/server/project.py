@@ -1,0 +1,117 @@
+"""Create or reopen a labeling project: read the data, store items and features, set it up."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..store import Store
+from .scorer import Scorer, save_features
+from .sources import load_project_data
+
+__all__ = ["LabelingProject", "open_project"]
+
+
+@dataclass
+class LabelingProject:
+    """A project ready to serve: its store, id, settings and (when new) the admin token."""
+
+    store: Store
+    project_id: int
+    settings: dict[str, Any]
+    admin_token: str | None
+    created: bool
+
+    def scorer(self, use_process: bool = False, poll_seconds: float = 0.5) -> Scorer:
+        """The background scorer configured from the project's settings."""
+        s = self.settings
+        return Scorer(self.store, self.project_id, s["features_path"],
+                      strategy=s["strategy"], batch=int(s["batch"]),
+                      retrain_every=s.get("retrain_every"), overlap=int(s["overlap"]),
+                      cold_start=s.get("cold_start", "kmeans"), model_dir=s["model_dir"],
+                      random_state=int(s.get("random_state", 0)), use_process=use_process,
+                      poll_seconds=poll_seconds)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "project"
+
+
+def open_project(
+    data: str | os.PathLike[str],
+    labels: list[str] | None,
+    *,
+    db: str = "sqlite:///activelab.db",
+    name: str | None = None,
+    project_dir: str | os.PathLike[str] | None = None,
+    text_column: str | None = None,
+    image_column: str | None = None,
+    features: list[str] | None = None,
+    text_method: str = "tfidf",
+    strategy: str = "margin",
+    batch: int = 10,
+    retrain_every: int | None = None,
+    overlap: int = 1,
+    lease_seconds: float = 600.0,
+    budget: int | None = None,
+    random_state: int = 0,
+) -> LabelingProject:
+    """Create the project named ``name`` (default: the data file's name) or reopen it.
+
+    Reopening keeps the stored items, labels and settings; ``labels`` must then match (or be
+    None).  Creating reads ``data``, computes the features (saved under ``project_dir``, default
+    ``activelab-projects/<name>`` next to the working directory) and stores the items.
+
+    Raises
+    ------
+    ValueError, TypeError, FileNotFoundError
+        Bad options or unreadable data; nothing is stored then.
+    """
+    from ..strategies import get_strategy
+
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
+    if overlap < 1 or overlap > 10:
+        raise ValueError(f"overlap must be between 1 and 10 annotators per item, got {overlap}")
+    if lease_seconds < 5:
+        raise ValueError(f"lease must be at least 5 seconds, got {lease_seconds}")
+    if retrain_every is not None and retrain_every < 1:
+        raise ValueError(f"retrain_every must be at least 1, got {retrain_every}")
+    if budget is not None and budget < 1:
+        raise ValueError(f"budget must be at least 1, got {budget}")
+    strat = get_strategy(strategy)
+    if strat.needs - {"proba", "features", "estimator", "labeled"}:
+        raise ValueError(f"strategy {strategy!r} needs {sorted(strat.needs)}; the labeling app "
+                         "trains one classifier (no committee): choose e.g. margin, entropy, "
+                         "least_confident or random")
+    name = name or _slug(Path(data).name.split(".")[0])
+    store = Store(db)
+    pid = store.find_project(name)
+    if pid is not None:
+        proj = store.project(pid)
+        if labels and list(labels) != proj["labels"]:
+            store.close()
+            raise ValueError(f"project {name!r} exists with labels {proj['labels']}; give the "
+                             "same --labels, or a new --name")
+        return LabelingProject(store, pid, proj["settings"], None, False)
+    if not labels:
+        store.close()
+        raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
+    pdata = load_project_data(data, text_column=text_column, image_column=image_column,
+                              features=features, text_method=text_method)
+    pdir = Path(project_dir) if project_dir else Path("activelab-projects") / _slug(name)
+    pdir = pdir.resolve()
+    features_path = save_features(pdir / "features", pdata.X)
+    settings = {
+        "kind": pdata.kind, "root": str(pdata.root), "features_path": str(features_path),
+        "model_dir": str(pdir / "models"), "strategy": strategy, "batch": int(batch),
+        "retrain_every": retrain_every, "overlap": int(overlap),
+        "lease_seconds": float(lease_seconds), "budget": budget,
+        "random_state": int(random_state), "data": str(Path(data).resolve()),
+        "text_method": text_method, "cold_start": "kmeans",
+    }
+    pid, token = store.create_project(name, labels, pdata.items, settings)
+    return LabelingProject(store, pid, settings, token, True)

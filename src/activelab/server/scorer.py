@@ -1,0 +1,419 @@
+"""Background retraining and queue scoring for a labeling project.
+
+The scorer keeps the annotators' queue full without making anyone wait: requests for the next
+item only read the published queue, while the scorer (a daemon thread, optionally handing the
+heavy work to a separate process) retrains the model after every ``retrain_every`` new labels,
+scores the unlabeled items with the project's strategy and publishes a new ranked queue.  Only
+one process retrains a project at a time (a lease row in the database), so several server
+workers can share one project.
+
+With no labels (or one class only) the queue comes from :func:`activelab.cold_start.cold_start`
+(k-means by default), followed by a seeded random order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+
+from ..store import Store
+
+__all__ = ["Scorer", "ScoreResult", "train_and_score", "save_features", "load_features",
+           "could_stop"]
+
+log = logging.getLogger("activelab.server")
+
+_FEATURE_CACHE: dict[str, Any] = {}
+
+
+def save_features(path: str | os.PathLike[str], X: Any) -> Path:
+    """Write a feature matrix: ``.npz`` for sparse matrices, ``.npy`` for dense arrays."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if sp.issparse(X):
+        out = path.with_suffix(".npz")
+        sp.save_npz(out, sp.csr_matrix(X), compressed=False)
+    else:
+        out = path.with_suffix(".npy")
+        np.save(out, np.ascontiguousarray(X))
+    return out
+
+
+def load_features(path: str | os.PathLike[str]) -> Any:
+    """Read a matrix written by :func:`save_features` (memory-mapped when dense)."""
+    key = str(Path(path).resolve())
+    if key not in _FEATURE_CACHE:
+        if key.endswith(".npz"):
+            _FEATURE_CACHE[key] = sp.load_npz(key).tocsr()
+        else:
+            _FEATURE_CACHE[key] = np.load(key, mmap_mode="r")
+    return _FEATURE_CACHE[key]
+
+
+def _rows(X: Any, ids: np.ndarray) -> Any:
+    return X[ids] if sp.issparse(X) else np.asarray(X[ids])
+
+
+@dataclass
+class ScoreResult:
+    """What one retraining produced."""
+
+    model: Any
+    ids: np.ndarray
+    utilities: np.ndarray
+    guesses: list[str]
+    confidences: np.ndarray
+    cv_accuracy: float | None
+    stop_predictions: list[str]
+    fit_seconds: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _cv_accuracy(estimator: Any, X: Any, y: np.ndarray, random_state: int) -> float | None:
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    _, counts = np.unique(y, return_counts=True)
+    k = int(min(5, counts.min()))
+    if len(counts) < 2 or k < 2:
+        return None
+    cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state)
+    return float(cross_val_score(clone(estimator), X, y, cv=cv, n_jobs=None).mean())
+
+
+def train_and_score(
+    X: Any,
+    labeled_ids: np.ndarray,
+    y: np.ndarray,
+    candidate_ids: np.ndarray,
+    *,
+    estimator: Any,
+    strategy: str,
+    queue_size: int,
+    stop_ids: np.ndarray,
+    random_state: int = 0,
+    model: Any = None,
+) -> ScoreResult:
+    """Fit on the labeled items and rank the candidates by the strategy's utility.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix, or str
+        The project's features (or the path of a file written by :func:`save_features`).
+    labeled_ids, y : ndarray
+        Labeled pool ids and their labels.
+    candidate_ids : ndarray of int
+        Items that may be queued.
+    estimator : classifier
+        Cloned before fitting (ignored when ``model`` is given).
+    strategy : str
+        A registered strategy name.
+    queue_size : int
+        How many candidates to rank.
+    stop_ids : ndarray of int
+        The fixed stop set whose predictions are compared between model versions.
+    random_state : int
+    model : fitted classifier, optional
+        Re-score with this model instead of fitting a new one.
+
+    Returns
+    -------
+    ScoreResult
+    """
+    from ..strategies import QueryContext, get_strategy
+
+    if isinstance(X, (str, os.PathLike)):
+        X = load_features(X)
+    t0 = time.perf_counter()
+    cv = None
+    X_lab = _rows(X, labeled_ids)
+    if model is None:
+        model = clone(estimator)
+        if "random_state" in model.get_params():
+            model.set_params(random_state=random_state)
+        model.fit(X_lab, y)
+        cv = _cv_accuracy(estimator, X_lab, y, random_state)
+    fit_seconds = time.perf_counter() - t0
+    candidate_ids = np.asarray(candidate_ids, dtype=np.int64)
+    k = int(min(queue_size, candidate_ids.size))
+    classes = np.asarray(model.classes_)
+    if k == 0:
+        ids = np.zeros(0, np.int64)
+        util = np.zeros(0)
+        proba = np.zeros((0, len(classes)))
+    else:
+        ctx = QueryContext(candidate_ids, _rows(X, candidate_ids), estimator=model,
+                           X_labeled=X_lab, y_labeled=y, classes=classes)
+        res = get_strategy(strategy, random_state=random_state).select(ctx, k)
+        ids = np.asarray(res.ids, dtype=np.int64)
+        util = res.utility_of(ids)
+        proba = model.predict_proba(_rows(X, ids))
+    best = proba.argmax(axis=1) if len(ids) else np.zeros(0, np.int64)
+    stop_pred = model.predict(_rows(X, stop_ids)) if len(stop_ids) else np.zeros(0)
+    return ScoreResult(
+        model=model, ids=ids, utilities=np.asarray(util, float),
+        guesses=[str(c) for c in classes[best]],
+        confidences=proba.max(axis=1) if len(ids) else np.zeros(0),
+        cv_accuracy=cv, stop_predictions=[str(p) for p in stop_pred], fit_seconds=fit_seconds,
+    )
+
+
+def _agreement(prev: list[str] | None, cur: list[str]) -> float | None:
+    """Cohen's kappa between two prediction vectors (1.0 when identical)."""
+    if prev is None or len(prev) != len(cur) or not cur:
+        return None
+    a = np.asarray(prev, dtype=object)
+    b = np.asarray(cur, dtype=object)
+    if np.array_equal(a, b):
+        return 1.0
+    from sklearn.metrics import cohen_kappa_score
+
+    k = cohen_kappa_score(a.astype(str), b.astype(str))
+    return None if not np.isfinite(k) else float(k)
+
+
+def could_stop(agreements: list[float | None], window: int = 3, threshold: float = 0.99) -> bool:
+    """Stabilizing predictions: the last ``window`` agreements all reach ``threshold``."""
+    last = agreements[-window:]
+    return len(last) == window and all(a is not None and a >= threshold for a in last)
+
+
+class Scorer:
+    """Keeps a project's queue scored and its model fresh, in the background.
+
+    Parameters
+    ----------
+    store : Store
+    project_id : int
+    features_path : path-like
+        File written by :func:`save_features` (rows are pool ids).
+    strategy : str, default="margin"
+    estimator : classifier, optional
+        Default ``LogisticRegression(max_iter=1000)``.
+    batch : int, default=10
+        Items an annotator sees per batch; the default retraining period.
+    retrain_every : int, optional
+        Retrain after this many new labeled items (default ``batch``).
+    queue_size : int, optional
+        Ranked items per published queue (default ``max(200, 20 * batch)``).
+    overlap : int, default=1
+        Annotators per item.
+    cold_start : str, default="kmeans"
+        Method of :func:`activelab.cold_start.cold_start` for the first items.
+    stop_set_size : int, default=1000
+    model_dir : path-like, optional
+        Where model versions are saved with skops.
+    use_process : bool, default=False
+        Fit and score in a separate process so that request handling never competes with
+        training for the interpreter.
+    random_state : int, default=0
+    poll_seconds : float, default=0.5
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        project_id: int,
+        features_path: str | os.PathLike[str],
+        *,
+        strategy: str = "margin",
+        estimator: Any = None,
+        batch: int = 10,
+        retrain_every: int | None = None,
+        queue_size: int | None = None,
+        overlap: int = 1,
+        cold_start: str = "kmeans",
+        stop_set_size: int = 1000,
+        model_dir: str | os.PathLike[str] | None = None,
+        use_process: bool = False,
+        random_state: int = 0,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.store = store
+        self.project_id = project_id
+        self.features_path = str(features_path)
+        self.strategy = strategy
+        self.estimator = (LogisticRegression(max_iter=1000) if estimator is None
+                          else estimator)
+        self.batch = int(batch)
+        self.retrain_every = int(retrain_every or batch)
+        self.queue_size = int(queue_size or max(200, 20 * self.batch))
+        self.overlap = int(overlap)
+        self.cold_start = cold_start
+        self.model_dir = None if model_dir is None else Path(model_dir)
+        self.use_process = use_process
+        self.random_state = int(random_state)
+        self.poll_seconds = float(poll_seconds)
+        self.owner = uuid.uuid4().hex
+        X = load_features(self.features_path)
+        self.n_items_ = X.shape[0]
+        rng = np.random.default_rng(self.random_state)
+        self.stop_ids_ = np.sort(rng.choice(self.n_items_, min(stop_set_size, self.n_items_),
+                                            replace=False)).astype(np.int64)
+        self.model_: Any = None
+        self.model_version_ = 0
+        self.last_error_: str | None = None
+        self._executor: Executor | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+
+    # -------------------------------------------------------------- decisions
+    def _available(self) -> np.ndarray:
+        busy = self.store.unavailable_ids(self.project_id, self.overlap)
+        mask = np.ones(self.n_items_, dtype=bool)
+        mask[busy[busy < self.n_items_]] = False
+        return np.flatnonzero(mask).astype(np.int64)
+
+    def _cold_queue(self, version_seed: int) -> np.ndarray:
+        from ..cold_start import cold_start
+
+        X = load_features(self.features_path)
+        avail = self._available()
+        rng = np.random.default_rng(self.random_state + version_seed)
+        if avail.size == 0:
+            return avail
+        n_first = int(min(max(self.batch, 2), avail.size))
+        sample = avail if avail.size <= 20000 else np.sort(rng.choice(avail, 20000, False))
+        try:
+            first = sample[cold_start(_rows(X, sample), n_first, method=self.cold_start,
+                                      random_state=self.random_state + version_seed)]
+        except ValueError:
+            first = rng.choice(sample, n_first, replace=False)
+        rest = np.setdiff1d(avail, first)
+        rest = rng.permutation(rest)[: max(self.queue_size - first.size, 0)]
+        return np.concatenate([first, rest]).astype(np.int64)
+
+    def step(self) -> str:
+        """Take one decision now; returns what was done.
+
+        ``"cold_start"`` (published a first queue), ``"trained"`` (new model version and
+        queue), ``"refilled"`` (re-scored with the current model), ``"idle"`` or ``"busy"``
+        (another process holds the trainer lease).
+        """
+        if not self.store.try_acquire_trainer(self.project_id, self.owner):
+            return "busy"
+        proj = self.store.project(self.project_id)
+        self.model_version_ = int(proj["model_version"])
+        if int(proj["queue_version"]) == 0:
+            ids = self._cold_queue(0)
+            self.store.write_queue(self.project_id, ids, utilities=None, guesses=None,
+                                   confidences=None, model_version=0,
+                                   strategy=f"cold_start:{self.cold_start}")
+            return "cold_start"
+        lab_ids, y = self.store.consensus(self.project_id)
+        models = self.store.model_rows(self.project_id)
+        last_n = models[-1]["n_labels"] if models else 0
+        n_classes = len(set(y.tolist()))
+        low = max(3 * self.batch, 10)
+        if n_classes >= 2 and (not models or lab_ids.size - last_n >= self.retrain_every):
+            self._train(lab_ids, y, models)
+            return "trained"
+        if self.store.queue_remaining(self.project_id, self.overlap) < low:
+            if self.model_ is not None and n_classes >= 2:
+                res = self._run(lab_ids, y, self._available(), model=self.model_)
+                self.store.write_queue(self.project_id, res.ids, utilities=res.utilities,
+                                       guesses=res.guesses, confidences=res.confidences,
+                                       model_version=self.model_version_,
+                                       strategy=self.strategy)
+            else:
+                ids = self._cold_queue(int(proj["queue_version"]))
+                self.store.write_queue(self.project_id, ids, utilities=None, guesses=None,
+                                       confidences=None, model_version=self.model_version_,
+                                       strategy="random")
+            return "refilled"
+        return "idle"
+
+    def _run(self, lab_ids: np.ndarray, y: np.ndarray, candidates: np.ndarray,
+             model: Any = None) -> ScoreResult:
+        kwargs = dict(estimator=self.estimator, strategy=self.strategy,
+                      queue_size=self.queue_size, stop_ids=self.stop_ids_,
+                      random_state=self.random_state, model=model)
+        if self.use_process:
+            if self._executor is None:
+                import multiprocessing as mp
+
+                self._executor = ProcessPoolExecutor(
+                    max_workers=1, mp_context=mp.get_context("spawn"))
+            return self._executor.submit(train_and_score, self.features_path, lab_ids, y,
+                                         candidates, **kwargs).result()
+        return train_and_score(self.features_path, lab_ids, y, candidates, **kwargs)
+
+    def _train(self, lab_ids: np.ndarray, y: np.ndarray, models: list[dict[str, Any]]) -> None:
+        res = self._run(lab_ids, y, self._available())
+        prev = models[-1]["stop_predictions"] if models else None
+        agreement = _agreement(prev, res.stop_predictions)
+        version = self.model_version_ + 1
+        path = None
+        if self.model_dir is not None:
+            import skops.io as sio
+
+            self.model_dir.mkdir(parents=True, exist_ok=True)
+            path = str(self.model_dir / f"model-v{version}.skops")
+            sio.dump(res.model, path)
+        version = self.store.record_model(
+            self.project_id, n_labels=int(lab_ids.size), cv_accuracy=res.cv_accuracy,
+            stop_agreement=agreement, fit_seconds=res.fit_seconds, path=path,
+            stop_predictions=res.stop_predictions)
+        self.model_ = res.model
+        self.model_version_ = version
+        # items leased while we trained are no longer candidates
+        busy = self.store.unavailable_ids(self.project_id, self.overlap)
+        keep = ~np.isin(res.ids, busy)
+        self.store.write_queue(
+            self.project_id, res.ids[keep], utilities=res.utilities[keep],
+            guesses=np.asarray(res.guesses, dtype=object)[keep].tolist(),
+            confidences=res.confidences[keep], model_version=version, strategy=self.strategy)
+        log.info("model v%d on %d labels (cv accuracy %s)", version, lab_ids.size,
+                 res.cv_accuracy)
+
+    # -------------------------------------------------------------- thread
+    def poke(self) -> None:
+        """Ask the background loop to look again now (e.g. after a label)."""
+        self._wake.set()
+
+    def start(self) -> Scorer:
+        """Start the daemon thread (idempotent)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="activelab-scorer",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                while self.step() not in ("idle", "busy") and not self._stop.is_set():
+                    pass
+                self.last_error_ = None
+            except Exception as exc:  # keep serving; the error is visible to the admin
+                self.last_error_ = f"{type(exc).__name__}: {exc}"
+                log.exception("scorer step failed")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread, the worker process and give the trainer lease back."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        try:
+            self.store.release_trainer(self.project_id, self.owner)
+        except Exception:  # database already gone at shutdown
+            pass

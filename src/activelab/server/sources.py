@@ -1,0 +1,171 @@
+"""Read the data of a labeling project: items to show and the features the model learns from.
+
+Accepted ``DATA``: CSV, Parquet, JSONL (``.jsonl``/``.ndjson``), a text file (one item a line)
+or a folder of images.  Tables need one of ``text_column``, ``image_column`` or ``features``
+(a table with a ``text`` column, or with numeric columns only, is understood without).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..featurize import IMAGE_SUFFIXES, image_features, resolve_inside, text_features
+
+__all__ = ["ProjectData", "load_project_data"]
+
+MAX_TEXT_CHARS = 100_000
+
+
+@dataclass
+class ProjectData:
+    """Items and features of a project.
+
+    Attributes
+    ----------
+    kind : {"text", "image", "row"}
+    items : list of (key, kind, content)
+        ``content`` is the text, the image path relative to ``root``, or a JSON object.
+    X : ndarray or sparse matrix
+        One feature row per item, in item order.
+    root : Path
+        Folder that image paths are confined to.
+    """
+
+    kind: str
+    items: list[tuple[str | None, str, str]]
+    X: Any
+    root: Path
+
+
+def _read_table(path: Path) -> Any:
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv"):
+            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        if suffix in (".jsonl", ".ndjson"):
+            return pd.read_json(path, lines=True)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"DATA {str(path)!r} could not be read as {suffix[1:]}: {exc}") from None
+    raise ValueError(
+        f"DATA {str(path)!r} has an unknown type {suffix!r}: give a .csv, .parquet, .jsonl, "
+        ".txt file or a folder of images"
+    )
+
+
+def _keys(df: Any) -> list[str]:
+    for col in ("id", "key", "ID"):
+        if col in df.columns:
+            return [str(v) for v in df[col].tolist()]
+    return [str(i) for i in range(len(df))]
+
+
+def _check_column(df: Any, col: str, option: str) -> None:
+    if col not in df.columns:
+        raise ValueError(f"{option} {col!r} is not a column of DATA; columns are: "
+                         + ", ".join(map(str, df.columns)))
+
+
+def load_project_data(
+    data: str | os.PathLike[str],
+    *,
+    text_column: str | None = None,
+    image_column: str | None = None,
+    features: list[str] | None = None,
+    text_method: str = "tfidf",
+    image_size: tuple[int, int] = (16, 16),
+) -> ProjectData:
+    """Read ``data`` into items and features.
+
+    Parameters
+    ----------
+    data : path-like
+        CSV, Parquet, JSONL, text file or image folder.
+    text_column, image_column : str, optional
+        The column holding the text, or the image path (relative to the table's folder).
+    features : list of str, optional
+        Numeric columns used as features as given; the row is shown as a table.
+    text_method : {"tfidf", "minilm"}, default="tfidf"
+    image_size : (int, int), default=(16, 16)
+
+    Returns
+    -------
+    ProjectData
+    """
+    path = Path(data)
+    given = [x for x in (text_column, image_column, features) if x]
+    if len(given) > 1:
+        raise ValueError("give only one of --text-column, --image-column and --features")
+    if not path.exists():
+        raise FileNotFoundError(f"DATA {str(path)!r} does not exist")
+    if path.is_dir():
+        root = path.resolve()
+        files = sorted(p for p in root.rglob("*")
+                       if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise ValueError(f"folder {str(path)!r} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        rel = [str(p.relative_to(root)) for p in files]
+        X = image_features(rel, root, size=image_size)
+        return ProjectData("image", [(r, "image", r) for r in rel], X, root)
+    root = path.resolve().parent
+    if path.suffix.lower() in (".txt", ".text"):
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            lines = [ln.rstrip("\r\n") for ln in fh]
+        texts = [ln[:MAX_TEXT_CHARS] for ln in lines if ln.strip()]
+        if not texts:
+            raise ValueError(f"DATA {str(path)!r} has no non-empty lines")
+        X, _ = text_features(texts, method=text_method)
+        return ProjectData("text", [(str(i), "text", t) for i, t in enumerate(texts)], X, root)
+    df = _read_table(path)
+    if len(df) == 0:
+        raise ValueError(f"DATA {str(path)!r} has no rows")
+    if not given:
+        if "text" in df.columns:
+            text_column = "text"
+        else:
+            numeric = [c for c in df.columns if np.issubdtype(df[c].dtype, np.number)
+                       and str(c) not in ("id", "key")]
+            if numeric and len(numeric) >= len(df.columns) - 1:
+                features = [str(c) for c in numeric]
+            else:
+                raise ValueError("say which column to use: --text-column NAME, --image-column "
+                                 "NAME or --features col1,col2")
+    keys = _keys(df)
+    if text_column:
+        _check_column(df, text_column, "--text-column")
+        texts = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else
+                 str(v)[:MAX_TEXT_CHARS] for v in df[text_column].tolist()]
+        X, _ = text_features(texts, method=text_method)
+        return ProjectData("text", [(k, "text", t) for k, t in zip(keys, texts, strict=True)],
+                           X, root)
+    if image_column:
+        _check_column(df, image_column, "--image-column")
+        rel = [str(v) for v in df[image_column].tolist()]
+        for r in rel:
+            resolve_inside(root, r)  # refuse paths that leave the data folder
+        X = image_features(rel, root, size=image_size)
+        return ProjectData("image", [(k, "image", r) for k, r in zip(keys, rel, strict=True)],
+                           X, root)
+    assert features is not None
+    for c in features:
+        _check_column(df, c, "--features")
+    try:
+        X = df[features].to_numpy(dtype=np.float32)
+    except (ValueError, TypeError):
+        raise ValueError("--features columns must be numeric; use --text-column for text") from None
+    if not np.isfinite(X).all():
+        raise ValueError("--features columns contain missing or infinite values: fill or drop "
+                         "those rows first")
+    records = df.to_json(orient="records", lines=True, default_handler=str).splitlines()
+    items = [(k, "row", r) for k, r in zip(keys, records, strict=True)]
+    json.loads(items[0][2])  # sanity: rows are JSON objects
+    return ProjectData("row", items, X, root)

@@ -1,0 +1,216 @@
+// activelab labeling page: plain JavaScript, no build step.
+// Every item field is written with textContent, never innerHTML, so item text cannot inject HTML.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const state = { token: null, labels: [], queue: [], current: null, shownAt: 0,
+                  busy: false, fetching: null, progress: null };
+
+  function readToken() {
+    const m = /(?:^|[#&])token=([^&]+)/.exec(window.location.hash);
+    if (m) {
+      sessionStorage.setItem("activelab-token", decodeURIComponent(m[1]));
+      history.replaceState(null, "", window.location.pathname);
+    }
+    return sessionStorage.getItem("activelab-token");
+  }
+
+  async function api(method, path, body) {
+    const opts = { method, headers: { Authorization: "Bearer " + state.token } };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    const res = await fetch(path, opts);
+    if (res.status === 401) { showLogin(); throw new Error("token refused"); }
+    const data = res.headers.get("content-type")?.includes("json") ? await res.json() : null;
+    if (!res.ok) {
+      const err = new Error((data && data.detail) ? String(data.detail) : res.statusText);
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }
+
+  function notice(msg) { $("notice").textContent = msg || ""; }
+
+  function showLogin() { $("login").hidden = false; $("work").hidden = true; }
+
+  async function refill() {
+    // keep a few items leased and ready, so the next one shows at once
+    if (state.fetching) return state.fetching;
+    state.fetching = (async () => {
+      try {
+        const data = await api("GET", "/api/next?n=4");
+        const have = new Set(state.queue.map((it) => it.item_id));
+        if (state.current) have.add(state.current.item_id);
+        for (const it of data.items) if (!have.has(it.item_id)) state.queue.push(it);
+        for (const it of state.queue) prefetchImage(it);
+      } catch (e) { notice(e.message); }
+      finally { state.fetching = null; }
+    })();
+    return state.fetching;
+  }
+
+  async function prefetchImage(it) {
+    if (it.kind !== "image" || it.blobUrl) return;
+    try {
+      const res = await fetch(it.image_url, { headers: { Authorization: "Bearer " + state.token } });
+      if (res.ok) it.blobUrl = URL.createObjectURL(await res.blob());
+    } catch (e) { /* shown as missing image */ }
+  }
+
+  function fmt(x, digits) { return (x === null || x === undefined) ? "–" : Number(x).toFixed(digits); }
+
+  function render() {
+    const it = state.current;
+    const text = $("item-text"), img = $("item-image"), row = $("item-row");
+    text.textContent = ""; img.hidden = true; row.hidden = true;
+    $("item").dataset.itemId = it ? String(it.item_id) : "";
+    if (!it) {
+      text.textContent = "Nothing to label right now. New items appear when the model is ready.";
+      $("why").textContent = ""; $("guess").textContent = "";
+      return;
+    }
+    if (it.kind === "text") {
+      text.textContent = it.text;
+    } else if (it.kind === "image") {
+      img.hidden = false;
+      if (it.blobUrl) img.src = it.blobUrl;
+      else prefetchImage(it).then(() => { if (state.current === it && it.blobUrl) img.src = it.blobUrl; });
+    } else {
+      row.hidden = false;
+      const body = row.querySelector("tbody");
+      body.textContent = "";
+      for (const [k, v] of Object.entries(it.row || {})) {
+        const tr = document.createElement("tr");
+        const th = document.createElement("th"); th.textContent = k;
+        const td = document.createElement("td"); td.textContent = String(v);
+        tr.append(th, td); body.append(tr);
+      }
+    }
+    const w = it.why || {};
+    $("why").textContent = "Why this item: " + (w.strategy || "?") + ", utility " + fmt(w.utility, 3) +
+      ", rank " + (w.rank ?? "–") + " in the batch of model v" + (w.model_version ?? 0);
+    $("guess").textContent = it.guess ? ("Model guess: " + it.guess + " (" + fmt(100 * it.confidence, 0) +
+      "% sure, model v" + it.guess_model_version + ")") : "Model guess: none yet";
+    state.shownAt = performance.now();
+  }
+
+  async function advance() {
+    if (state.queue.length === 0) await refill();
+    state.current = state.queue.shift() || null;
+    render();
+    if (state.queue.length < 2) refill();
+    if (!state.current) setTimeout(() => { if (!state.current) advance(); }, 1500);
+  }
+
+  async function sendLabel(label) {
+    const it = state.current;
+    if (!it || state.busy) return;
+    state.busy = true;
+    const duration = (performance.now() - state.shownAt) / 1000;
+    try {
+      const res = await api("POST", "/api/labels", { item_id: it.item_id, label, duration_s: duration });
+      notice("");
+      showCount(res.n_labels);
+      await advance();
+    } catch (e) {
+      notice(e.message);
+      if (e.status === 409) await advance();
+    } finally { state.busy = false; }
+  }
+
+  async function skip() {
+    const it = state.current;
+    if (!it || state.busy) return;
+    state.busy = true;
+    try { await api("POST", "/api/skip", { item_id: it.item_id }); await advance(); }
+    catch (e) { notice(e.message); }
+    finally { state.busy = false; }
+  }
+
+  async function undo() {
+    if (state.busy) return;
+    state.busy = true;
+    try {
+      const res = await api("POST", "/api/undo");
+      if (state.current) state.queue.unshift(state.current);
+      state.queue = state.queue.filter((x) => x.item_id !== res.item.item_id);
+      state.current = res.item;
+      showCount(res.n_labels);
+      render();
+    } catch (e) { notice(e.message); }
+    finally { state.busy = false; }
+  }
+
+  function showCount(n) {
+    const budget = state.progress ? state.progress.budget : 0;
+    $("progress").dataset.n = String(n);
+    $("progress").textContent = n + (budget ? " / " + budget : "") + " labels";
+    if (budget) $("progress-fill").style.width = Math.min(100, 100 * n / budget).toFixed(1) + "%";
+  }
+
+  async function pollProgress() {
+    try {
+      const p = await api("GET", "/api/progress");
+      state.progress = p;
+      showCount(p.n_labels);
+      $("model-version").textContent = "v" + p.model_version;
+      $("stop-signal").hidden = !p.stop.could_stop;
+      $("stop-signal").textContent = p.stop.message || "";
+      $("break-reminder").hidden = !p.session.take_a_break;
+      $("speed").textContent = "Your speed: " + fmt(p.speed.seconds_per_label, 1) +
+        " s per label · " + p.mine + " labels by you · session " + p.session.minutes + " min";
+      const last = p.curve.slice(-5).map((c) => "v" + c.version + ": " + c.n_labels + " labels, " +
+        (c.cv_accuracy === null ? "–" : (100 * c.cv_accuracy).toFixed(0) + "%")).join("; ");
+      $("curve").textContent = last ? "Cross-validated accuracy — " + last : "No model yet.";
+    } catch (e) { /* shown on the next action */ }
+  }
+
+  function onKey(ev) {
+    if (!state.token || $("work").hidden) return;
+    if (ev.target && ev.target.tagName === "INPUT") return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const k = ev.key;
+    if (k >= "1" && k <= "9") {
+      const i = Number(k) - 1;
+      if (i < state.labels.length) { ev.preventDefault(); sendLabel(state.labels[i]); }
+    } else if (k === "s" || k === "0") { ev.preventDefault(); skip(); }
+    else if (k === "u" || k === "Backspace") { ev.preventDefault(); undo(); }
+  }
+
+  async function start() {
+    state.token = readToken();
+    if (!state.token) { showLogin(); return; }
+    try {
+      const [me, proj] = await Promise.all([api("GET", "/api/me"), api("GET", "/api/project")]);
+      $("login").hidden = true; $("work").hidden = false;
+      $("who").textContent = me.name + (me.role === "admin" ? " (admin)" : "");
+      $("project-name").textContent = proj.name;
+      state.labels = proj.labels;
+      const box = $("buttons"); box.textContent = "";
+      proj.labels.forEach((lab, i) => {
+        const b = document.createElement("button");
+        b.textContent = (i < 9 ? (i + 1) + " · " : "") + lab;
+        b.dataset.label = lab;
+        b.addEventListener("click", () => sendLabel(lab));
+        box.append(b);
+      });
+      await pollProgress();
+      await advance();
+      setInterval(pollProgress, 2000);
+    } catch (e) { notice(e.message); }
+  }
+
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("DOMContentLoaded", () => {
+    $("token-save").addEventListener("click", () => {
+      sessionStorage.setItem("activelab-token", $("token-input").value.trim());
+      start();
+    });
+    $("skip").addEventListener("click", skip);
+    $("undo").addEventListener("click", undo);
+    start();
+  });
+})();

@@ -1,0 +1,71 @@
+"""Engines for SQLite (embedded default) and PostgreSQL, with the settings labeling needs.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` so that a committed label survives a killed
+process; write transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers queue
+instead of failing half-way.  A second engine with ordinary deferred transactions serves reads.
+PostgreSQL uses one pooled engine for both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+__all__ = ["make_engines", "check_url"]
+
+
+def check_url(url: str) -> str:
+    """Validate a database URL and return it in the form SQLAlchemy expects.
+
+    Parameters
+    ----------
+    url : str
+        ``sqlite:///path.db`` or ``postgresql://user@host/db`` (``postgresql+psycopg`` is used).
+
+    Returns
+    -------
+    str
+    """
+    if not isinstance(url, str) or not url:
+        raise TypeError(f"db must be a database URL string, got {url!r}")
+    if url.startswith("sqlite:"):
+        return url
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("postgresql+"):
+        return url
+    raise ValueError(
+        f"db {url!r} is not supported: use sqlite:///file.db or postgresql://user@host/dbname"
+    )
+
+
+def _sqlite_engine(url: str, immediate: bool) -> sa.Engine:
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                              pool_size=20, max_overflow=20)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def make_engines(url: str) -> tuple[sa.Engine, sa.Engine]:
+    """Return ``(write_engine, read_engine)`` for a database URL."""
+    url = check_url(url)
+    if url.startswith("sqlite:"):
+        return _sqlite_engine(url, True), _sqlite_engine(url, False)
+    engine = sa.create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    return engine, engine

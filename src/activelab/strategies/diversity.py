@@ -1,0 +1,466 @@
+"""Diversity and batch-aware strategies: k-means, core-set, hybrid and ranked batch.
+
+Uncertainty sampling with top-k tends to fill a batch with near-duplicates (the
+lecture's "over-querying similar examples").  The strategies here choose a *set*:
+
+- :class:`KMeansSampling` (``"kmeans"``): cluster the candidates into ``n`` clusters and
+  take the item nearest each centroid, optionally weighting the clustering by
+  uncertainty.
+- :class:`CoreSet` (``"coreset"``): greedy k-center (Sener & Savarese 2018) from the
+  labeled set.  A running minimum-distance vector is updated with one
+  matrix-vector product per pick; the distances to the labeled set are computed in
+  float32 blocks, never as the full N × N (or N × L) matrix.
+- :class:`Hybrid` (``"hybrid"``): keep the top ``factor × n`` candidates by a utility,
+  then run k-means or k-center on those.
+- :class:`RankedBatch` (``"ranked_batch"``): ranked batch-mode sampling (Cardoso et
+  al. 2017), which trades uncertainty against similarity to the labeled set and to
+  the items already ranked, again with a running minimum-distance vector.
+
+Distances are Euclidean on the feature rows (computed on mean-centred float32 copies
+of the rows, which keeps the ``|a|² + |b|² - 2ab`` expansion accurate).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.cluster import KMeans
+from sklearn.utils import check_random_state
+
+from ..pool import materialize
+from .base import QueryContext, QueryResult, Strategy, check_n_instances, top_k
+from .cost import base_utility, nonnegative_utility
+from .registry import register
+
+__all__ = [
+    "CoreSet",
+    "Hybrid",
+    "KMeansSampling",
+    "RankedBatch",
+    "k_center_greedy",
+    "min_sq_distances",
+]
+
+#: Rows per block in blocked distance computations (block × centers float32 values).
+BLOCK_ROWS = 4096
+#: Centers per block: a block of distances is at most BLOCK_ROWS × BLOCK_CENTERS floats.
+BLOCK_CENTERS = 2048
+
+
+def dense_float32(X: Any, name: str = "X") -> np.ndarray:
+    """Rows as a dense C-contiguous float32 array (RowView and sparse accepted)."""
+    if X is None:
+        raise ValueError(
+            f"this strategy needs the candidates' features: pass {name} to the query context."
+        )
+    X = materialize(X)
+    if sp.issparse(X):
+        X = X.toarray()
+    return np.ascontiguousarray(np.asarray(X), dtype=np.float32)
+
+
+def _labeled_rows(context: QueryContext, n_features: int) -> np.ndarray:
+    if context.X_labeled is None:
+        return np.empty((0, n_features), dtype=np.float32)
+    XL = dense_float32(context.X_labeled, "X_labeled")
+    if XL.ndim != 2 or (XL.shape[0] and XL.shape[1] != n_features):
+        raise ValueError(
+            f"X_labeled has shape {XL.shape} but the candidates have {n_features} features; "
+            "pass labeled rows with the same columns."
+        )
+    return XL
+
+
+def _centred(X: np.ndarray, XL: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = X.mean(axis=0, dtype=np.float64).astype(np.float32)
+    return X - mean, XL - mean
+
+
+def _sq_norms(X: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", X, X)
+
+
+def min_sq_distances(
+    X: np.ndarray,
+    centers: np.ndarray,
+    *,
+    X_norms: np.ndarray | None = None,
+    block_rows: int = BLOCK_ROWS,
+    block_centers: int = BLOCK_CENTERS,
+) -> np.ndarray:
+    """Squared Euclidean distance from each row of ``X`` to its nearest center.
+
+    Computed block by block (``block_rows × block_centers`` values at a time) in the
+    dtype of ``X``, so memory stays bounded whatever the sizes.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    centers : ndarray of shape (m, d)
+    X_norms : ndarray of shape (n,), optional
+        Precomputed ``(X ** 2).sum(axis=1)``.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        ``inf`` everywhere when there are no centers.
+    """
+    n = X.shape[0]
+    out = np.full(n, np.inf, dtype=X.dtype)
+    if centers.shape[0] == 0 or n == 0:
+        return out
+    norms = _sq_norms(X) if X_norms is None else X_norms
+    c_norms = _sq_norms(centers)
+    for c0 in range(0, centers.shape[0], block_centers):
+        C = centers[c0 : c0 + block_centers]
+        cn = c_norms[c0 : c0 + block_centers]
+        for r0 in range(0, n, block_rows):
+            block = X[r0 : r0 + block_rows] @ C.T
+            block *= -2
+            block += cn[None, :]
+            block += norms[r0 : r0 + block_rows, None]
+            np.minimum(out[r0 : r0 + block_rows], block.min(axis=1), out=out[r0 : r0 + block_rows])
+    np.maximum(out, 0, out=out)
+    return out
+
+
+def _update_min(mind: np.ndarray, X: np.ndarray, norms: np.ndarray, p: int) -> None:
+    """Fold the distances to row ``p`` of ``X`` into the running minimum ``mind``."""
+    d = X @ X[p]
+    d *= -2
+    d += norms
+    d += norms[p]
+    np.maximum(d, 0, out=d)
+    np.minimum(mind, d, out=mind)
+
+
+def k_center_greedy(
+    X: Any,
+    n: int,
+    X_labeled: Any = None,
+    random_state: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy k-center: repeatedly take the row farthest from everything chosen so far.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_candidates, d)
+    n : int
+        Number of rows to choose.
+    X_labeled : array-like of shape (n_labeled, d), optional
+        Rows already covered.  Without them the first row is drawn at random.
+    random_state : int, RandomState or None
+
+    Returns
+    -------
+    positions : ndarray of int64, shape (n,)
+        Chosen rows of ``X``, in the order they were chosen.
+    distances : ndarray of float64, shape (n,)
+        Distance of each chosen row to its nearest covered row at the time it was
+        chosen (``inf`` for a first row chosen with nothing covered).
+    """
+    Xd = dense_float32(X)
+    n = check_n_instances(n, Xd.shape[0])
+    XL = (
+        np.empty((0, Xd.shape[1]), np.float32)
+        if X_labeled is None
+        else dense_float32(X_labeled, "X_labeled")
+    )
+    Xd, XL = _centred(Xd, XL)
+    norms = _sq_norms(Xd)
+    mind = min_sq_distances(Xd, XL, X_norms=norms)
+    return _greedy(Xd, norms, mind, n, random_state)
+
+
+def _greedy(
+    X: np.ndarray, norms: np.ndarray, mind: np.ndarray, n: int, random_state: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    mind = mind.copy()
+    positions = np.empty(n, dtype=np.int64)
+    picked = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        if i == 0 and np.isinf(mind).all():
+            p = int(check_random_state(random_state).randint(X.shape[0]))
+        else:
+            p = int(np.argmax(mind))
+        positions[i] = p
+        picked[i] = float(np.sqrt(mind[p])) if np.isfinite(mind[p]) else np.inf
+        _update_min(mind, X, norms, p)
+        mind[positions[: i + 1]] = -np.inf
+    return positions, picked
+
+
+@register
+class CoreSet(Strategy):
+    """Core-set selection by greedy k-center (Sener & Savarese 2018).
+
+    Each pick is the candidate farthest (Euclidean) from the labeled set and from the
+    candidates already picked, so the batch covers the pool.  Cost: one blocked pass
+    over candidates × labeled rows, then one matrix-vector product per pick; memory
+    O(n_candidates).
+
+    Parameters
+    ----------
+    random_state : int, RandomState or None
+        Used only to draw the first item when there is no labeled set.
+
+    Notes
+    -----
+    The utility of each candidate is its distance to the nearest labeled row
+    (NaN when nothing is labeled).  ``info["radius"]`` is the covering radius after
+    the batch: the largest distance of any candidate to its nearest labeled or
+    chosen row.
+    """
+
+    name = "coreset"
+    needs = frozenset({"features", "labeled"})
+
+    def select(self, context: QueryContext, n_instances: int) -> QueryResult:
+        n_instances = check_n_instances(n_instances, len(context))
+        X = dense_float32(context.X)
+        XL = _labeled_rows(context, X.shape[1])
+        X, XL = _centred(X, XL)
+        norms = _sq_norms(X)
+        mind0 = min_sq_distances(X, XL, X_norms=norms)
+        positions, picked = _greedy(X, norms, mind0, n_instances, self.random_state)
+        utilities = np.sqrt(mind0.astype(np.float64))
+        utilities[np.isinf(utilities)] = np.nan
+        # covering radius after the batch (one more blocked pass over the chosen rows)
+        after = np.minimum(mind0, min_sq_distances(X, X[positions], X_norms=norms))
+        return QueryResult(
+            ids=context.candidate_ids[positions],
+            candidate_ids=context.candidate_ids,
+            utilities=utilities,
+            strategy=self.name,
+            info={
+                "radius": float(np.sqrt(after.max())),
+                "picked_distances": [float(d) for d in picked],
+            },
+        )
+
+
+def _nearest_per_cluster(
+    X: np.ndarray, labels: np.ndarray, centers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The member nearest its centroid in each non-empty cluster, and all distances."""
+    diff = X - centers[labels]
+    d = np.sqrt(_sq_norms(diff).astype(np.float64))
+    order = np.lexsort((d, labels))
+    _, first = np.unique(labels[order], return_index=True)
+    return order[first].astype(np.int64), d
+
+
+@register
+class KMeansSampling(Strategy):
+    """Cluster the candidates into ``n`` clusters and take the item nearest each centroid.
+
+    Parameters
+    ----------
+    weighted : bool, default=False
+        Weight the clustering by uncertainty (``utility``, mapped to non-negative
+        values), so that centroids move towards uncertain regions (Zhdanov 2019).
+    utility : str, default="entropy"
+        The utility used as weight when ``weighted``.
+    n_init : int, default=1
+        K-means restarts.
+    max_iter : int, default=100
+    random_state : int, RandomState or None
+
+    Notes
+    -----
+    The batch is ordered by cluster weight (number of members, or summed uncertainty
+    when weighted), largest first.  The utility of a candidate is minus its distance to
+    its cluster's centroid.  Should a cluster come out empty (duplicate rows), the
+    batch is completed by greedy k-center from the items already chosen.
+    """
+
+    name = "kmeans"
+    needs = frozenset({"features"})
+
+    def __init__(
+        self,
+        weighted: bool = False,
+        utility: str = "entropy",
+        n_init: int = 1,
+        max_iter: int = 100,
+        random_state: Any = None,
+    ) -> None:
+        super().__init__(random_state=random_state)
+        self.weighted = weighted
+        self.utility = utility
+        self.n_init = n_init
+        self.max_iter = max_iter
+
+    def select(self, context: QueryContext, n_instances: int) -> QueryResult:
+        n_instances = check_n_instances(n_instances, len(context))
+        X = dense_float32(context.X)
+        X, _ = _centred(X, X[:0])
+        weights = None
+        if self.weighted:
+            weights = nonnegative_utility(self.utility, context, self.random_state)
+            weights = weights + 1e-9 * max(float(weights.max()), 1.0)
+        km = KMeans(
+            n_clusters=n_instances,
+            n_init=self.n_init,
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+        ).fit(X, sample_weight=weights)
+        labels = km.labels_
+        centers = km.cluster_centers_.astype(np.float32)
+        positions, d = _nearest_per_cluster(X, labels, centers)
+        cluster_weight = np.bincount(
+            labels, weights=weights, minlength=n_instances
+        )[labels[positions]]
+        positions = positions[np.argsort(-cluster_weight, kind="stable")]
+        n_filled = positions.size
+        if n_filled < n_instances:
+            norms = _sq_norms(X)
+            mind = min_sq_distances(X, X[positions], X_norms=norms)
+            mind[positions] = -np.inf
+            extra, _ = _greedy(X, norms, mind, n_instances - n_filled, self.random_state)
+            positions = np.concatenate([positions, extra])
+        return QueryResult(
+            ids=context.candidate_ids[positions],
+            candidate_ids=context.candidate_ids,
+            utilities=-d,
+            strategy=self.name,
+            info={
+                "n_clusters": n_instances,
+                "weighted": bool(self.weighted),
+                "inertia": float(km.inertia_),
+                "n_filled_by_k_center": int(n_instances - n_filled),
+            },
+        )
+
+
+@register
+class Hybrid(Strategy):
+    """Pre-filter by a utility, then choose a diverse batch among the survivors.
+
+    The top ``m = factor × n`` candidates by ``utility`` are kept; then k-means
+    (``method="kmeans"``) or greedy k-center (``method="coreset"``) chooses ``n`` of them.
+
+    Parameters
+    ----------
+    utility : str, default="margin"
+        Utility strategy used for the pre-filter.
+    factor : int, default=10
+        Pre-filter size as a multiple of the batch size (capped at the number of
+        candidates).
+    method : {"kmeans", "coreset"}, default="kmeans"
+    weighted : bool, default=False
+        With ``method="kmeans"``: weight the clustering by the (non-negative) utility.
+    random_state : int, RandomState or None
+
+    Notes
+    -----
+    The utilities recorded are those of the pre-filter utility for every candidate;
+    ``info["prefilter_size"]`` is ``m``.
+    """
+
+    name = "hybrid"
+    needs = frozenset({"proba", "features", "labeled"})
+
+    def __init__(
+        self,
+        utility: str = "margin",
+        factor: int = 10,
+        method: str = "kmeans",
+        weighted: bool = False,
+        random_state: Any = None,
+    ) -> None:
+        super().__init__(random_state=random_state)
+        if method not in ("kmeans", "coreset"):
+            raise ValueError(f"method must be 'kmeans' or 'coreset', got {method!r}.")
+        if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
+            raise ValueError(f"factor must be an integer of at least 1, got {factor!r}.")
+        self.utility = utility
+        self.factor = factor
+        self.method = method
+        self.weighted = weighted
+
+    def select(self, context: QueryContext, n_instances: int) -> QueryResult:
+        n_instances = check_n_instances(n_instances, len(context))
+        u = base_utility(self.utility, context, self.random_state)
+        m = int(min(len(context), self.factor * n_instances))
+        kept = top_k(u, m, self.random_state)
+        inner: Strategy
+        if self.method == "kmeans":
+            inner = KMeansSampling(
+                weighted=self.weighted, utility=self.utility, random_state=self.random_state
+            )
+        else:
+            inner = CoreSet(random_state=self.random_state)
+        chosen = inner.select(context.subset(kept), n_instances)
+        return QueryResult(
+            ids=chosen.ids,
+            candidate_ids=context.candidate_ids,
+            utilities=u,
+            strategy=self.name,
+            info={"prefilter_size": m, "method": self.method, "utility": str(self.utility)},
+        )
+
+
+@register
+class RankedBatch(Strategy):
+    """Ranked batch-mode sampling (Cardoso et al. 2017).
+
+    Items are ranked one at a time by
+
+    ``score(x) = alpha · (1 - sim(x)) + (1 - alpha) · u(x)``,
+
+    where ``u`` is the uncertainty (``utility``, mapped to non-negative values),
+    ``sim(x) = 1 / (1 + d(x))`` with ``d(x)`` the Euclidean distance from ``x`` to the
+    nearest labeled or already-ranked item, and ``alpha = |U| / (|U| + |L|)`` weighs
+    diversity most while few items are labeled.  After each pick ``|U|`` shrinks and
+    ``|L|`` grows by one, and ``d`` is updated with the distances to the new pick only
+    (one matrix-vector product), never recomputing all pairwise distances.
+
+    Parameters
+    ----------
+    utility : str, default="least_confident"
+    random_state : int, RandomState or None
+
+    Notes
+    -----
+    The utilities recorded are the scores of the first pick (before any item is ranked).
+    """
+
+    name = "ranked_batch"
+    needs = frozenset({"proba", "features", "labeled"})
+
+    def __init__(self, utility: str = "least_confident", random_state: Any = None) -> None:
+        super().__init__(random_state=random_state)
+        self.utility = utility
+
+    def select(self, context: QueryContext, n_instances: int) -> QueryResult:
+        n_instances = check_n_instances(n_instances, len(context))
+        u = nonnegative_utility(self.utility, context, self.random_state)
+        X = dense_float32(context.X)
+        XL = _labeled_rows(context, X.shape[1])
+        X, XL = _centred(X, XL)
+        norms = _sq_norms(X)
+        mind = min_sq_distances(X, XL, X_norms=norms)
+        n_unlabeled, n_labeled = len(context), XL.shape[0]
+        positions = np.empty(n_instances, dtype=np.int64)
+        first_scores = None
+        for i in range(n_instances):
+            alpha = (n_unlabeled - i) / (n_unlabeled + n_labeled)
+            dissimilarity = 1.0 - 1.0 / (1.0 + np.sqrt(mind.astype(np.float64)))
+            score = alpha * dissimilarity + (1.0 - alpha) * u
+            if first_scores is None:
+                first_scores = score.copy()
+            score[positions[:i]] = -np.inf
+            p = int(np.argmax(score))
+            positions[i] = p
+            _update_min(mind, X, norms, p)
+        assert first_scores is not None
+        return QueryResult(
+            ids=context.candidate_ids[positions],
+            candidate_ids=context.candidate_ids,
+            utilities=first_scores,
+            strategy=self.name,
+            info={"alpha_first": n_unlabeled / (n_unlabeled + n_labeled)},
+        )

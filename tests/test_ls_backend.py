@@ -1,0 +1,446 @@
+"""Contract tests of the Label Studio ML backend: replay the recorded requests."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from activelab.server.labelstudio import (
+    SECRET_HEADER,
+    LSBackend,
+    LSBackendConfig,
+    create_app,
+    image_path_from_ls,
+    project_key,
+)
+
+
+def _fixtures() -> Path | None:
+    for base in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
+        folder = base / "fixtures" / "labelstudio-1.23.2"
+        if folder.is_dir():
+            return folder
+    return None
+
+
+FIXTURES = _fixtures()
+pytestmark = pytest.mark.skipif(
+    FIXTURES is None, reason="the recorded Label Studio fixtures (shared/fixtures) are absent"
+)
+
+
+def recorded(name: str) -> dict:
+    """A recorded request body; the recorder's '... (all tasks)' placeholders are dropped."""
+    body = json.loads((FIXTURES / name).read_text())["body"]
+    for key in ("tasks",):
+        if isinstance(body.get(key), list):
+            body[key] = [t for t in body[key] if isinstance(t, dict)]
+    return body
+
+
+TRAIN_TEXTS = [
+    ("great product love it", "Positive"),
+    ("love it works great", "Positive"),
+    ("terrible awful broke", "Negative"),
+    ("awful service terrible", "Negative"),
+    ("it is okay average", "Neutral"),
+    ("average okay nothing special", "Neutral"),
+]
+
+
+def annotation_event(task_id: int, text: str, label: str, annotation_id: int | None = None,
+                     action: str = "ANNOTATION_CREATED", cancelled: bool = False) -> dict:
+    """The recorded ANNOTATION_CREATED webhook, changed to another task and label."""
+    body = recorded("webhook_ANNOTATION_CREATED.json")
+    body["action"] = action
+    ann = body["annotation"]
+    ann["id"] = task_id if annotation_id is None else annotation_id
+    ann["task"] = task_id
+    ann["was_cancelled"] = cancelled
+    ann["result"][0]["value"]["choices"] = [label]
+    body["task"]["id"] = task_id
+    body["task"]["data"] = {"text": text}
+    return body
+
+
+def predict_body(texts: list[str], first_id: int = 100) -> dict:
+    body = recorded("predict_request_batch.json")
+    template = body["tasks"][0]
+    tasks = []
+    for i, text in enumerate(texts):
+        task = copy.deepcopy(template)
+        task["id"] = first_id + i
+        task["data"] = {"text": text}
+        tasks.append(task)
+    body["tasks"] = tasks
+    return body
+
+
+@pytest.fixture
+def make_client(tmp_path):
+    clients = []
+
+    def make(**settings) -> TestClient:
+        settings.setdefault("db", f"sqlite:///{tmp_path / 'ls.db'}")
+        client = TestClient(create_app(LSBackendConfig(**settings)))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def backend_of(client: TestClient) -> LSBackend:
+    return client.app.state.backend
+
+
+def teach(client: TestClient, pairs=TRAIN_TEXTS, first_id: int = 1) -> None:
+    for i, (text, label) in enumerate(pairs):
+        r = client.post("/webhook", json=annotation_event(first_id + i, text, label))
+        assert r.status_code == 201, r.text
+    assert backend_of(client).wait_idle(60)
+
+
+def test_health_is_json_and_up(make_client):
+    client = make_client()
+    for path in ("/health", "/"):
+        r = client.get(path)
+        assert r.status_code == 200
+        assert r.json()["status"] == "UP"
+        assert r.json()["strategy"] == "entropy"
+
+
+def test_recorded_setup_returns_cold_version(make_client):
+    client = make_client()
+    r = client.post("/setup", json=recorded("setup_request.json"))
+    assert r.status_code == 200
+    assert r.json() == {"model_version": "activelab-entropy-v0"}
+
+
+@pytest.mark.parametrize("name", ["predict_request_batch.json", "predict_request_single_task.json"])
+def test_recorded_predict_before_training(make_client, name):
+    client = make_client()
+    body = recorded(name)
+    r = client.post("/predict", json=body)
+    assert r.status_code == 200
+    results = r.json()["results"]
+    assert len(results) == len(body["tasks"])
+    for entry in results:
+        assert set(entry) == {"result", "score", "model_version"}
+        assert entry["result"] == []
+        assert 0.0 <= entry["score"] < 1.0
+        assert entry["model_version"] == "activelab-entropy-v0"
+
+
+def test_recorded_annotation_webhook_is_stored(make_client):
+    client = make_client()
+    r = client.post("/webhook", json=recorded("webhook_ANNOTATION_CREATED.json"))
+    assert r.status_code == 201
+    assert r.json()["stored"] == 1
+    backend = backend_of(client)
+    assert backend.wait_idle(30)
+    [task] = backend.state.labeled_tasks("1")
+    assert (task.task_id, task.data, task.choices) == (
+        1, {"text": "I love this product, it works great"}, ["Positive"])
+    # one class only: no model yet, the version stays
+    assert client.post("/setup", json=recorded("setup_request.json")).json()["model_version"] \
+        == "activelab-entropy-v0"
+
+
+@pytest.mark.parametrize("name", ["webhook_PROJECT_UPDATED.json", "webhook_TASKS_CREATED.json"])
+def test_other_recorded_webhooks_are_acknowledged(make_client, name):
+    client = make_client()
+    r = client.post("/webhook", json=recorded(name))
+    assert r.status_code == 201
+    assert r.json()["ignored"] is True
+
+
+def test_version_changes_after_retrain_and_predictions_follow(make_client):
+    client = make_client()
+    client.post("/setup", json=recorded("setup_request.json"))
+    teach(client)
+    version = client.post("/setup", json=recorded("setup_request.json")).json()["model_version"]
+    assert version.startswith("activelab-entropy-v") and version != "activelab-entropy-v0"
+    texts = ["love it great", "awful terrible", "okay average"]
+    r = client.post("/predict", json=predict_body(texts))
+    results = r.json()["results"]
+    assert len(results) == 3
+    assert [e["model_version"] for e in results] == [version] * 3
+    assert [e["result"][0]["value"]["choices"] for e in results] == [
+        ["Positive"], ["Negative"], ["Neutral"]]
+    assert results[0]["result"][0]["from_name"] == "sentiment"
+    assert results[0]["result"][0]["to_name"] == "text"
+    # another label -> another version
+    r = client.post("/webhook", json=annotation_event(50, "great great love", "Positive"))
+    assert backend_of(client).wait_idle(60)
+    newer = client.post("/setup", json=recorded("setup_request.json")).json()["model_version"]
+    assert newer != version
+    versions = client.get("/versions", params={"project": "1"}).json()
+    assert versions["versions"][-1] == newer
+    assert versions["model_version"] == newer
+
+
+def test_scores_ascend_with_informativeness(make_client):
+    client = make_client(strategy="margin")
+    client.post("/setup", json=recorded("setup_request.json"))
+    teach(client, TRAIN_TEXTS[:4])  # Positive vs Negative only
+    texts = ["love great", "terrible awful", "love terrible", "great product love it"]
+    results = client.post("/predict", json=predict_body(texts, first_id=200)).json()["results"]
+    scores = np.array([e["score"] for e in results])
+    # the mixed text is the one to label first, the clearest ones last
+    order = np.argsort(scores)
+    assert order[0] == 2
+    # the score is exactly the margin of the model's probabilities
+    backend = backend_of(client)
+    model = backend.model("1")
+    proba = model.estimator.predict_proba(model.featurizer.transform(texts))
+    top2 = np.sort(proba, axis=1)[:, -2:]
+    np.testing.assert_allclose(scores, top2[:, 1] - top2[:, 0], rtol=1e-6)
+
+
+def test_predict_order_and_count_on_long_batch(make_client):
+    client = make_client()
+    client.post("/setup", json=recorded("setup_request.json"))
+    teach(client)
+    texts = [f"text number {i} {'love' if i % 2 else 'awful'}" for i in range(57)]
+    body = predict_body(texts, first_id=1000)
+    results = client.post("/predict", json=body).json()["results"]
+    assert len(results) == 57
+    # order kept: the prediction for task k is the one of that task alone
+    single = client.post("/predict", json=predict_body([texts[13]], first_id=1013)).json()
+    assert single["results"][0] == results[13]
+
+
+def test_annotation_updates_and_deletes_change_the_labeled_set(make_client):
+    client = make_client()
+    client.post("/setup", json=recorded("setup_request.json"))
+    teach(client)
+    backend = backend_of(client)
+    client.post("/webhook", json=annotation_event(1, TRAIN_TEXTS[0][0], "Neutral",
+                                                  action="ANNOTATION_UPDATED"))
+    assert backend.wait_idle(60)
+    labels = {t.task_id: t.choices for t in backend.state.labeled_tasks("1")}
+    assert labels[1] == ["Neutral"] and len(labels) == 6
+    deleted = {"action": "ANNOTATIONS_DELETED", "annotations": [{"id": 2}, {"id": 3}],
+               "project": recorded("webhook_ANNOTATION_CREATED.json")["project"]}
+    r = client.post("/webhook", json=deleted)
+    assert r.json()["removed"] == 2
+    client.post("/webhook", json=annotation_event(4, TRAIN_TEXTS[3][0], "Negative",
+                                                  action="ANNOTATION_UPDATED", cancelled=True))
+    assert backend.wait_idle(60)
+    assert sorted(t.task_id for t in backend.state.labeled_tasks("1")) == [1, 5, 6]
+
+
+def test_state_survives_a_restart(make_client):
+    first = make_client()
+    first.post("/setup", json=recorded("setup_request.json"))
+    teach(first)
+    version = first.post("/setup", json=recorded("setup_request.json")).json()["model_version"]
+    scores = [e["score"] for e in first.post(
+        "/predict", json=predict_body(["love okay", "awful"])).json()["results"]]
+    first.__exit__(None, None, None)
+
+    second = make_client()  # same database file
+    r = second.post("/setup", json=recorded("setup_request.json"))
+    assert r.json()["model_version"] == version  # same labels, same version
+    again = second.post("/predict", json=predict_body(["love okay", "awful"])).json()["results"]
+    assert [e["score"] for e in again] == pytest.approx(scores)
+    assert len(backend_of(second).state.labeled_tasks("1")) == len(TRAIN_TEXTS)
+    second.post("/webhook", json=annotation_event(77, "love love", "Positive"))
+    assert backend_of(second).wait_idle(60)
+    assert second.get("/versions", params={"project": "1"}).json()["model_version"] != version
+
+
+def test_legacy_train_with_annotations(make_client):
+    client = make_client()
+    config = recorded("setup_request.json")["schema"]
+    annotations = [
+        {"id": i + 1, "result": [{"from_name": "sentiment", "to_name": "text", "type": "choices",
+                                  "value": {"choices": [label]}}],
+         "task": {"id": i + 1, "data": {"text": text}}}
+        for i, (text, label) in enumerate(TRAIN_TEXTS)
+    ]
+    r = client.post("/train", json={"annotations": annotations, "project": "1.1795632400",
+                                    "label_config": config})
+    assert r.status_code == 201
+    assert backend_of(client).wait_idle(60)
+    assert client.get("/versions", params={"project": "1"}).json()["versions"] == [
+        "activelab-entropy-v1"]
+
+
+def test_multiple_choice_config(make_client):
+    config = ('<View><Text name="text" value="$text"/><Choices name="topic" toName="text" '
+              'choice="multiple"><Choice value="sport"/><Choice value="money"/></Choices></View>')
+    client = make_client(strategy="least_confident")
+    client.post("/setup", json={"project": "4.1", "schema": config})
+    pairs = [("goal match team", ["sport"]), ("bank cash profit", ["money"]),
+             ("match goal win", ["sport"]),
+             ("cash loan bank", ["money"]), ("team win match", ["sport"]),
+             ("profit interest bank", ["money"])]
+    for i, (text, labels) in enumerate(pairs):
+        body = annotation_event(i + 1, text, "x")
+        body["project"] = {"id": 4, "label_config": config}
+        body["annotation"]["result"] = [{"from_name": "topic", "to_name": "text",
+                                         "type": "choices", "value": {"choices": labels}}]
+        assert client.post("/webhook", json=body).status_code == 201
+    assert backend_of(client).wait_idle(60)
+    body = predict_body(["goal team", "cash bank"])
+    body["project"] = "4.1"
+    body["label_config"] = config
+    results = client.post("/predict", json=body).json()["results"]
+    assert results[0]["result"][0]["value"]["choices"] == ["sport"]
+    assert results[1]["result"][0]["value"]["choices"] == ["money"]
+    assert all(0.5 <= e["score"] <= 1.0 for e in results)
+    both = annotation_event(40, "team cash", "x")
+    both["project"] = {"id": 4}
+    both["annotation"]["result"] = [{"from_name": "topic", "to_name": "text", "type": "choices",
+                                     "value": {"choices": ["sport", "money"]}}]
+    client.post("/webhook", json=both)
+    assert backend_of(client).wait_idle(60)
+    stored = {t.task_id: t.choices for t in backend_of(client).state.labeled_tasks("4")}
+    assert stored[40] == ["sport", "money"]
+
+
+def test_multiple_choice_refuses_committee_strategy(make_client):
+    config = ('<View><Text name="text" value="$text"/><Choices name="topic" toName="text" '
+              'choice="multiple"><Choice value="a"/><Choice value="b"/></Choices></View>')
+    client = make_client(strategy="vote_entropy")
+    r = client.post("/setup", json={"project": "4.1", "schema": config})
+    assert r.status_code == 400
+    assert "--strategy" in r.json()["detail"]
+
+
+def test_committee_strategy_trains_a_committee(make_client):
+    client = make_client(strategy="vote_entropy")
+    client.post("/setup", json=recorded("setup_request.json"))
+    teach(client)
+    results = client.post("/predict", json=predict_body(["love great", "okay"])).json()["results"]
+    current = client.get("/versions", params={"project": "1"}).json()["model_version"]
+    assert current.startswith("activelab-vote_entropy-v") and current[-1] != "0"
+    assert [e["model_version"] for e in results] == [current] * 2
+    assert all(0.0 <= e["score"] <= 1.0 for e in results)
+
+
+def test_labels_option_restricts_classes(make_client):
+    client = make_client(labels=("Positive", "Negative"))
+    client.post("/setup", json=recorded("setup_request.json"))
+    teach(client)  # the Neutral labels are not learned
+    results = client.post("/predict", json=predict_body(["okay average"])).json()["results"]
+    assert results[0]["result"][0]["value"]["choices"][0] in ("Positive", "Negative")
+    bad = make_client(labels=("Happy",), db="sqlite://")
+    r = bad.post("/setup", json=recorded("setup_request.json"))
+    assert r.status_code == 400 and "Happy" in r.json()["detail"]
+
+
+def test_image_tasks_under_the_root(make_client, tmp_path):
+    from PIL import Image
+
+    root = tmp_path / "media"
+    (root / "upload" / "1").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        value = 230 if i % 2 else 20
+        pixels = np.clip(rng.normal(value, 5, (8, 8)), 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(root / "upload" / "1" / f"{i}.png")
+    config = ('<View><Image name="image" value="$image"/><Choices name="shade" toName="image">'
+              '<Choice value="dark"/><Choice value="light"/></Choices></View>')
+    client = make_client(image_root=str(root), image_size=(4, 4))
+    client.post("/setup", json={"project": "2.1", "schema": config})
+    for i in range(4):
+        body = annotation_event(i + 1, "", "light" if i % 2 else "dark")
+        body["project"] = {"id": 2}
+        body["task"]["data"] = {"image": f"/data/upload/1/{i}.png"}
+        body["annotation"]["result"][0].update(from_name="shade", to_name="image")
+        client.post("/webhook", json=body)
+    assert backend_of(client).wait_idle(60)
+    tasks = [{"id": 10 + i, "data": {"image": f"/data/upload/1/{i}.png"}} for i in (4, 5)]
+    r = client.post("/predict", json={"tasks": tasks, "project": "2.1", "label_config": config})
+    labels = [e["result"][0]["value"]["choices"][0] for e in r.json()["results"]]
+    assert labels == ["dark", "light"]
+    outside = [{"id": 99, "data": {"image": "/data/upload/../../secret.png"}}]
+    r = client.post("/predict", json={"tasks": outside, "project": "2.1"})
+    assert r.status_code == 400 and "outside" in r.json()["detail"]
+    remote = [{"id": 98, "data": {"image": "https://example.org/cat.png"}}]
+    r = client.post("/predict", json={"tasks": remote, "project": "2.1"})
+    assert r.status_code == 400 and "local files only" in r.json()["detail"]
+
+
+def test_image_config_without_root_is_refused(make_client):
+    config = ('<View><Image name="image" value="$image"/><Choices name="c" toName="image">'
+              '<Choice value="a"/><Choice value="b"/></Choices></View>')
+    r = make_client().post("/setup", json={"project": "3.1", "schema": config})
+    assert r.status_code == 400 and "--image-root" in r.json()["detail"]
+
+
+def _basic(user: str, password: str) -> dict:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def test_basic_auth_on_setup_and_predict(make_client):
+    client = make_client(basic_auth=("ls", "s3cret"))
+    setup = recorded("setup_request.json")
+    predict = recorded("predict_request_single_task.json")
+    for path, body in (("/setup", setup), ("/predict", predict)):
+        assert client.post(path, json=body).status_code == 401
+        assert client.post(path, json=body, headers=_basic("ls", "wrong")).status_code == 401
+        assert client.post(path, json=body, headers={"Authorization": "Basic !!"}).status_code \
+            == 401
+        assert client.post(path, json=body, headers=_basic("ls", "s3cret")).status_code == 200
+    assert client.get("/versions").status_code == 401
+    assert client.get("/health").status_code == 200
+    # Label Studio sends no basic auth on webhooks: without a secret they stay open
+    assert client.post("/webhook", json=recorded("webhook_PROJECT_UPDATED.json")).status_code \
+        == 201
+
+
+def test_webhook_secret(make_client):
+    client = make_client(webhook_secret="hook-secret", basic_auth=("ls", "pw"))
+    body = recorded("webhook_ANNOTATION_CREATED.json")
+    assert client.post("/webhook", json=body).status_code == 401
+    assert client.post("/webhook", json=body, headers={SECRET_HEADER: "nope"}).status_code == 401
+    r = client.post("/webhook", json=body, headers={SECRET_HEADER: "hook-secret"})
+    assert r.status_code == 201 and r.json()["stored"] == 1
+    assert client.post("/webhook", json=body, headers=_basic("ls", "pw")).status_code == 201
+
+
+def test_bad_bodies_get_clear_errors(make_client):
+    client = make_client()
+    assert client.post("/predict", content=b"not json").status_code == 400
+    r = client.post("/predict", json={"project": "1.1"})
+    assert r.status_code == 400 and "tasks" in r.json()["detail"]
+    r = client.post("/predict", json={"tasks": [{"id": 1, "data": {"text": "x"}}],
+                                      "project": "9.1"})
+    assert r.status_code == 400 and "labeling config" in r.json()["detail"]
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="unknown model"):
+        LSBackend(LSBackendConfig(model="svm", db="sqlite://"))
+    with pytest.raises(ValueError, match="per-task score|unknown query strategy"):
+        LSBackend(LSBackendConfig(strategy="nothing", db="sqlite://"))
+    with pytest.raises(ValueError, match="SQLAlchemy URL"):
+        LSBackend(LSBackendConfig(db="ls.db"))
+    with pytest.raises(FileNotFoundError, match="image_root"):
+        LSBackend(LSBackendConfig(image_root="/no/such/folder", db="sqlite://"))
+
+
+def test_project_key_and_image_paths():
+    assert project_key("1.1795632400") == "1"
+    assert project_key({"id": 12}) == "12"
+    assert project_key(7) == "7"
+    assert project_key(None) == "default"
+    assert image_path_from_ls("/data/upload/3/a.png") == "upload/3/a.png"
+    assert image_path_from_ls("/data/local-files/?d=imgs%2Fb.png") == "imgs/b.png"
+    assert image_path_from_ls("http://localhost:8080/data/upload/3/a.png") == "upload/3/a.png"
+    assert image_path_from_ls("pics/c.jpg") == "pics/c.jpg"
+    with pytest.raises(ValueError, match="local files only"):
+        image_path_from_ls("s3://bucket/a.png")
