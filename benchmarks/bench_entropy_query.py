@@ -1,5 +1,7 @@
 """Time one entropy query through activelab against a bare numpy reference.
 
+(``--strategy margin`` or ``least_confident`` time those queries the same way.)
+
 The pool is 1,000,000 x 50 (float64 and float32), the model a 10-class
 LogisticRegression fitted on a few thousand labeled rows.  Each round times the
 library path ``ActiveLearner(..., query_strategy="entropy").query(X_pool, 100)``
@@ -42,10 +44,24 @@ def make_data(
     return X_pool, X_train, y_train
 
 
-def reference_query(estimator: LogisticRegression, X: np.ndarray, k: int) -> np.ndarray:
-    """predict_proba + entropy + argpartition, the bare numpy way."""
+def _margin(proba: np.ndarray) -> np.ndarray:
+    top2 = np.partition(proba, proba.shape[1] - 2, axis=1)[:, -2:]
+    return top2[:, 0] - top2[:, 1]
+
+
+REFERENCE_UTILITY = {
+    "entropy": lambda proba: entr(proba).sum(axis=1),
+    "margin": _margin,
+    "least_confident": lambda proba: 1.0 - proba.max(axis=1),
+}
+
+
+def reference_query(
+    estimator: LogisticRegression, X: np.ndarray, k: int, strategy: str = "entropy"
+) -> np.ndarray:
+    """predict_proba + utility + argpartition, the bare numpy way."""
     proba = estimator.predict_proba(X)
-    utility = entr(proba).sum(axis=1)
+    utility = REFERENCE_UTILITY[strategy](proba)
     top = np.argpartition(-utility, k - 1)[:k]
     return top[np.argsort(-utility[top], kind="stable")]
 
@@ -87,19 +103,21 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=3000)
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--strategy", choices=sorted(REFERENCE_UTILITY), default="entropy")
     args = parser.parse_args()
 
     X64, X_train, y_train = make_data(args.rows, args.features, args.classes, args.train)
     blas = [(i.get("internal_api"), i.get("num_threads")) for i in threadpool_info()]
     print(f"python {platform.python_version()}, numpy {np.__version__}, BLAS {blas}")
-    print(f"pool {args.rows} x {args.features}, {args.classes} classes, k={args.k}, "
+    print(f"{args.strategy} query; pool {args.rows} x {args.features}, {args.classes} classes, "
+          f"k={args.k}, "
           f"median of {args.repeats} alternating rounds after one warm-up\n")
     print("| dtype | BLAS threads | library (ms) | reference (ms) | ratio (median) |")
     print("|---|---|---|---|---|")
     for dtype in (np.float64, np.float32):
         X_pool = np.ascontiguousarray(X64, dtype=dtype)
         learner = ActiveLearner(
-            LogisticRegression(max_iter=500), query_strategy="entropy",
+            LogisticRegression(max_iter=500), query_strategy=args.strategy,
             X_training=X_train.astype(dtype), y_training=y_train, random_state=0,
         )
         est = learner.estimator_
@@ -108,7 +126,7 @@ def main() -> None:
             return learner.query(X_pool, n_instances=args.k)[0]
 
         def ref(est: LogisticRegression = est, X_pool: np.ndarray = X_pool) -> np.ndarray:
-            return reference_query(est, X_pool, args.k)
+            return reference_query(est, X_pool, args.k, args.strategy)
 
         same = np.array_equal(np.sort(lib()), np.sort(ref()))
         for threads in (1, None):

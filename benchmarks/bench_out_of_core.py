@@ -1,15 +1,19 @@
 """Peak memory of scoring a pool bigger than a memory budget, from disk, chunk by chunk.
 
 Writes a pool of ``--rows`` x 50 float64 rows to a ``.npy`` file (chunk by chunk, so
-writing it needs little memory either), then runs two child processes under
+writing it needs little memory either), then runs child processes under
 ``/usr/bin/time -v``:
 
 * ``out-of-core``: :func:`activelab.scale.score_out_of_core` on the memory-mapped file;
+* ``dask``: :func:`activelab.scale.score_dask` on the file's path, on a local
+  ``dask.distributed`` cluster in the same process (one worker, two threads; the
+  time excludes starting the cluster);
+* ``dask-baseline``: the same cluster scoring only ``k`` rows (the floor for ``dask``);
 * ``in-memory``: ``np.load`` of the whole file and ``ActiveLearner.query_result``;
 
 and a ``baseline`` child that only imports the libraries and fits the model.  It
 reports each one's peak resident set size (RSS), the RSS above the baseline (what the
-scoring itself costs, compared with the budget), wall time, and whether both paths
+scoring itself costs, compared with the budget), wall time, and whether all paths
 chose the same ids.  The BLAS threads are pinned to 1 in the children.
 
 Run::
@@ -77,6 +81,18 @@ def child(mode: str, path: str, k: int, chunk_rows: int, ids_out: str) -> None:
         result = learner.query_result(np.load(path, mmap_mode="r")[:k], k)
     elif mode == "out-of-core":
         result = score_out_of_core(learner, path, k, chunk_rows=chunk_rows)
+    elif mode in ("dask", "dask-baseline"):
+        from distributed import Client, LocalCluster
+
+        from activelab.scale import score_dask
+
+        with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            t0 = time.perf_counter()
+            rows = k if mode == "dask-baseline" else None  # baseline: a cluster, k rows
+            candidates = None if rows is None else np.arange(rows)
+            result = score_dask(learner, path, k, chunk_rows=chunk_rows, client=client,
+                                candidate_ids=candidates)
     else:
         X = np.load(path)
         result = learner.query_result(X, k)
@@ -100,7 +116,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--chunk-rows", type=int, default=65_536)
     parser.add_argument("--budget-mb", type=float, default=256.0)
-    parser.add_argument("--child", choices=["baseline", "out-of-core", "in-memory"])
+    parser.add_argument("--child", choices=["baseline", "out-of-core", "dask-baseline", "dask", "in-memory"])
     parser.add_argument("--pool")
     parser.add_argument("--ids-out")
     args = parser.parse_args()
@@ -119,15 +135,17 @@ def main() -> None:
               "within budget |")
         print("|---|---|---|---|---|")
         results = {}
-        for mode in ("baseline", "out-of-core", "in-memory"):
+        for mode in ("baseline", "out-of-core", "dask-baseline", "dask", "in-memory"):
             results[mode] = _run_child(mode, path, args.k, args.chunk_rows,
                                        Path(tmp) / f"{mode}.npy")
             r = results[mode]
-            extra = r["rss_mb"] - results["baseline"]["rss_mb"]
-            ok = "" if mode == "baseline" else ("yes" if extra <= args.budget_mb else "no")
+            base = results["dask-baseline" if mode == "dask" else "baseline"]["rss_mb"]
+            extra = r["rss_mb"] - base
+            ok = "" if "baseline" in mode else ("yes" if extra <= args.budget_mb else "no")
             print(f"| {mode} | {r['rss_mb']:.0f} | {extra:.0f} | {r['seconds']:.2f} | {ok} |")
-        same = np.array_equal(results["out-of-core"]["ids"], results["in-memory"]["ids"])
-        print(f"\nsame ids from both paths: {same}")
+        same = all(np.array_equal(results[m]["ids"], results["in-memory"]["ids"])
+                   for m in ("out-of-core", "dask"))
+        print(f"\nsame ids from all paths: {same}")
 
 
 if __name__ == "__main__":

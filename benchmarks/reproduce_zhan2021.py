@@ -7,7 +7,8 @@ One command runs the whole reproduction (hours on two cores) and writes the tabl
 
 Results go to one JSON file per (dataset, strategy, trial) under ``--out``; an interrupted
 run resumes where it stopped.  BLAS threads are pinned to 1 in every worker.  The table
-(mean ± SD AUBC) replaces the part between the table markers of ``--markdown``.
+(mean ± SD AUBC) replaces the part between the markers of ``--markdown`` that belong to
+the mode (``zhan2021-table``, ``zhan2021-quick-table``, ``zhan2021-subset-table``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ from activelab.lab.zhan2021 import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-START, END = "<!-- zhan2021-table:start -->", "<!-- zhan2021-table:end -->"
+
+
+def markers(tag: str) -> tuple[str, str]:
+    """The comment lines around the generated table ``tag`` in the markdown file."""
+    return f"<!-- {tag}:start -->", f"<!-- {tag}:end -->"
 
 
 def machine() -> str:
@@ -45,8 +50,9 @@ def machine() -> str:
     )
 
 
-def write_markdown(path: Path, body: str) -> None:
-    """Put ``body`` between the table markers of ``path`` (created when missing)."""
+def write_markdown(path: Path, body: str, tag: str) -> None:
+    """Put ``body`` between the ``tag`` markers of ``path`` (created when missing)."""
+    START, END = markers(tag)
     block = f"{START}\n{body}\n{END}"
     if path.exists():
         text = path.read_text(encoding="utf-8")
@@ -99,7 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for r in collect(out) if r["dataset"] in datasets and r["strategy"] in strategies]
     body = markdown_report(rows, command=command.strip(), machine=machine(),
                            strategies=strategies)
-    write_markdown(Path(args.markdown), body)
+    tag = "zhan2021-quick-table" if args.quick else "zhan2021-table"
+    if args.datasets and not args.quick:
+        tag = "zhan2021-subset-table"
+    write_markdown(Path(args.markdown), body, tag)
     print(body)
     return 0
 

@@ -106,7 +106,7 @@ def postgres() -> str:
     return postgres_url()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database per test: a real SQLite file, then a real PostgreSQL database."""
     if request.param == "sqlite":

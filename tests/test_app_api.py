@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import io
 import json
+import time
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from _pg import db_url  # noqa: F401  (fixture)
-from fastapi.testclient import TestClient
 from PIL import Image
 
 from activelab.cold_start import cold_start
 from activelab.server.app import create_app
 from activelab.server.project import open_project
 from activelab.server.scorer import load_features
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+pytest_plugins = ["_pg"]  # the db_url fixture: real SQLite and real PostgreSQL
 
 
 def client_for(proj, scorer=None) -> tuple[TestClient, dict[str, str]]:
@@ -170,3 +176,61 @@ def test_overlap_agreement_and_quality(tmp_path) -> None:
     ann = c.get("/api/admin/annotators", headers=h).json()["annotators"]
     assert {a["name"]: a["n_labels"] for a in ann} == {"admin": 0, "ann": 3, "bea": 3}
     proj.store.close()
+
+
+@pytest.mark.postgres
+def test_app_factory_for_several_workers(tmp_path, postgres: str, monkeypatch) -> None:
+    """Two worker apps on one PostgreSQL project (the multi-worker deployment)."""
+    from activelab.server.app import app_from_env
+
+    db_url = postgres
+
+    pd.DataFrame({"x": np.arange(8.0)}).to_csv(tmp_path / "d.csv", index=False)
+    proj = open_project(tmp_path / "d.csv", ["a", "b"], db=db_url, features=["x"],
+                        project_dir=tmp_path / "p", name="shared")
+    monkeypatch.setenv("ACTIVELAB_DB", db_url)
+    monkeypatch.setenv("ACTIVELAB_PROJECT", "shared")
+    workers = [TestClient(app_from_env()) for _ in range(2)]
+    h = {"Authorization": f"Bearer {proj.admin_token}"}
+    with workers[0], workers[1]:  # both start their scorer; one publishes the first queue
+        deadline = time.monotonic() + 20
+        got: list[int] = []
+        while not got and time.monotonic() < deadline:
+            got = [it["item_id"] for it in workers[0].get("/api/next?n=2", headers=h)
+                   .json()["items"]]
+        assert len(got) == 2
+        # the other worker sees the same leases for the same person
+        assert [it["item_id"] for it in workers[1].get("/api/next?n=2", headers=h)
+                .json()["items"]] == got
+    monkeypatch.setenv("ACTIVELAB_PROJECT", "missing")
+    with pytest.raises(ValueError, match="no project"):
+        app_from_env()
+    proj.store.close()
+
+
+def test_sources_parquet_jsonl_and_image_column(tmp_path) -> None:
+    from activelab.server.sources import load_project_data
+
+    pd.DataFrame({"id": ["r1", "r2"], "u": [1.0, 2.0], "v": [3.0, 4.0]}).to_parquet(
+        tmp_path / "t.parquet")
+    d = load_project_data(tmp_path / "t.parquet")  # numeric columns: features by default
+    assert d.kind == "row" and d.X.tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    assert [k for k, _, _ in d.items] == ["r1", "r2"]
+    assert json.loads(d.items[1][2]) == {"id": "r2", "u": 2.0, "v": 4.0}
+    pd.DataFrame({"body": ["hello there", "buy now"]}).to_json(tmp_path / "t.jsonl",
+                                                              orient="records", lines=True)
+    d = load_project_data(tmp_path / "t.jsonl", text_column="body")
+    assert d.kind == "text" and [c for _, _, c in d.items] == ["hello there", "buy now"]
+    (tmp_path / "img").mkdir()
+    Image.fromarray(np.full((4, 4), 255, np.uint8)).save(tmp_path / "img" / "a.png")
+    pd.DataFrame({"path": ["img/a.png"]}).to_csv(tmp_path / "i.csv", index=False)
+    d = load_project_data(tmp_path / "i.csv", image_column="path")
+    assert d.kind == "image" and d.X.shape == (1, 256) and float(d.X.min()) == 1.0
+    pd.DataFrame({"path": ["../outside.png"]}).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(ValueError, match="outside"):
+        load_project_data(tmp_path / "bad.csv", image_column="path")
+    pd.DataFrame({"u": [1.0, None]}).to_csv(tmp_path / "nan.csv", index=False)
+    with pytest.raises(ValueError, match="missing"):
+        load_project_data(tmp_path / "nan.csv", features=["u"])
+    with pytest.raises(ValueError, match="only one"):
+        load_project_data(tmp_path / "nan.csv", features=["u"], text_column="u")

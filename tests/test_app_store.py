@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _pg import db_url  # noqa: F401  (fixture)
 
 from activelab.store import LeaseLost, Store, majority_vote
+
+pytest_plugins = ["_pg"]  # the db_url fixture: real SQLite and real PostgreSQL
 
 
 def make(url: str, n: int = 10, order: list[int] | None = None) -> tuple[Store, int, str]:

@@ -279,3 +279,14 @@ def test_to_jsonable_leaves_plain_values_and_reprs_the_rest():
              3: b"raw"}
     assert to_jsonable(value) == {"n": 1, "s": "x", "none": None, "nested": [[1, 2]],
                                   "obj": "Thing()", "3": "raw"}
+
+
+def test_replay_keeps_string_labels(iris, tmp_path):
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    path = tmp_path / "run.jsonl"
+    result = run(_lr(), X, names, initial=INIT, batch_size=5, budget=16, random_state=0,
+                 sinks=[JSONLSink(path)])
+    again = replay(path)
+    np.testing.assert_array_equal(again.labels, result.labels)
+    np.testing.assert_array_equal(again.labels, names[again.labeled_ids])

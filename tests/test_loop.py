@@ -479,6 +479,8 @@ def test_pool_with_labels_starts_from_them(iris):
         (lambda a: a.update(stopping=5), TypeError, "StoppingCriterion"),
         (lambda a: a.update(sinks=[print]), TypeError, "CallbackSink"),
         (lambda a: a.update(estimator="forest"), TypeError, "classifier"),
+        (lambda a: a.update(strategy="vote_entropy", committee_size=1), ValueError,
+         "committee_size"),
     ],
 )
 def test_bad_input_gives_a_clear_error_before_any_output(iris, tmp_path, change, error, match):
@@ -523,3 +525,28 @@ def test_round_record_round_trips_through_a_dict():
     assert back.to_dict() == record.to_dict()
     assert np.isnan(back.query_utilities[1])
     assert isinstance(RunResult([back], "done", None, None, {}).labeled_ids, np.ndarray)
+
+
+def test_sparse_pool_and_string_labels(iris):
+    import scipy.sparse as sp
+
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    result = run(_lr(), sp.csr_matrix(X), names, X_test=sp.csr_matrix(X), y_test=names,
+                 strategy="vote_entropy", committee_size=3, initial=[0, 50, 100], budget=13,
+                 batch_size=5, random_state=0)
+    assert result.n_labeled == 13
+    np.testing.assert_array_equal(result.labels, names[result.labeled_ids])
+    assert result.labels.dtype.kind == "U"
+    assert result.curve()[1].shape == (3,)
+
+
+def test_missing_predict_proba_is_reported_before_anyone_labels(iris):
+    X, y = iris
+    oracle = SkippingOracle(y, np.empty(0, dtype=np.int64))
+    with pytest.raises(TypeError, match="LinearSVC has no predict_proba"):
+        run(LinearSVC(), X, oracle, initial=[0, 50, 100], budget=10)
+    with pytest.raises(TypeError, match="committee member LinearSVC"):
+        run(Committee([_lr(), LinearSVC()]), X, oracle, strategy="vote_entropy",
+            initial=[0, 50, 100], budget=10)
+    assert oracle.asked == []

@@ -116,6 +116,7 @@ def test_health_is_json_and_up(make_client):
         assert r.status_code == 200
         assert r.json()["status"] == "UP"
         assert r.json()["strategy"] == "entropy"
+        assert r.json()["busy"] is False and r.json()["last_error"] is None
 
 
 def test_recorded_setup_returns_cold_version(make_client):
@@ -274,6 +275,27 @@ def test_legacy_train_with_annotations(make_client):
     assert backend_of(client).wait_idle(60)
     assert client.get("/versions", params={"project": "1"}).json()["versions"] == [
         "activelab-entropy-v1"]
+
+
+def test_legacy_train_with_annotated_tasks(make_client):
+    """Label Studio's own /train body: the annotated tasks, as in its JSON export."""
+    client = make_client()
+    [task] = json.loads((FIXTURES / "export_JSON.json").read_text())
+    tasks = []
+    for i, (text, label) in enumerate(TRAIN_TEXTS):
+        t = copy.deepcopy(task)
+        t["id"], t["data"] = i + 1, {"text": text}
+        t["annotations"][0]["result"][0]["value"]["choices"] = [label]
+        tasks.append(t)
+    body = {"annotations": tasks, "project": "1.1795632400",
+            "label_config": recorded("setup_request.json")["schema"],
+            "params": {"login": None, "password": None}}
+    assert client.post("/train", json=body).status_code == 201
+    backend = backend_of(client)
+    assert backend.wait_idle(60)
+    labels = {t.task_id: t.choices[0] for t in backend.state.labeled_tasks("1")}
+    assert labels == {i + 1: label for i, (_, label) in enumerate(TRAIN_TEXTS)}
+    assert backend.state.latest_version("1")["n_labels"] == len(TRAIN_TEXTS)
 
 
 def test_multiple_choice_config(make_client):
@@ -444,3 +466,33 @@ def test_project_key_and_image_paths():
     assert image_path_from_ls("pics/c.jpg") == "pics/c.jpg"
     with pytest.raises(ValueError, match="local files only"):
         image_path_from_ls("s3://bucket/a.png")
+
+
+def test_serve_refuses_open_network_without_auth():
+    from activelab.server.labelstudio import serve
+
+    with pytest.raises(ValueError, match="--basic-auth"):
+        serve(LSBackendConfig(db="sqlite://"), host="0.0.0.0")
+
+
+def test_cli_reports_bad_options_in_one_line():
+    import typer
+    from typer.testing import CliRunner
+
+    from activelab.cli import ls_backend
+
+    app = typer.Typer()
+    ls_backend.register(app)
+
+    @app.command("other")
+    def other() -> None:  # a second command keeps typer in multi-command mode
+        """Nothing."""
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["ls-backend", "--model", "svm"])
+    assert result.exit_code == 2
+    assert "unknown model 'svm'" in result.output
+    result = runner.invoke(app, ["ls-backend", "--basic-auth", "nopassword"])
+    assert result.exit_code == 2 and "USER:PASSWORD" in result.output
+    result = runner.invoke(app, ["ls-backend", "--host", "0.0.0.0", "--db", "sqlite://"])
+    assert result.exit_code == 2 and "--basic-auth" in result.output

@@ -16,7 +16,13 @@ from activelab.strategies.base import (
     row_reduce,
     top_k,
 )
-from activelab.strategies.uncertainty import Entropy, entropy_utility
+from activelab.strategies.registry import get_strategy
+from activelab.strategies.uncertainty import (
+    Entropy,
+    entropy_utility,
+    least_confident_utility,
+    margin_utility,
+)
 
 
 def _data(n_classes: int, n_pool: int = 3000, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -138,3 +144,26 @@ def test_row_reduce_matches_numpy(n_cols):
     x = np.random.default_rng(2).standard_normal((50, n_cols))
     np.testing.assert_allclose(row_reduce(x, np.add), x.sum(axis=1), rtol=1e-12)
     np.testing.assert_array_equal(row_reduce(x, np.maximum), x.max(axis=1))
+
+
+def test_margin_and_least_confident_worked_values():
+    proba = np.array([[0.5, 0.3, 0.2], [0.4, 0.4, 0.2], [0.9, 0.05, 0.05]])
+    np.testing.assert_allclose(margin_utility(proba), [-0.2, 0.0, -0.85], atol=1e-15)
+    np.testing.assert_allclose(least_confident_utility(proba), [0.5, 0.6, 0.1], atol=1e-15)
+    ctx = QueryContext([7, 8, 9], proba=proba)
+    assert get_strategy("margin", random_state=0).select(ctx, 2).ids.tolist() == [8, 7]
+    assert get_strategy("least_confident", random_state=0).select(ctx, 1).ids.tolist() == [8]
+
+
+@pytest.mark.parametrize("n_classes", [1, 2, 7, 40])
+def test_blocked_margin_and_least_confident_equal_the_plain_formulas(n_classes):
+    rng = np.random.default_rng(n_classes)
+    proba = rng.dirichlet(np.ones(n_classes), size=9000)
+    proba[::5] = np.round(proba[::5], 1)  # ties between the top classes
+    plain_lc = 1.0 - proba.max(axis=1)
+    np.testing.assert_array_equal(least_confident_utility(proba), plain_lc)
+    if n_classes == 1:
+        np.testing.assert_array_equal(margin_utility(proba), -1.0)
+        return
+    top2 = np.sort(proba, axis=1)[:, -2:]
+    np.testing.assert_array_equal(margin_utility(proba), top2[:, 0] - top2[:, 1])

@@ -135,6 +135,10 @@ def test_zarr_scoring_matches_in_memory(learner, data, tmp_path):
     expected = learner.query_result(data[2], 20)
     result = score_out_of_core(learner, tmp_path / "pool.zarr", 20, chunk_rows=256)
     np.testing.assert_array_equal(result.ids, expected.ids)
+    # Dask without a distributed client (its local scheduler); tasks open the store
+    on_dask = score_dask(learner, str(tmp_path / "pool.zarr"), 20, chunk_rows=700)
+    np.testing.assert_array_equal(on_dask.ids, expected.ids)
+    assert on_dask.info["n_chunks"] == 4
 
 
 def test_bad_inputs_raise_clear_errors(learner, data, tmp_path):
@@ -185,3 +189,5 @@ def test_dask_matches_in_memory(learner, data, npy_path, client):
     from_dask = score_dask(learner, darr, 25, candidate_ids=candidates, client=client)
     np.testing.assert_array_equal(from_dask.ids, expected.ids)
     np.testing.assert_allclose(from_dask.utilities, expected.utility_of(expected.ids), atol=1e-12)
+    in_memory = score_dask(learner, X_pool, 25, candidate_ids=candidates, chunk_rows=1000)
+    np.testing.assert_array_equal(in_memory.ids, expected.ids)  # the client is the default

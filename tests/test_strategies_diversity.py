@@ -84,14 +84,14 @@ def test_kmeans_with_duplicate_rows_still_returns_unique_ids():
 def test_hybrid_prefilters_by_margin_then_spreads():
     # four uncertain items (margin 0) and four certain ones; factor 2, n 2 -> m = 4
     X = np.array(
-        [[0, 0], [0, 1], [0, 9], [1, 9], [5, 5], [6, 6], [7, 7], [8, 8]], dtype=float
+        [[0, 0], [0, 1], [0, 8], [1, 9], [5, 5], [6, 6], [7, 7], [8, 8]], dtype=float
     )
     proba = np.array([[0.5, 0.5]] * 4 + [[0.95, 0.05]] * 4)
     ctx = QueryContext(np.arange(8) + 20, X, proba=proba, X_labeled=np.array([[0.0, 0.0]]))
     result = get_strategy("hybrid", factor=2, method="coreset").select(ctx, 2)
-    # among rows 0..3, farthest from (0,0) is (1,9) (row 3); then (0,1) is 1 away, (0,9) 1 away
-    # from (1,9) -> both at distance 1, argmax takes the first, row 1
-    assert result.ids.tolist() == [23, 21]
+    # among rows 0..3 (distances 0, 1, 8, 9.06 to the labeled origin) the farthest is
+    # (1,9), row 3; then (0,8) is sqrt(2) from it and (0,1) is 1 from the origin -> row 2
+    assert result.ids.tolist() == [23, 22]
     assert result.info["prefilter_size"] == 4
     np.testing.assert_allclose(result.utilities, [0] * 4 + [-0.9] * 4, atol=1e-12)
 

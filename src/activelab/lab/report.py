@@ -65,7 +65,7 @@ def _plot(setting: SettingSummary, path: Path) -> bytes:
         baseline="random",
         metric=setting.metric,
         target=setting.target if math.isfinite(setting.target) else None,
-        title=f"{setting.key}: mean and 95% interval over {setting.n_seeds} seeds",
+        title=f"{setting.key}, {setting.n_seeds} seeds",
         path=path,
     )
     return path.read_bytes()

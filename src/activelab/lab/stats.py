@@ -170,7 +170,7 @@ def summarize(
     min_effect : float
         Smallest mean AULC difference called a win.
     """
-    from ..evaluation import compare_to_random, labels_to_target, mean_and_interval
+    from ..evaluation import compare_to_random, mean_and_interval
 
     groups: dict[tuple[str, str, float], list[dict[str, Any]]] = {}
     for r in results:
@@ -187,20 +187,13 @@ def summarize(
         for r in rows:
             by_strategy.setdefault(r["strategy"], {})[int(r["seed"])] = r
 
-        def per_seed(strategy: str, key: str) -> np.ndarray:
-            runs = by_strategy.get(strategy, {})
-            return np.asarray([runs[s][key] if s in runs else np.nan for s in seeds], dtype=float)
+        def per_seed(strategy: str, key: str, _runs: Any = by_strategy,
+                     _seeds: list[int] = seeds) -> np.ndarray:
+            return _per_seed(_runs.get(strategy, {}), _seeds, key)
 
-        def ltt(strategy: str) -> np.ndarray:
-            runs = by_strategy.get(strategy, {})
-            vals = []
-            for s in seeds:
-                if s not in runs or not np.isfinite(goal):
-                    vals.append(np.nan)
-                    continue
-                c = runs[s]["curves"][metric]
-                vals.append(labels_to_target(c["n_labeled"], c["values"], goal))
-            return np.asarray(vals, dtype=float)
+        def ltt(strategy: str, _runs: Any = by_strategy, _seeds: list[int] = seeds,
+                _goal: float = goal, _metric: str = metric) -> np.ndarray:
+            return _labels_to_target(_runs.get(strategy, {}), _seeds, _goal, _metric)
 
         random_aulc = per_seed("random", "aulc")
         random_ltt = ltt("random") if "random" in by_strategy else None
@@ -247,6 +240,25 @@ def summarize(
         out.append(setting)
     out.sort(key=lambda s: (s.dataset, s.model, s.noise))
     return out
+
+
+def _per_seed(runs: dict[int, dict[str, Any]], seeds: list[int], key: str) -> np.ndarray:
+    return np.asarray([runs[s][key] if s in runs else np.nan for s in seeds], dtype=float)
+
+
+def _labels_to_target(
+    runs: dict[int, dict[str, Any]], seeds: list[int], goal: float, metric: str
+) -> np.ndarray:
+    from ..evaluation import labels_to_target
+
+    vals = []
+    for s in seeds:
+        if s not in runs or not np.isfinite(goal):
+            vals.append(np.nan)
+            continue
+        c = runs[s]["curves"][metric]
+        vals.append(labels_to_target(c["n_labeled"], c["values"], goal))
+    return np.asarray(vals, dtype=float)
 
 
 def verdict(setting: SettingSummary, *, min_effect: float = 0.005, alpha: float = ALPHA) -> str:
@@ -320,8 +332,9 @@ def rank_table(settings: Sequence[SettingSummary]) -> list[dict[str, Any]]:
     list of dict
         One row per strategy, best first: ``strategy``, ``mean_rank`` (1 = best),
         ``mean_norm_aulc`` (AULC / full-pool score, averaged over settings),
-        ``wins``/``losses`` (settings where it beat / lost to random by the verdict rule
-        is not applied here: significance only), ``n_settings``.
+        ``significantly_better`` / ``significantly_worse`` (settings where the paired test
+        against random gives p < 0.05, whatever the size of the difference) and
+        ``n_settings``.
     """
     from scipy.stats import rankdata
 
@@ -333,7 +346,7 @@ def rank_table(settings: Sequence[SettingSummary]) -> list[dict[str, Any]]:
         names = list(setting.strategies)
         means = np.asarray([setting.strategies[n].aulc[0] for n in names], dtype=np.float64)
         r = rankdata(-np.nan_to_num(means, nan=-np.inf), method="average")
-        for name, rank in zip(names, r):
+        for name, rank in zip(names, r, strict=True):
             s = setting.strategies[name]
             ranks.setdefault(name, []).append(float(rank))
             norms.setdefault(name, []).append(s.norm_aulc)

@@ -9,6 +9,7 @@ lower id).
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -16,7 +17,14 @@ import numpy as np
 
 from ..pool import DEFAULT_CHUNK_ROWS
 from ..strategies.base import QueryResult, UtilityStrategy, check_n_instances
-from .out_of_core import _candidate_ids, open_pool_array, resolve_model, score_chunk
+from .out_of_core import (
+    _candidate_ids,
+    _release_pages,
+    chunk_plan,
+    open_pool_array,
+    resolve_model,
+    score_chunk,
+)
 from .topk import chunk_top_k, merge_top_k
 
 __all__ = ["score_dask"]
@@ -52,6 +60,26 @@ def _score_block(
     return u, i, int(chunk_ids.size)
 
 
+def _score_file_block(
+    path: str,
+    start: int,
+    stop: int,
+    ids: np.ndarray | None,
+    model: Any,
+    strategy: UtilityStrategy,
+    k: int,
+    X_labeled: Any,
+    y_labeled: Any,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    # The worker opens the file itself: only the path travels, and the pages it read
+    # are handed back once the block is scored.
+    arr = open_pool_array(path)
+    try:
+        return _score_block(arr[start:stop], start, ids, model, strategy, k, X_labeled, y_labeled)
+    finally:
+        _release_pages(arr)
+
+
 def _reduce(parts: list[tuple[np.ndarray, np.ndarray, int]], k: int) -> tuple[Any, ...]:
     u, ids = merge_top_k([(p[0], p[1]) for p in parts], k)
     return u, ids, sum(p[2] for p in parts)
@@ -78,7 +106,9 @@ def score_dask(
         Model that scores the rows; sent once to the workers.
     X : dask array, ndarray, memmap, Zarr array, or a path to a ``.npy``/``.zarr``
         The pool's features.  A dask array keeps its row chunks (column chunks are
-        merged); anything else is split into blocks of ``chunk_rows`` rows.
+        merged); anything else is split into blocks of ``chunk_rows`` rows.  Given a
+        path, each task opens the file itself and reads only its rows (the workers
+        must see the same file system).
     n_instances : int, default=1
         Number of ids to choose.
     strategy : str or UtilityStrategy, optional
@@ -105,18 +135,22 @@ def score_dask(
     """
     dask, da = _import_dask()
     model, strat = resolve_model(model, strategy, random_state)
+    path = None
     if isinstance(X, da.Array):
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}.")
         darr = X.rechunk({1: -1}) if len(X.chunks[1]) > 1 else X
+        offsets = np.concatenate([[0], np.cumsum(darr.chunks[0])]).astype(np.int64)
+        n_rows = int(darr.shape[0])
     else:
-        if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)) or (
-            chunk_rows < 1
-        ):
-            raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
         arr = open_pool_array(X)
-        darr = da.from_array(arr, chunks=(int(chunk_rows), arr.shape[1]), asarray=True)
-    n_rows = int(darr.shape[0])
+        n_rows = int(arr.shape[0])
+        if isinstance(X, (str, os.PathLike)):
+            path = str(X)
+        plan_rows = chunk_plan(n_rows, chunk_rows, None)  # validates chunk_rows
+        offsets = np.asarray([p[0] for p in plan_rows] + [n_rows], dtype=np.int64)
+        if path is None:
+            darr = da.from_array(arr, chunks=(int(chunk_rows), arr.shape[1]), asarray=True)
     cand = _candidate_ids(candidate_ids, n_rows)
     n_candidates = n_rows if cand is None else int(cand.size)
     k = check_n_instances(n_instances, n_candidates)
@@ -125,11 +159,11 @@ def score_dask(
     model_d = dask.delayed(model, name=f"activelab-model-{token}")
     strat_d = dask.delayed(strat, name=f"activelab-strategy-{token}")
     labeled_d = dask.delayed((X_labeled, y_labeled), name=f"activelab-labeled-{token}")
-    offsets = np.concatenate([[0], np.cumsum(darr.chunks[0])]).astype(np.int64)
-    blocks = darr.to_delayed().ravel()
+    blocks = None if path is not None else darr.to_delayed().ravel()
     score = dask.delayed(_score_block, pure=True)
+    score_file = dask.delayed(_score_file_block, pure=True)
     tasks = []
-    for b, block in enumerate(blocks):
+    for b in range(len(offsets) - 1):
         start, stop = int(offsets[b]), int(offsets[b + 1])
         ids = None
         if cand is not None:
@@ -137,7 +171,12 @@ def score_dask(
             if hi == lo:
                 continue
             ids = None if hi - lo == stop - start else cand[lo:hi]
-        tasks.append(score(block, start, ids, model_d, strat_d, k, labeled_d[0], labeled_d[1]))
+        if blocks is None:
+            tasks.append(score_file(path, start, stop, ids, model_d, strat_d, k,
+                                    labeled_d[0], labeled_d[1]))
+        else:
+            tasks.append(score(blocks[b], start, ids, model_d, strat_d, k, labeled_d[0],
+                               labeled_d[1]))
     final = dask.delayed(_reduce, pure=True)(tasks, k)
     if client is not None:
         u, ids, n_scored = client.compute(final).result()

@@ -77,6 +77,10 @@ class _TokenCache:
         self._data: dict[str, tuple[float, Annotator | None]] = {}
         self._lock = threading.Lock()
 
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
     def get(self, token: str | None) -> Annotator | None:
         if not token:
             return None
@@ -274,6 +278,16 @@ def create_app(
         return {"name": body.name, "role": body.role, "token": token,
                 "url_fragment": f"#token={token}"}
 
+    @app.post("/api/admin/annotators/{annotator_id}/revoke",
+              summary="Revoke an annotator's token; their leased items return to the pool")
+    def revoke_annotator(annotator_id: int, who: Annotator = Depends(admin)) -> dict[str, Any]:
+        if annotator_id == who.id:
+            raise HTTPException(409, "you cannot revoke your own token")
+        if not store.revoke_annotator(project_id, annotator_id):
+            raise HTTPException(404, "no active annotator with that id")
+        tokens.clear()
+        return {"status": "revoked", "annotator_id": annotator_id}
+
     @app.get("/api/admin/annotators", summary="Annotators with label counts")
     def list_annotators(_: Annotator = Depends(admin)) -> dict[str, Any]:
         return {"annotators": store.annotators(project_id)}
@@ -293,8 +307,11 @@ def create_app(
         quality = stats.quality_over_time(ids, labs, anns, guesses, block=block)
         for q in quality:
             q["annotator"] = people.get(q["annotator_id"], str(q["annotator_id"]))
-        return {"agreement": agr, "quality": quality,
-                "scorer_error": None if scorer is None else scorer.last_error_}
+        err = store.last_event(project_id, "scorer_error")
+        model = store.last_event(project_id, "model")
+        if err is not None and model is not None and model["id"] > err["id"]:
+            err = None  # a model was trained since
+        return {"agreement": agr, "quality": quality, "scorer_error": err}
 
     @app.post("/api/admin/retrain", summary="Ask the background scorer to look now")
     def retrain(_: Annotator = Depends(admin)) -> dict[str, Any]:
@@ -409,9 +426,9 @@ def app_from_env() -> Any:
     """App factory for ``uvicorn --factory`` (several workers share one database).
 
     Reads ``ACTIVELAB_DB`` (database URL) and ``ACTIVELAB_PROJECT`` (project name).  Each worker
-    runs a scorer; the database lease lets only one of them retrain at a time.
+    runs a scorer process; the database lease lets only one of them retrain at a time.
     """
-    from .scorer import Scorer
+    from .scorer import ScorerProcess
 
     url = os.environ.get("ACTIVELAB_DB")
     name = os.environ.get("ACTIVELAB_PROJECT")
@@ -424,10 +441,11 @@ def app_from_env() -> Any:
     settings = DEFAULTS | store.project(pid)["settings"]
     scorer = None
     if settings.get("features_path"):
-        scorer = Scorer(store, pid, settings["features_path"], strategy=settings["strategy"],
-                        batch=int(settings["batch"]),
-                        retrain_every=settings.get("retrain_every"),
-                        overlap=int(settings["overlap"]),
-                        model_dir=settings.get("model_dir"),
-                        random_state=int(settings.get("random_state", 0)))
+        scorer = ScorerProcess(url, pid, settings["features_path"],
+                               strategy=settings["strategy"], batch=int(settings["batch"]),
+                               retrain_every=settings.get("retrain_every"),
+                               overlap=int(settings["overlap"]),
+                               cold_start=settings.get("cold_start", "kmeans"),
+                               model_dir=settings.get("model_dir"),
+                               random_state=int(settings.get("random_state", 0)))
     return create_app(store, pid, scorer=scorer)

@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -76,6 +76,9 @@ log = logging.getLogger("activelab.labelstudio")
 
 #: Header that carries the shared webhook secret.
 SECRET_HEADER = "X-Activelab-Secret"
+
+#: Largest request body accepted (Label Studio sends a whole batch of tasks to /predict).
+MAX_BODY_BYTES = 256 << 20
 
 #: Model names accepted by ``--model``.
 ESTIMATORS = ("logreg", "nb", "rf")
@@ -160,7 +163,6 @@ class LSBackendConfig:
     committee_size: int = 5
     random_state: int = 0
     ls_timeout: float = 30.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
         """Check the settings; raises ValueError/TypeError naming the bad one."""
@@ -418,6 +420,13 @@ class LSBackend:
         c = self.config
         return f"{self.strategy.name}|{c.model}|{c.text_method}|{c.random_state}|{c.labels}"
 
+    def _digest(self, config: LabelConfig, tasks: list[LabeledTask]) -> str:
+        """Fingerprint of what a model is trained from: labels, classes and settings."""
+        key = "|".join([label_digest(tasks), config.from_name, config.value_key,
+                        ",".join(self.classes_for(config)), str(config.multiple),
+                        self._settings_key()])
+        return _short(key)
+
     def _fit(
         self, config: LabelConfig, tasks: list[LabeledTask]
     ) -> tuple[Any, Any, int] | None:
@@ -504,14 +513,14 @@ class LSBackend:
 
     def _restore(self, project: str, config: LabelConfig) -> ProjectModel:
         tasks = self.state.labeled_tasks(project)
-        digest = label_digest(tasks) + "|" + self._settings_key()
+        digest = self._digest(config, tasks)
         latest = self.state.latest_version(project)
-        if latest is not None and latest["label_digest"] == _short(digest):
+        if latest is not None and latest["label_digest"] == digest:
             fitted = self._fit(config, tasks)
             if fitted is not None:
                 estimator, featurizer, n = fitted
                 return ProjectModel(latest["version"], config, self.classes_for(config),
-                                    estimator, featurizer, n, _short(digest))
+                                    estimator, featurizer, n, digest)
         if tasks:
             trained = self._train_locked(project, config, tasks)
             if trained is not None:
@@ -525,7 +534,7 @@ class LSBackend:
         if fitted is None:
             return None
         estimator, featurizer, n = fitted
-        digest = _short(label_digest(tasks) + "|" + self._settings_key())
+        digest = self._digest(config, tasks)
         version = self._new_version_name(project)
         classes = self.classes_for(config)
         self.state.add_version(project, version, n, digest, list(classes))
@@ -680,7 +689,13 @@ class LSBackend:
         return {"status": "ok", "action": action, "ignored": True}
 
     def train(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Handle the legacy ``/train``: annotations in the body are stored, then retrain."""
+        """Handle the legacy ``/train``: store the labels in the body, then retrain.
+
+        ``annotations`` may be Label Studio's annotated tasks (each with ``data`` and
+        ``annotations``; they replace the stored labels) or annotations that carry
+        their ``task``.  Without annotations the labels are fetched as for
+        ``START_TRAINING``.
+        """
         if not isinstance(body, dict):
             raise ValueError("train body must be a JSON object.")
         project = project_key(body.get("project"))
@@ -693,13 +708,23 @@ class LSBackend:
             config = self.label_config(project)
             if config is None:
                 raise ValueError("train needs the label_config to read the annotations.")
-            rows = []
-            for ann in annotations:
-                if not isinstance(ann, dict):
-                    continue
-                task = ann.get("task") if isinstance(ann.get("task"), dict) else {}
-                rows.append(_annotation_row(config, ann, task))
-            self.state.record_annotations(project, [r for r in rows if r is not None])
+            entries = [a for a in annotations if isinstance(a, dict)]
+            if entries and all(isinstance(a.get("data"), dict) for a in entries):
+                # Label Studio's legacy /train: every annotated task, each with its
+                # annotations; it is the whole label set.
+                rows = []
+                for task in entries:
+                    choices = latest_annotation_choices(task, config.from_name)
+                    if choices is not None and task.get("id") is not None:
+                        rows.append((int(task["id"]), dict(task["data"]), choices, None))
+                self.state.replace_annotations(project, rows)
+            else:
+                found = [
+                    _annotation_row(config, ann,
+                                    ann["task"] if isinstance(ann.get("task"), dict) else {})
+                    for ann in entries
+                ]
+                self.state.record_annotations(project, [r for r in found if r is not None])
             self._schedule(project)
         else:
             self._schedule(project, sync=True)
@@ -727,7 +752,15 @@ class LSBackend:
             "strategy": self.strategy.name,
             "score": describe_score(self.strategy.name),
             "model": self.config.model,
+            "busy": self.busy,
+            "last_error": self.errors[-1] if self.errors else None,
         }
+
+    @property
+    def busy(self) -> bool:
+        """Whether a retrain or a sync is queued or running."""
+        with self._cond:
+            return bool(self._dirty or self._syncs or self._busy)
 
     # ----------------------------------------------------------- background
     def _record_from_webhook(self, project: str, body: dict[str, Any]) -> int:
@@ -974,6 +1007,10 @@ def create_app(config: LSBackendConfig | None = None, backend: LSBackend | None 
 
     app = FastAPI(title="activelab Label Studio ML backend", lifespan=lifespan)
     app.state.backend = backend
+    from .security import BodySizeLimit
+
+    # /predict carries whole batches of tasks; the limit only stops runaway bodies
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
 
     def require_basic(request: Request) -> None:
         if settings.basic_auth is None:

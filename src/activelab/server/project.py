@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..store import Store
-from .scorer import Scorer, save_features
+from .scorer import Scorer, ScorerProcess, save_features
 from .sources import load_project_data
 
 __all__ = ["LabelingProject", "open_project"]
@@ -36,6 +36,21 @@ class LabelingProject:
                       poll_seconds=poll_seconds)
 
 
+    def scorer_process(self, poll_seconds: float = 0.5) -> ScorerProcess:
+        """The scorer in its own low-priority process (what ``activelab label`` runs)."""
+        s = self.settings
+        if not Path(s["features_path"]).is_file():
+            raise FileNotFoundError(
+                f"the project's features file {s['features_path']!r} is missing; restore it, "
+                "or start a new project with --name")
+        return ScorerProcess(self.store.url, self.project_id, s["features_path"],
+                             strategy=s["strategy"], batch=int(s["batch"]),
+                             retrain_every=s.get("retrain_every"), overlap=int(s["overlap"]),
+                             cold_start=s.get("cold_start", "kmeans"), model_dir=s["model_dir"],
+                             random_state=int(s.get("random_state", 0)),
+                             poll_seconds=poll_seconds)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "project"
 
@@ -57,6 +72,7 @@ def open_project(
     overlap: int = 1,
     lease_seconds: float = 600.0,
     budget: int | None = None,
+    cold_start: str = "kmeans",
     random_state: int = 0,
 ) -> LabelingProject:
     """Create the project named ``name`` (default: the data file's name) or reopen it.
@@ -82,6 +98,10 @@ def open_project(
         raise ValueError(f"retrain_every must be at least 1, got {retrain_every}")
     if budget is not None and budget < 1:
         raise ValueError(f"budget must be at least 1, got {budget}")
+    from ..cold_start import COLD_START_METHODS
+
+    if cold_start not in COLD_START_METHODS:
+        raise ValueError(f"cold_start must be one of {COLD_START_METHODS}, got {cold_start!r}")
     strat = get_strategy(strategy)
     if strat.needs - {"proba", "features", "estimator", "labeled"}:
         raise ValueError(f"strategy {strategy!r} needs {sorted(strat.needs)}; the labeling app "
@@ -111,7 +131,7 @@ def open_project(
         "retrain_every": retrain_every, "overlap": int(overlap),
         "lease_seconds": float(lease_seconds), "budget": budget,
         "random_state": int(random_state), "data": str(Path(data).resolve()),
-        "text_method": text_method, "cold_start": "kmeans",
+        "text_method": text_method, "cold_start": cold_start,
     }
     pid, token = store.create_project(name, labels, pdata.items, settings)
     return LabelingProject(store, pid, settings, token, True)

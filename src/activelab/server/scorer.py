@@ -30,8 +30,8 @@ from sklearn.linear_model import LogisticRegression
 
 from ..store import Store
 
-__all__ = ["Scorer", "ScoreResult", "train_and_score", "save_features", "load_features",
-           "could_stop"]
+__all__ = ["Scorer", "ScorerProcess", "ScoreResult", "train_and_score", "save_features",
+           "load_features", "could_stop"]
 
 log = logging.getLogger("activelab.server")
 
@@ -60,6 +60,22 @@ def load_features(path: str | os.PathLike[str]) -> Any:
         else:
             _FEATURE_CACHE[key] = np.load(key, mmap_mode="r")
     return _FEATURE_CACHE[key]
+
+
+def _worker_init() -> None:
+    """Lower the training process's priority: answering annotators comes first."""
+    try:
+        os.nice(10)
+    except OSError:  # pragma: no cover - not permitted on this system
+        pass
+
+
+def _warm_up(path: str) -> int:
+    """Import the scoring code and load the features in a worker process."""
+    from ..strategies import get_strategy
+
+    get_strategy("margin")
+    return int(load_features(path).shape[0])
 
 
 def _rows(X: Any, ids: np.ndarray) -> Any:
@@ -104,6 +120,7 @@ def train_and_score(
     stop_ids: np.ndarray,
     random_state: int = 0,
     model: Any = None,
+    save_path: str | None = None,
 ) -> ScoreResult:
     """Fit on the labeled items and rank the candidates by the strategy's utility.
 
@@ -126,6 +143,8 @@ def train_and_score(
     random_state : int
     model : fitted classifier, optional
         Re-score with this model instead of fitting a new one.
+    save_path : str, optional
+        Save the fitted model there with skops.
 
     Returns
     -------
@@ -145,6 +164,11 @@ def train_and_score(
         model.fit(X_lab, y)
         cv = _cv_accuracy(estimator, X_lab, y, random_state)
     fit_seconds = time.perf_counter() - t0
+    if save_path is not None:
+        import skops.io as sio
+
+        Path(save_path).parent.mkdir(parents=True, exist_ok=True)
+        sio.dump(model, save_path)
     candidate_ids = np.asarray(candidate_ids, dtype=np.int64)
     k = int(min(queue_size, candidate_ids.size))
     classes = np.asarray(model.classes_)
@@ -256,6 +280,8 @@ class Scorer:
         self.random_state = int(random_state)
         self.poll_seconds = float(poll_seconds)
         self.owner = uuid.uuid4().hex
+        self.lease_ttl = 60.0
+        self._lease_until = 0.0
         X = load_features(self.features_path)
         self.n_items_ = X.shape[0]
         rng = np.random.default_rng(self.random_state)
@@ -302,8 +328,11 @@ class Scorer:
         queue), ``"refilled"`` (re-scored with the current model), ``"idle"`` or ``"busy"``
         (another process holds the trainer lease).
         """
-        if not self.store.try_acquire_trainer(self.project_id, self.owner):
-            return "busy"
+        now = time.time()
+        if now > self._lease_until - self.lease_ttl / 2:  # renew only when half is used
+            if not self.store.try_acquire_trainer(self.project_id, self.owner, self.lease_ttl):
+                return "busy"
+            self._lease_until = now + self.lease_ttl
         proj = self.store.project(self.project_id)
         self.model_version_ = int(proj["model_version"])
         if int(proj["queue_version"]) == 0:
@@ -313,14 +342,16 @@ class Scorer:
                                    strategy=f"cold_start:{self.cold_start}")
             return "cold_start"
         lab_ids, y = self.store.consensus(self.project_id)
-        models = self.store.model_rows(self.project_id)
-        last_n = models[-1]["n_labels"] if models else 0
-        n_classes = len(set(y.tolist()))
+        last = self.store.last_model(self.project_id)
+        last_n = last["n_labels"] if last else 0
+        n_classes = np.unique(y.astype(str)).size
         low = max(3 * self.batch, 10)
-        if n_classes >= 2 and (not models or lab_ids.size - last_n >= self.retrain_every):
-            self._train(lab_ids, y, models)
+        if n_classes >= 2 and (last is None or lab_ids.size - last_n >= self.retrain_every):
+            self._train(lab_ids, y, last)
             return "trained"
-        if self.store.queue_remaining(self.project_id, self.overlap) < low:
+        remaining = self.store.queue_remaining(self.project_id, self.overlap)
+        # refill a running-low queue, unless it already offers everything still available
+        if remaining < low and self._available().size > remaining:
             if self.model_ is not None and n_classes >= 2:
                 res = self._run(lab_ids, y, self._available(), model=self.model_)
                 self.store.write_queue(self.project_id, res.ids, utilities=res.utilities,
@@ -336,32 +367,29 @@ class Scorer:
         return "idle"
 
     def _run(self, lab_ids: np.ndarray, y: np.ndarray, candidates: np.ndarray,
-             model: Any = None) -> ScoreResult:
+             model: Any = None, save_path: str | None = None) -> ScoreResult:
         kwargs = dict(estimator=self.estimator, strategy=self.strategy,
                       queue_size=self.queue_size, stop_ids=self.stop_ids_,
-                      random_state=self.random_state, model=model)
+                      random_state=self.random_state, model=model, save_path=save_path)
         if self.use_process:
-            if self._executor is None:
-                import multiprocessing as mp
+            from concurrent.futures.process import BrokenProcessPool
 
-                self._executor = ProcessPoolExecutor(
-                    max_workers=1, mp_context=mp.get_context("spawn"))
-            return self._executor.submit(train_and_score, self.features_path, lab_ids, y,
-                                         candidates, **kwargs).result()
+            try:
+                return self._pool().submit(train_and_score, self.features_path, lab_ids, y,
+                                           candidates, **kwargs).result()
+            except BrokenProcessPool:  # the worker died (killed, out of memory): start anew
+                self._executor = None
+                raise
         return train_and_score(self.features_path, lab_ids, y, candidates, **kwargs)
 
-    def _train(self, lab_ids: np.ndarray, y: np.ndarray, models: list[dict[str, Any]]) -> None:
-        res = self._run(lab_ids, y, self._available())
-        prev = models[-1]["stop_predictions"] if models else None
-        agreement = _agreement(prev, res.stop_predictions)
+    def _train(self, lab_ids: np.ndarray, y: np.ndarray, last: dict[str, Any] | None) -> None:
         version = self.model_version_ + 1
         path = None
         if self.model_dir is not None:
-            import skops.io as sio
-
-            self.model_dir.mkdir(parents=True, exist_ok=True)
             path = str(self.model_dir / f"model-v{version}.skops")
-            sio.dump(res.model, path)
+        res = self._run(lab_ids, y, self._available(), save_path=path)
+        prev = last["stop_predictions"] if last else None
+        agreement = _agreement(prev, res.stop_predictions)
         version = self.store.record_model(
             self.project_id, n_labels=int(lab_ids.size), cv_accuracy=res.cv_accuracy,
             stop_agreement=agreement, fit_seconds=res.fit_seconds, path=path,
@@ -383,8 +411,19 @@ class Scorer:
         """Ask the background loop to look again now (e.g. after a label)."""
         self._wake.set()
 
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            import multiprocessing as mp
+
+            self._executor = ProcessPoolExecutor(max_workers=1,
+                                                 mp_context=mp.get_context("spawn"),
+                                                 initializer=_worker_init)
+        return self._executor
+
     def start(self) -> Scorer:
-        """Start the daemon thread (idempotent)."""
+        """Start the daemon thread (idempotent); a worker process is warmed up first."""
+        if self.use_process:
+            self._pool().submit(_warm_up, self.features_path)  # import and load now
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
             self._thread = threading.Thread(target=self._loop, name="activelab-scorer",
@@ -392,15 +431,23 @@ class Scorer:
             self._thread.start()
         return self
 
+    def run_once(self) -> None:
+        """Step until idle; an error is logged and recorded as a ``scorer_error`` event."""
+        try:
+            while self.step() not in ("idle", "busy") and not self._stop.is_set():
+                pass
+            self.last_error_ = None
+        except Exception as exc:  # keep serving; the error is visible to the admin
+            self.last_error_ = f"{type(exc).__name__}: {exc}"
+            log.exception("scorer step failed")
+            try:
+                self.store.log_event(self.project_id, "scorer_error", {"error": self.last_error_})
+            except Exception:  # the database itself is the problem
+                pass
+
     def _loop(self) -> None:
         while not self._stop.is_set():
-            try:
-                while self.step() not in ("idle", "busy") and not self._stop.is_set():
-                    pass
-                self.last_error_ = None
-            except Exception as exc:  # keep serving; the error is visible to the admin
-                self.last_error_ = f"{type(exc).__name__}: {exc}"
-                log.exception("scorer step failed")
+            self.run_once()
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 
@@ -417,3 +464,101 @@ class Scorer:
             self.store.release_trainer(self.project_id, self.owner)
         except Exception:  # database already gone at shutdown
             pass
+
+
+def _scorer_main(db_url: str, project_id: int, features_path: str, kwargs: dict[str, Any],
+                 reader: Any) -> None:
+    """Body of :class:`ScorerProcess`: a :class:`Scorer` loop with its own connections.
+
+    ``reader`` is the read end of a pipe: a byte means "look now", end-of-file (the server
+    closed it, or died) means "stop".
+    """
+    import select
+
+    _worker_init()
+    fd = reader.fileno()
+    store = Store(db_url, create=False)
+    scorer = Scorer(store, project_id, features_path, use_process=False, **kwargs)
+    try:
+        while True:
+            scorer.run_once()
+            ready, _, _ = select.select([fd], [], [], scorer.poll_seconds)
+            if ready and not os.read(fd, 4096):
+                break  # end of file: the server is gone or asked us to stop
+    finally:
+        scorer.stop()
+        store.close()
+
+
+class ScorerProcess:
+    """A :class:`Scorer` in its own low-priority process.
+
+    The server process then spends no interpreter time on retraining: database reads, fitting,
+    scoring and publishing all happen in the child, which has its own connections.  The two
+    talk through a pipe only (no shared locks), and the child exits by itself when its server
+    process has gone, even after ``kill -9``.
+
+    Parameters
+    ----------
+    db_url : str
+        The project's database URL.
+    project_id : int
+    features_path : path-like
+    **kwargs
+        Passed to :class:`Scorer` (strategy, batch, retrain_every, overlap, cold_start,
+        model_dir, random_state, poll_seconds).
+    """
+
+    model_: Any = None  # the model lives in the child; guesses come from the queue
+    model_version_: int = 0
+
+    def __init__(self, db_url: str, project_id: int, features_path: str | os.PathLike[str],
+                 **kwargs: Any) -> None:
+        self.db_url = db_url
+        self.project_id = project_id
+        self.features_path = str(features_path)
+        self.kwargs = kwargs
+        self.last_error_: str | None = None
+        self._proc: Any = None
+        self._writer: Any = None
+        self._lock = threading.Lock()
+
+    def start(self) -> ScorerProcess:
+        """Start the child process (idempotent)."""
+        import multiprocessing as mp
+
+        if self._proc is not None and self._proc.is_alive():
+            return self
+        ctx = mp.get_context("spawn")
+        reader, writer = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(
+            target=_scorer_main, name="activelab-scorer", daemon=True,
+            args=(self.db_url, self.project_id, self.features_path, self.kwargs, reader))
+        self._proc.start()
+        reader.close()  # only the child reads; its end-of-file is our exit
+        os.set_blocking(writer.fileno(), False)
+        self._writer = writer
+        return self
+
+    def poke(self) -> None:
+        """Ask the child to look again now (never blocks)."""
+        with self._lock:
+            if self._writer is not None:
+                try:
+                    os.write(self._writer.fileno(), b"p")
+                except OSError:  # pipe full (already poked) or child gone
+                    pass
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the child (terminated if it does not finish within ``timeout``)."""
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+        if self._proc is None:
+            return
+        self._proc.join(timeout)
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(5)
+        self._proc = None

@@ -42,10 +42,6 @@ async def _reply(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     """ASGI middleware: refuse request bodies larger than ``max_bytes`` with 413.
 
@@ -75,29 +71,34 @@ class BodySizeLimit:
             except ValueError:
                 await _reply(send, 400, "invalid Content-Length header")
                 return
+        if length is not None:
+            await self.app(scope, receive, send)  # the server enforces the announced length
+            return
+        # no length announced (chunked): read up to the limit first, then replay
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge()
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+            if message["type"] != "http.request":
+                return  # client went away
+            body = message.get("body", b"")
+            seen += len(body)
+            if seen > self.max_bytes:
                 await _reply(send, 413, too_big)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 class SecurityHeaders:
@@ -113,19 +114,29 @@ class SecurityHeaders:
         (b"cache-control", b"no-store"),
     ]
 
-    def __init__(self, app: ASGIApp) -> None:
+    #: FastAPI's interactive API pages load their script from a CDN and run inline code.
+    DOCS_CSP = (b"default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
+                b"style-src 'self' https://cdn.jsdelivr.net; "
+                b"script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+                b"object-src 'none'; frame-ancestors 'none'")
+
+    def __init__(self, app: ASGIApp, docs_paths: tuple[str, ...] = ("/docs", "/redoc")) -> None:
         self.app = app
+        self.docs_paths = docs_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = self.HEADERS
+        if scope.get("path") in self.docs_paths:
+            headers = [(self.HEADERS[0][0], self.DOCS_CSP), *self.HEADERS[1:]]
 
         async def add_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in self.HEADERS if k not in present]
+                    (k, v) for k, v in headers if k not in present]
             await send(message)
 
         await self.app(scope, receive, add_headers)

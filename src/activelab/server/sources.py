@@ -132,7 +132,9 @@ def load_project_data(
         if "text" in df.columns:
             text_column = "text"
         else:
-            numeric = [c for c in df.columns if np.issubdtype(df[c].dtype, np.number)
+            from pandas.api.types import is_numeric_dtype
+
+            numeric = [c for c in df.columns if is_numeric_dtype(df[c].dtype)
                        and str(c) not in ("id", "key")]
             if numeric and len(numeric) >= len(df.columns) - 1:
                 features = [str(c) for c in numeric]

@@ -2,7 +2,8 @@
 
 SQLite runs in WAL mode with ``synchronous=FULL`` so that a committed label survives a killed
 process; write transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers queue
-instead of failing half-way.  A second engine with ordinary deferred transactions serves reads.
+instead of failing half-way.  A second engine with ordinary deferred transactions serves reads, a third the background
+writes that can be recomputed.
 PostgreSQL uses one pooled engine for both.
 """
 
@@ -41,7 +42,7 @@ def check_url(url: str) -> str:
     )
 
 
-def _sqlite_engine(url: str, immediate: bool) -> sa.Engine:
+def _sqlite_engine(url: str, immediate: bool, synchronous: str = "FULL") -> sa.Engine:
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                               pool_size=20, max_overflow=20)
 
@@ -50,7 +51,7 @@ def _sqlite_engine(url: str, immediate: bool) -> sa.Engine:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
@@ -62,10 +63,17 @@ def _sqlite_engine(url: str, immediate: bool) -> sa.Engine:
     return engine
 
 
-def make_engines(url: str) -> tuple[sa.Engine, sa.Engine]:
-    """Return ``(write_engine, read_engine)`` for a database URL."""
+def make_engines(url: str) -> tuple[sa.Engine, sa.Engine, sa.Engine]:
+    """Return ``(write_engine, read_engine, background_engine)`` for a database URL.
+
+    The background engine serves writes that can be recomputed after a crash (published
+    queues, model versions, the trainer lease): on SQLite its commits skip the fsync
+    (``synchronous=NORMAL``; the next label's commit makes them durable), so they hold the
+    write lock for less time.  Labels always go through the write engine.
+    """
     url = check_url(url)
     if url.startswith("sqlite:"):
-        return _sqlite_engine(url, True), _sqlite_engine(url, False)
+        return (_sqlite_engine(url, True), _sqlite_engine(url, False),
+                _sqlite_engine(url, True, "NORMAL"))
     engine = sa.create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
-    return engine, engine
+    return engine, engine, engine

@@ -76,16 +76,15 @@ class Store:
 
     def __init__(self, url: str, create: bool = True) -> None:
         self.url = url
-        self.engine, self.read_engine = make_engines(url)
+        self.engine, self.read_engine, self.bg_engine = make_engines(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if create:
             S.metadata.create_all(self.engine)
 
     def close(self) -> None:
         """Release all database connections."""
-        self.engine.dispose()
-        if self.read_engine is not self.engine:
-            self.read_engine.dispose()
+        for engine in {self.engine, self.read_engine, self.bg_engine}:
+            engine.dispose()
 
     # ------------------------------------------------------------------ projects
     def create_project(
@@ -203,6 +202,21 @@ class Store:
                              "name") from None
         return token
 
+    def revoke_annotator(self, project_id: int, annotator_id: int) -> bool:
+        """Deactivate a person's token; their leases go back to the pool.  False if unknown."""
+        a = S.assignments
+        with self.engine.begin() as conn:
+            res = conn.execute(sa.update(S.annotators).where(
+                S.annotators.c.project_id == project_id, S.annotators.c.id == annotator_id,
+                S.annotators.c.active.is_(True)).values(active=False))
+            if res.rowcount != 1:
+                return False
+            conn.execute(sa.delete(a).where(a.c.project_id == project_id,
+                                            a.c.annotator_id == annotator_id,
+                                            a.c.state == "leased"))
+            self._event(conn, project_id, "annotator_revoked", annotator_id, None, {})
+        return True
+
     def authenticate(self, token: str | None) -> Annotator | None:
         """The active person holding ``token``, or None."""
         if not token or len(token) > 200:
@@ -252,24 +266,39 @@ class Store:
             None if not np.isfinite(x) else float(x) for x in np.asarray(utilities, float)]
         g = [None] * n if guesses is None else [None if x is None else str(x) for x in guesses]
         c = [None] * n if confidences is None else [float(x) for x in confidences]
-        with self.engine.begin() as conn:
-            version = int(conn.execute(sa.select(S.projects.c.queue_version)
-                                       .where(S.projects.c.id == project_id)).scalar_one()) + 1
+        ids_list = ids.tolist()
+        mv = int(model_version)
+        with self.bg_engine.begin() as conn:
+            version = self._queue_version(conn, project_id) + 1
             # reserve the version number so that concurrent writers never collide
             conn.execute(sa.update(S.projects).where(S.projects.c.id == project_id)
-                         .values(queue_version=-version))
-        rows = [{"project_id": project_id, "version": version, "rank": i + 1,
-                 "item_id": int(ids[i]), "utility": u[i], "guess": g[i], "confidence": c[i],
-                 "model_version": int(model_version), "strategy": strategy} for i in range(n)]
-        for start in range(0, n, _CHUNK):
-            with self.engine.begin() as conn:
-                conn.execute(sa.insert(S.queue), rows[start:start + _CHUNK])
-        with self.engine.begin() as conn:
-            conn.execute(sa.update(S.projects).where(S.projects.c.id == project_id)
-                         .values(queue_version=version))
+                         .values(queue_version=-version if n > _CHUNK else version))
+            if n <= _CHUNK:  # the usual case: one short transaction
+                self._insert_queue(conn, project_id, version, ids_list, u, g, c, mv, strategy, 0)
+        if n > _CHUNK:
+            for start in range(0, n, _CHUNK):
+                with self.bg_engine.begin() as conn:
+                    self._insert_queue(conn, project_id, version,
+                                       ids_list[start:start + _CHUNK], u[start:start + _CHUNK],
+                                       g[start:start + _CHUNK], c[start:start + _CHUNK], mv,
+                                       strategy, start)
+            with self.bg_engine.begin() as conn:
+                conn.execute(sa.update(S.projects).where(S.projects.c.id == project_id)
+                             .values(queue_version=version))
+        with self.bg_engine.begin() as conn:
             conn.execute(sa.delete(S.queue).where(S.queue.c.project_id == project_id,
                                                   S.queue.c.version < version))
         return version
+
+    @staticmethod
+    def _insert_queue(conn: sa.Connection, project_id: int, version: int, ids: list[int],
+                      u: list, g: list, c: list, mv: int, strategy: str, offset: int) -> None:
+        if not ids:
+            return
+        conn.execute(sa.insert(S.queue), [
+            {"project_id": project_id, "version": version, "rank": offset + i + 1,
+             "item_id": ids[i], "utility": u[i], "guess": g[i], "confidence": c[i],
+             "model_version": mv, "strategy": strategy} for i in range(len(ids))])
 
     def _queue_version(self, conn: sa.Connection, project_id: int) -> int:
         v = conn.execute(sa.select(S.projects.c.queue_version)
@@ -309,11 +338,14 @@ class Store:
         now = _now() if now is None else now
         expires = now + lease_seconds
         a = S.assignments
-        with self.engine.begin() as conn:
-            conn.execute(sa.update(a).where(
-                a.c.project_id == project_id, a.c.annotator_id == annotator_id,
-                a.c.state == "leased").values(expires_at=expires))
+        with self.read_engine.begin() as conn:
             held = self._held(conn, project_id, annotator_id)
+        if held:  # renew what the annotator holds (only when there is something to renew)
+            with self.engine.begin() as conn:
+                conn.execute(sa.update(a).where(
+                    a.c.project_id == project_id, a.c.annotator_id == annotator_id,
+                    a.c.state == "leased").values(expires_at=expires))
+                held = self._held(conn, project_id, annotator_id)
         if len(held) >= n:
             return held[:n]
         want = n - len(held)
@@ -585,7 +617,7 @@ class Store:
         """Take (or renew) the project's trainer lease; only one process retrains at a time."""
         now = _now()
         p = S.projects
-        with self.engine.begin() as conn:
+        with self.bg_engine.begin() as conn:
             res = conn.execute(sa.update(p).where(
                 p.c.id == project_id,
                 sa.or_(p.c.trainer_until <= now, p.c.trainer_owner == owner),
@@ -595,7 +627,7 @@ class Store:
     def release_trainer(self, project_id: int, owner: str) -> None:
         """Give the trainer lease back."""
         p = S.projects
-        with self.engine.begin() as conn:
+        with self.bg_engine.begin() as conn:
             conn.execute(sa.update(p).where(p.c.id == project_id, p.c.trainer_owner == owner)
                          .values(trainer_until=0.0, trainer_owner=None))
 
@@ -605,7 +637,7 @@ class Store:
         """Store a new model version and make it current; returns the version."""
         p, m = S.projects, S.models
         now = _now()
-        with self.engine.begin() as conn:
+        with self.bg_engine.begin() as conn:
             version = int(conn.execute(sa.select(p.c.model_version)
                                        .where(p.c.id == project_id)).scalar_one()) + 1
             conn.execute(sa.insert(m).values(
@@ -621,18 +653,26 @@ class Store:
         return version
 
     def model_rows(self, project_id: int) -> list[dict[str, Any]]:
-        """Every model version, oldest first (stop-set predictions decoded)."""
+        """Every model version, oldest first (without the stop-set predictions)."""
+        m = S.models
+        cols = [c for c in m.c if c.name != "stop_predictions"]
+        with self.read_engine.begin() as conn:
+            rows = conn.execute(sa.select(*cols).where(m.c.project_id == project_id)
+                                .order_by(m.c.version)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def last_model(self, project_id: int) -> dict[str, Any] | None:
+        """The latest model version with its stop-set predictions, or None."""
         m = S.models
         with self.read_engine.begin() as conn:
-            rows = conn.execute(sa.select(m).where(m.c.project_id == project_id)
-                                .order_by(m.c.version)).mappings().all()
-        out = []
-        for r in rows:
-            d = dict(r)
-            sp = d.pop("stop_predictions")
-            d["stop_predictions"] = None if sp is None else json.loads(sp)
-            out.append(d)
-        return out
+            row = conn.execute(sa.select(m).where(m.c.project_id == project_id)
+                               .order_by(m.c.version.desc()).limit(1)).mappings().first()
+        if row is None:
+            return None
+        d = dict(row)
+        sp = d.pop("stop_predictions")
+        d["stop_predictions"] = None if sp is None else json.loads(sp)
+        return d
 
     # ------------------------------------------------------------------ events
     def _event(self, conn: sa.Connection, project_id: int, kind: str, annotator_id: int | None,
@@ -647,6 +687,17 @@ class Store:
         """Append one event to the project's log."""
         with self.engine.begin() as conn:
             self._event(conn, project_id, kind, annotator_id, item_id, payload)
+
+    def last_event(self, project_id: int, kind: str) -> dict[str, Any] | None:
+        """The latest event of one kind (payload decoded), or None."""
+        e = S.events
+        with self.read_engine.begin() as conn:
+            row = conn.execute(sa.select(e).where(e.c.project_id == project_id, e.c.kind == kind)
+                               .order_by(e.c.id.desc()).limit(1)).mappings().first()
+        if row is None:
+            return None
+        return {"id": row["id"], "ts": row["ts"], "event": row["kind"],
+                **json.loads(row["payload"])}
 
     def iter_events(self, project_id: int, batch: int = 5000) -> Iterator[dict[str, Any]]:
         """The full event log, oldest first, as JSON-able dicts."""

@@ -155,3 +155,4 @@ events = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
 )
 sa.Index("ix_events_project", events.c.project_id, events.c.id)
+sa.Index("ix_events_kind", events.c.project_id, events.c.kind, events.c.id)

@@ -6,6 +6,7 @@ Add a new family module here.
 from . import (  # noqa: F401
     badge,
     bandit,
+    bayesian,
     class_balanced,
     committee,
     cost,

@@ -29,7 +29,9 @@ After each round's labels are known and the learner has been refit on them, call
         strategy.update(answer.ids, answer.labels, learner)
 
 with the pool ids that received a label (skipped ids left out), their labels, and the
-refit learner (anything with ``predict``).  Without ``update`` the bandit keeps its
+refit learner (anything with ``predict``).  When a round calls :meth:`select` more than
+once (to replace skipped items), call :meth:`update` once with all of the round's labeled
+ids; every arm drawn in the round shares the reward.  Without ``update`` the bandit keeps its
 initial uniform weights, i.e. it picks arms at random.
 """
 
@@ -55,9 +57,12 @@ class StrategyBandit(Strategy):
 
     Parameters
     ----------
-    arms : sequence of str or Strategy, default=("margin", "entropy", "coreset", "random")
+    arms : sequence of str or Strategy, default=("margin", "hybrid", "class_balanced", "random")
         The strategies to choose among.  Keep ``"random"`` among them: its proposals
-        make the importance-weighted reward an estimate of pool accuracy.
+        make the importance-weighted reward an estimate of pool accuracy.  The default
+        arms work with any probabilistic classifier; entropy and core-set are left out
+        because both often fall below random (entropy with many classes, core-set on
+        tabular data; Lu et al. 2025), which a short run cannot always unlearn.
     exploration : float in (0, 1], default=0.1
         Share of the arm probabilities spread uniformly (every arm keeps at least
         ``exploration / K``).
@@ -90,7 +95,7 @@ class StrategyBandit(Strategy):
 
     def __init__(
         self,
-        arms: Any = ("margin", "entropy", "coreset", "random"),
+        arms: Any = ("margin", "hybrid", "class_balanced", "random"),
         exploration: float = 0.1,
         learning_rate: float = 1.0,
         baseline_decay: float = 0.5,
@@ -111,6 +116,13 @@ class StrategyBandit(Strategy):
         self.learning_rate = learning_rate
         self.baseline_decay = baseline_decay
 
+    def __repr__(self) -> str:
+        return (
+            f"StrategyBandit(arms={self.arms!r}, exploration={self.exploration!r}, "
+            f"learning_rate={self.learning_rate!r}, baseline_decay={self.baseline_decay!r}, "
+            f"random_state={self.random_state!r})"
+        )
+
     # ------------------------------------------------------------- state
     def _init_state(self) -> None:
         if hasattr(self, "arm_strategies_"):
@@ -124,7 +136,7 @@ class StrategyBandit(Strategy):
         self.rewards_: list[float] = []
         self.history_: list[dict[str, Any]] = []
         self._baseline: float | None = None
-        self._pending: dict[str, Any] | None = None
+        self._pending: list[dict[str, Any]] = []
         self._rows: list[Any] = []
         self._labels: list[np.ndarray] = []
         self._weights: list[np.ndarray] = []
@@ -154,13 +166,9 @@ class StrategyBandit(Strategy):
         order = np.argsort(context.candidate_ids, kind="stable")
         positions = order[np.searchsorted(context.candidate_ids[order], chosen.ids)]
         rows = materialize(take_rows(context.X, positions)) if context.X is not None else None
-        self._pending = {
-            "ids": chosen.ids.copy(),
-            "q": q,
-            "rows": rows,
-            "arm": a,
-            "p_arm": float(p[a]),
-        }
+        self._pending.append(
+            {"ids": chosen.ids.copy(), "q": q, "rows": rows, "arm": a, "p_arm": float(p[a])}
+        )
         self.arm_counts_[a] += 1
         self.history_.append(
             {"arm": self.arm_names_[a], "arm_probabilities": [float(v) for v in p]}
@@ -204,29 +212,36 @@ class StrategyBandit(Strategy):
             When there was no query to reward, or an id was not in the last batch.
         """
         self._init_state()
-        if self._pending is None:
+        if not self._pending:
             raise ValueError("update() must follow a select(): there is no batch to reward.")
-        pending, self._pending = self._pending, None
+        pending, self._pending = self._pending, []
         ids = np.asarray(pool_ids, dtype=np.int64).ravel()
         labels = np.asarray(labels).ravel()
         if ids.shape != labels.shape:
             raise ValueError(
                 f"got {ids.size} ids but {labels.size} labels; pass one label per id."
             )
-        where = {int(i): j for j, i in enumerate(pending["ids"])}
+        # the batches asked since the last update (several when skipped items were replaced)
+        where = {
+            int(i): (b, j) for b, batch in enumerate(pending) for j, i in enumerate(batch["ids"])
+        }
         missing = [int(i) for i in ids if int(i) not in where]
         if missing:
+            self._pending = pending
             raise ValueError(
                 f"ids {missing[:5]} were not in the last queried batch; pass the ids "
                 "that the last select() returned and that received a label."
             )
-        if ids.size:
-            pos = np.fromiter((where[int(i)] for i in ids), dtype=np.int64, count=ids.size)
-            if pending["rows"] is None:
+        for b, batch in enumerate(pending):
+            mine = [k for k, i in enumerate(ids) if where[int(i)][0] == b]
+            if not mine:
+                continue
+            pos = np.array([where[int(ids[k])][1] for k in mine], dtype=np.int64)
+            if batch["rows"] is None:
                 raise ValueError("update() needs the features of the queried items (X).")
-            self._rows.append(take_rows(pending["rows"], pos))
-            self._labels.append(labels)
-            self._weights.append(1.0 / pending["q"][pos])
+            self._rows.append(take_rows(batch["rows"], pos))
+            self._labels.append(labels[mine])
+            self._weights.append(1.0 / batch["q"][pos])
         if not self._rows:
             reward = float("nan")
         else:
@@ -237,12 +252,14 @@ class StrategyBandit(Strategy):
             )
             y = np.concatenate(self._labels)
             w = np.concatenate(self._weights)
-            correct = np.asarray(learner.predict(rows)) == y
+            correct = (np.asarray(learner.predict(rows)) == y).astype(np.float64)
             reward = float(np.sum(w * correct) / np.sum(w))
-        a = pending["arm"]
         if np.isfinite(reward):
             baseline = reward if self._baseline is None else self._baseline
-            self.log_weights_[a] += self.learning_rate * (reward - baseline) / pending["p_arm"]
+            for batch in pending:  # every arm drawn since the last update shares the reward
+                self.log_weights_[batch["arm"]] += (
+                    self.learning_rate * (reward - baseline) / batch["p_arm"] / len(pending)
+                )
             self._baseline = self.baseline_decay * baseline + (1 - self.baseline_decay) * reward
         self.rewards_.append(reward)
         self.history_[-1]["reward"] = reward

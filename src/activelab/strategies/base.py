@@ -26,6 +26,7 @@ __all__ = [
     "top_k",
     "check_n_instances",
     "predict_proba_chunked",
+    "row_reduce",
     "take_rows",
 ]
 

@@ -188,7 +188,7 @@ def _greedy(
         positions[i] = p
         picked[i] = float(np.sqrt(mind[p])) if np.isfinite(mind[p]) else np.inf
         _update_min(mind, X, norms, p)
-        mind[positions[: i + 1]] = -np.inf
+        mind[p] = -np.inf  # chosen rows stay at -inf: np.minimum keeps them there
     return positions, picked
 
 
@@ -444,18 +444,30 @@ class RankedBatch(Strategy):
         norms = _sq_norms(X)
         mind = min_sq_distances(X, XL, X_norms=norms)
         n_unlabeled, n_labeled = len(context), XL.shape[0]
+
+        def dissimilarity(sq: np.ndarray) -> np.ndarray:
+            return 1.0 - 1.0 / (1.0 + np.sqrt(sq.astype(np.float64)))
+
+        dis = dissimilarity(mind)
         positions = np.empty(n_instances, dtype=np.int64)
         first_scores = None
         for i in range(n_instances):
             alpha = (n_unlabeled - i) / (n_unlabeled + n_labeled)
-            dissimilarity = 1.0 - 1.0 / (1.0 + np.sqrt(mind.astype(np.float64)))
-            score = alpha * dissimilarity + (1.0 - alpha) * u
+            score = alpha * dis
+            score += (1.0 - alpha) * u
             if first_scores is None:
                 first_scores = score.copy()
             score[positions[:i]] = -np.inf
             p = int(np.argmax(score))
             positions[i] = p
-            _update_min(mind, X, norms, p)
+            # distances to the new pick; only rows that got closer change
+            d = X @ X[p]
+            d *= -2
+            d += norms
+            d += norms[p]
+            closer = np.flatnonzero(d < mind)
+            mind[closer] = np.maximum(d[closer], 0)
+            dis[closer] = dissimilarity(mind[closer])
         assert first_scores is not None
         return QueryResult(
             ids=context.candidate_ids[positions],

@@ -55,6 +55,11 @@ _REFIT_MODES = ("auto", "full", "warm_start", "partial_fit")
 
 
 def _resolve_refit(estimator: Any, refit: str) -> str:
+    if not hasattr(estimator, "get_params"):
+        raise TypeError(
+            f"expected_error retrains copies of the model, but {type(estimator).__name__} is "
+            "not a scikit-learn estimator (no get_params); use it with a single classifier."
+        )
     has_warm = "warm_start" in getattr(estimator, "get_params", dict)()
     if refit == "auto":
         if hasattr(estimator, "partial_fit"):

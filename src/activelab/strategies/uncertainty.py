@@ -37,7 +37,14 @@ def _check_proba(proba: np.ndarray) -> np.ndarray:
 def least_confident_utility(proba: np.ndarray) -> np.ndarray:
     """``1 - max_c p(c|x)``: how unsure the model is of its best guess."""
     proba = _check_proba(proba)
-    return 1.0 - proba.max(axis=1)
+    n, c = proba.shape
+    if c == 0 or c > 32 or n == 0:
+        return 1.0 - proba.max(axis=1)
+    out = np.empty(n, dtype=np.float64)
+    for start in range(0, n, _BLOCK_ROWS):  # blocks of rows, not single rows
+        stop = min(start + _BLOCK_ROWS, n)
+        row_reduce(proba[start:stop], np.maximum, out=out[start:stop])
+    return np.subtract(1.0, out, out=out)
 
 
 def margin_utility(proba: np.ndarray) -> np.ndarray:
@@ -48,8 +55,27 @@ def margin_utility(proba: np.ndarray) -> np.ndarray:
     proba = _check_proba(proba)
     if proba.shape[1] < 2:
         return np.full(proba.shape[0], -1.0)
-    top2 = np.partition(proba, proba.shape[1] - 2, axis=1)[:, -2:]
-    return top2[:, 0] - top2[:, 1]
+    n, c = proba.shape
+    if c > 32:
+        top2 = np.partition(proba, c - 2, axis=1)[:, -2:]
+        return top2[:, 0] - top2[:, 1]
+    # walk the few columns keeping the best and second best, block by block (the same
+    # values as a partition, without sorting every row)
+    out = np.empty(n, dtype=np.float64)
+    block = max(1, min(n, _BLOCK_ROWS))
+    best, second, low = (np.empty(block) for _ in range(3))
+    for start in range(0, n, block):  # blocks of rows, not single rows
+        stop = min(start + block, n)
+        b, s2, t = best[: stop - start], second[: stop - start], low[: stop - start]
+        np.copyto(b, proba[start:stop, 0])
+        s2.fill(-np.inf)
+        for j in range(1, c):
+            col = proba[start:stop, j]
+            np.minimum(b, col, out=t)
+            np.maximum(s2, t, out=s2)
+            np.maximum(b, col, out=b)
+        np.subtract(s2, b, out=out[start:stop])
+    return out
 
 
 def entropy_utility(proba: np.ndarray) -> np.ndarray:

@@ -1,10 +1,10 @@
 // activelab labeling page: plain JavaScript, no build step.
-// Every item field is written with textContent, never innerHTML, so item text cannot inject HTML.
+// Every item field is written with textContent (never parsed as HTML), so item text cannot inject markup.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
   const state = { token: null, labels: [], queue: [], current: null, shownAt: 0,
-                  busy: false, fetching: null, progress: null };
+                  busy: false, fetching: null, progress: null, done: new Set() };
 
   function readToken() {
     const m = /(?:^|[#&])token=([^&]+)/.exec(window.location.hash);
@@ -44,7 +44,10 @@
         const data = await api("GET", "/api/next?n=4");
         const have = new Set(state.queue.map((it) => it.item_id));
         if (state.current) have.add(state.current.item_id);
-        for (const it of data.items) if (!have.has(it.item_id)) state.queue.push(it);
+        // an answer to a request sent before the latest label may still list that item
+        for (const it of data.items) {
+          if (!have.has(it.item_id) && !state.done.has(it.item_id)) state.queue.push(it);
+        }
         for (const it of state.queue) prefetchImage(it);
       } catch (e) { notice(e.message); }
       finally { state.fetching = null; }
@@ -112,12 +115,13 @@
     const duration = (performance.now() - state.shownAt) / 1000;
     try {
       const res = await api("POST", "/api/labels", { item_id: it.item_id, label, duration_s: duration });
+      state.done.add(it.item_id);
       notice("");
       showCount(res.n_labels);
       await advance();
     } catch (e) {
       notice(e.message);
-      if (e.status === 409) await advance();
+      if (e.status === 409) { state.done.add(it.item_id); await advance(); }
     } finally { state.busy = false; }
   }
 
@@ -125,7 +129,11 @@
     const it = state.current;
     if (!it || state.busy) return;
     state.busy = true;
-    try { await api("POST", "/api/skip", { item_id: it.item_id }); await advance(); }
+    try {
+      await api("POST", "/api/skip", { item_id: it.item_id });
+      state.done.add(it.item_id);
+      await advance();
+    }
     catch (e) { notice(e.message); }
     finally { state.busy = false; }
   }
@@ -135,6 +143,7 @@
     state.busy = true;
     try {
       const res = await api("POST", "/api/undo");
+      state.done.delete(res.item.item_id);
       if (state.current) state.queue.unshift(state.current);
       state.queue = state.queue.filter((x) => x.item_id !== res.item.item_id);
       state.current = res.item;
@@ -166,6 +175,57 @@
         (c.cv_accuracy === null ? "–" : (100 * c.cv_accuracy).toFixed(0) + "%")).join("; ");
       $("curve").textContent = last ? "Cross-validated accuracy — " + last : "No model yet.";
     } catch (e) { /* shown on the next action */ }
+  }
+
+  // ---- admin panel: people, agreement, label quality over time, exports
+  async function refreshAdmin() {
+    try {
+      const [people, st] = await Promise.all([api("GET", "/api/admin/annotators"),
+                                              api("GET", "/api/admin/stats")]);
+      const body = $("people").querySelector("tbody");
+      body.textContent = "";
+      const latest = {};
+      for (const q of st.quality) latest[q.annotator] = q;
+      for (const p of people.annotators) {
+        const tr = document.createElement("tr");
+        const agree = st.agreement.per_annotator[p.name];
+        const q = latest[p.name];
+        for (const v of [p.name + (p.role === "admin" ? " (admin)" : ""), String(p.n_labels),
+                         agree === undefined ? "–" : (100 * agree).toFixed(0) + "%",
+                         q && q.agree_model !== null ? (100 * q.agree_model).toFixed(0) + "%" : "–"]) {
+          const td = document.createElement("td"); td.textContent = v; tr.append(td);
+        }
+        body.append(tr);
+      }
+      const a = st.agreement;
+      $("agreement").textContent = a.items_multi ? ("Items labeled by several people: " + a.items_multi +
+        ", all agree on " + (100 * a.all_agree).toFixed(0) + "%, pairwise agreement " +
+        (100 * a.pairwise).toFixed(0) + "%") : "No item labeled by several people yet.";
+    } catch (e) { /* shown on the next action */ }
+  }
+
+  async function addAnnotator() {
+    const name = $("new-name").value.trim();
+    if (!name) return;
+    try {
+      const res = await api("POST", "/api/admin/annotators", { name });
+      $("new-link").textContent = "Send " + res.name + " this link: " + window.location.origin +
+        "/" + res.url_fragment;
+      $("new-name").value = "";
+      refreshAdmin();
+    } catch (e) { $("new-link").textContent = e.message; }
+  }
+
+  async function download(ev) {
+    const b = ev.currentTarget;
+    try {
+      const res = await fetch(b.dataset.export, { headers: { Authorization: "Bearer " + state.token } });
+      if (!res.ok) { notice((await res.json()).detail || res.statusText); return; }
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement("a");
+      a.href = url; a.download = b.dataset.file; document.body.append(a); a.click(); a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (e) { notice(e.message); }
   }
 
   function onKey(ev) {
@@ -200,6 +260,11 @@
       await pollProgress();
       await advance();
       setInterval(pollProgress, 2000);
+      if (me.role === "admin") {
+        $("admin").hidden = false;
+        refreshAdmin();
+        setInterval(refreshAdmin, 10000);
+      }
     } catch (e) { notice(e.message); }
   }
 
@@ -211,6 +276,8 @@
     });
     $("skip").addEventListener("click", skip);
     $("undo").addEventListener("click", undo);
+    $("new-annotator").addEventListener("click", addAnnotator);
+    for (const b of document.querySelectorAll("[data-export]")) b.addEventListener("click", download);
     start();
   });
 })();
