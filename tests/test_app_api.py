@@ -21,7 +21,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-pytest_plugins = ["_pg"]  # the db_url fixture: real SQLite and real PostgreSQL
+
 
 
 def client_for(proj, scorer=None) -> tuple[TestClient, dict[str, str]]:

@@ -13,8 +13,6 @@ import numpy as np
 
 from activelab.store import Store
 
-pytest_plugins = ["_pg"]  # the db_url fixture: real SQLite and real PostgreSQL
-
 N_ITEMS = 60
 N_PEOPLE = 6
 

@@ -7,8 +7,6 @@ import pytest
 
 from activelab.store import LeaseLost, Store, majority_vote
 
-pytest_plugins = ["_pg"]  # the db_url fixture: real SQLite and real PostgreSQL
-
 
 def make(url: str, n: int = 10, order: list[int] | None = None) -> tuple[Store, int, str]:
     store = Store(url)

@@ -71,6 +71,52 @@ _EXPORTS: dict[str, str] = {
     # data
     "load_dataset": "activelab.datasets",
     "Dataset": "activelab.datasets",
+    # more strategies (batch-aware, diversity, model change, Bayesian, bandit)
+    "KMeansSampling": "activelab.strategies.diversity",
+    "CoreSet": "activelab.strategies.diversity",
+    "Hybrid": "activelab.strategies.diversity",
+    "RankedBatch": "activelab.strategies.diversity",
+    "InformationDensity": "activelab.strategies.density",
+    "ClassBalanced": "activelab.strategies.class_balanced",
+    "ExpectedErrorReduction": "activelab.strategies.expected_error",
+    "ExpectedGradientLength": "activelab.strategies.model_change",
+    "Badge": "activelab.strategies.badge",
+    "CostAware": "activelab.strategies.cost",
+    "StrategyBandit": "activelab.strategies.bandit",
+    "bald_utility": "activelab.strategies.bayesian",
+    # extras of the core modules
+    "CallableOracle": "activelab.oracles",
+    "as_stopping": "activelab.stopping",
+    "cohens_kappa": "activelab.stopping",
+    "typicality": "activelab.cold_start",
+    "replay": "activelab.events",
+    "split_runs": "activelab.events",
+    "METRICS": "activelab.loop",
+    "full_pool_score": "activelab.evaluation",
+    "make_model": "activelab.experiment",
+    # visualisation
+    "plot_uncertainty": "activelab.visualize",
+    "plot_query_batch": "activelab.visualize",
+    "batch_spread": "activelab.visualize",
+    # features for raw items
+    "text_features": "activelab.featurize",
+    "image_features": "activelab.featurize",
+    # Label Studio interoperability
+    "read_labelstudio": "activelab.labelstudio_io",
+    "write_labelstudio": "activelab.labelstudio_io",
+    "to_labelstudio": "activelab.labelstudio_io",
+    "parse_label_config": "activelab.labelstudio_io",
+    # the lab: benchmarks and reports
+    "BenchmarkConfig": "activelab.lab.config",
+    "load_config": "activelab.lab.config",
+    "run_benchmark": "activelab.lab.runner",
+    "build_report": "activelab.lab.report",
+    "paired_test": "activelab.lab.stats",
+    # scale and deep learning (optional extras)
+    "score_out_of_core": "activelab.scale",
+    "score_dask": "activelab.scale",
+    "TorchClassifier": "activelab.torch",
+    "DeepEnsemble": "activelab.torch",
 }
 
 _RENAMED = {"register_strategy": "register"}

@@ -874,6 +874,10 @@ def run(
                 t0 = time.perf_counter()
                 learner.teach(pool.X[new_ids], new_labels)
                 fit_seconds = time.perf_counter() - t0
+                # strategies that learn from feedback (the `auto` bandit) see each round's labels
+                update = getattr(learner.strategy_, "update", None)
+                if callable(update) and len(new_ids):
+                    update(new_ids, new_labels, learner)
             n_labeled = pool.n_labeled
             scores: dict[str, float] = {}
             t0 = time.perf_counter()

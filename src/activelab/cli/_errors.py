@@ -21,7 +21,9 @@ def fail(message: str) -> None:
     try:
         from rich.console import Console
 
-        Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True)
+        Console(stderr=True, highlight=False).print(
+            f"[bold red]error:[/] {message}", markup=True, soft_wrap=True
+        )
     except Exception:  # rich missing or message has markup-like text
         print(f"error: {message}", file=sys.stderr)
     raise SystemExit(USAGE_ERROR)

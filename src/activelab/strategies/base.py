@@ -190,11 +190,15 @@ class QueryContext:
             y_labeled=self.y_labeled,
             classes=self._classes,
             costs=None if self.costs is None else self.costs[positions],
-            extras={
-                k: (v[positions] if _is_row_aligned(v, len(self)) else v)
-                for k, v in self.extras.items()
-            },
+            extras={k: _subset_extra(k, v, positions, len(self)) for k, v in self.extras.items()},
         )
+
+
+def _subset_extra(key: str, value: Any, positions: np.ndarray, n: int) -> Any:
+    # sampled probabilities are (n_samples_drawn, n_candidates, n_classes): candidates on axis 1
+    if key == "sampled_proba" and isinstance(value, np.ndarray) and value.ndim == 3:
+        return value[:, positions]
+    return value[positions] if _is_row_aligned(value, n) else value
 
 
 def _is_row_aligned(value: Any, n: int) -> bool:

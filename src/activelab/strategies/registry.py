@@ -52,7 +52,8 @@ class CallableStrategy(Strategy):
 
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))
-        out = self.func(context.estimator, materialize(context.X), n_instances=n_instances)
+        # positional, so that functions like f(model, X, n_samples=10) work as written
+        out = self.func(context.estimator, materialize(context.X), n_instances)
         if isinstance(out, tuple):
             out = out[0]
         positions = np.asarray(out).ravel()
