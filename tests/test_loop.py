@@ -550,3 +550,33 @@ def test_missing_predict_proba_is_reported_before_anyone_labels(iris):
         run(Committee([_lr(), LinearSVC()]), X, oracle, strategy="vote_entropy",
             initial=[0, 50, 100], budget=10)
     assert oracle.asked == []
+
+
+
+def test_blas_threads_limits_blas_during_the_run_and_restores_it():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    X, y = load_iris(return_X_y=True)
+    seen = []
+
+    class Watch:
+        def emit(self, event):
+            seen.append(blas_threads())
+
+        def close(self):
+            pass
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        outside = blas_threads()
+        plain = run(LogisticRegression(max_iter=300), X, y, initial=10, batch_size=5,
+                    budget=25, random_state=0)
+        limited = run(LogisticRegression(max_iter=300), X, y, initial=10, batch_size=5,
+                      budget=25, random_state=0, blas_threads=1, sinks=[Watch()])
+        assert blas_threads() == outside
+    assert seen and set(seen) == {1}
+    assert np.array_equal(plain.labeled_ids, limited.labeled_ids)
+    with pytest.raises(ValueError, match="blas_threads"):
+        run(LogisticRegression(), X, y, blas_threads=0)

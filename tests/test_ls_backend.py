@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from _ls_fixtures import FIXTURES, needs_fixtures
 from activelab.server.labelstudio import (
     SECRET_HEADER,
     LSBackend,
@@ -20,19 +20,7 @@ from activelab.server.labelstudio import (
     project_key,
 )
 
-
-def _fixtures() -> Path | None:
-    for base in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
-        folder = base / "fixtures" / "labelstudio-1.23.2"
-        if folder.is_dir():
-            return folder
-    return None
-
-
-FIXTURES = _fixtures()
-pytestmark = pytest.mark.skipif(
-    FIXTURES is None, reason="the recorded Label Studio fixtures (shared/fixtures) are absent"
-)
+pytestmark = needs_fixtures
 
 
 def recorded(name: str) -> dict:

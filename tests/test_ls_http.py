@@ -13,7 +13,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -21,21 +20,10 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from _ls_fixtures import FIXTURES, needs_fixtures
 from activelab.server.labelstudio import LSBackendConfig, create_app
 
-
-def _fixtures() -> Path | None:
-    for base in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
-        folder = base / "fixtures" / "labelstudio-1.23.2"
-        if folder.is_dir():
-            return folder
-    return None
-
-
-FIXTURES = _fixtures()
-pytestmark = pytest.mark.skipif(
-    FIXTURES is None, reason="the recorded Label Studio fixtures (shared/fixtures) are absent"
-)
+pytestmark = needs_fixtures
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from _ls_fixtures import FIXTURES, needs_fixtures
 from activelab.labelstudio_io import (
     choices_from_result,
     latest_annotation_choices,
@@ -15,20 +15,6 @@ from activelab.labelstudio_io import (
     read_labelstudio,
     to_labelstudio,
     write_labelstudio,
-)
-
-
-def _fixtures() -> Path | None:
-    for base in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
-        folder = base / "fixtures" / "labelstudio-1.23.2"
-        if folder.is_dir():
-            return folder
-    return None
-
-
-FIXTURES = _fixtures()
-needs_fixtures = pytest.mark.skipif(
-    FIXTURES is None, reason="the recorded Label Studio fixtures (shared/fixtures) are absent"
 )
 
 TEXT_CONFIG = (

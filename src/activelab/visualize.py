@@ -19,13 +19,13 @@ their content can be read back from ``fig.axes[0].collections``.
 from __future__ import annotations
 
 import copy
-import os
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
+from ._plotting import import_pyplot
 from .pool import Pool, RowView, check_features, materialize
 
 __all__ = [
@@ -42,20 +42,6 @@ DEFAULT_MAX_POINTS = 20_000
 
 
 # --------------------------------------------------------------------------- helpers
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "plotting needs matplotlib; install it with `pip install 'activelab[plot]'`."
-        ) from exc
-    if not os.environ.get("MPLBACKEND"):
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _pool_matrix(X_pool: Any) -> tuple[Any, Pool | None]:
     if isinstance(X_pool, Pool):
         return X_pool.X, X_pool
@@ -403,7 +389,7 @@ def plot_uncertainty(
         learner_or_estimator, X, drawn, strategy=strategy, labeled_ids=labeled,
         costs=costs, random_state=rng,
     )
-    plt = _pyplot()
+    plt = import_pyplot()
     fig, ax = _axes(ax, plt)
     finite = np.isfinite(utilities)
     sc = ax.scatter(
@@ -584,7 +570,7 @@ def plot_query_batch(
     coords = project_2d(X, projection, random_state=rng)
     spread = batch_spread(X, batch, random_state=rng) if batch.size >= 2 else float("nan")
 
-    plt = _pyplot()
+    plt = import_pyplot()
     fig, ax = _axes(ax, plt)
     if util is None:
         ax.scatter(coords[drawn, 0], coords[drawn, 1], c="lightgrey", s=10, linewidths=0,

@@ -13,23 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from .._plotting import import_pyplot
 from .curves import learning_curve_stats
 
 __all__ = ["plot_learning_curves"]
-
-
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "plotting needs matplotlib; install it with `pip install 'activelab[plot]'`."
-        ) from exc
-    if not os.environ.get("MPLBACKEND"):
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_learning_curves(
@@ -71,7 +58,7 @@ def plot_learning_curves(
     """
     if not curves:
         raise ValueError("curves is empty; pass {strategy: [(n_labeled, values), ...]}.")
-    plt = _pyplot()
+    plt = import_pyplot()
     if ax is None:
         fig, ax = plt.subplots(figsize=(7.0, 4.5))
     else:

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from ..pool import DEFAULT_CHUNK_ROWS
-from ..strategies.base import QueryResult, UtilityStrategy, check_n_instances
+from ..strategies.base import QueryResult, UtilityStrategy
 from .out_of_core import (
-    _candidate_ids,
+    _candidates,
     _release_pages,
     chunk_plan,
     open_pool_array,
@@ -151,9 +151,7 @@ def score_dask(
         offsets = np.asarray([p[0] for p in plan_rows] + [n_rows], dtype=np.int64)
         if path is None:
             darr = da.from_array(arr, chunks=(int(chunk_rows), arr.shape[1]), asarray=True)
-    cand = _candidate_ids(candidate_ids, n_rows)
-    n_candidates = n_rows if cand is None else int(cand.size)
-    k = check_n_instances(n_instances, n_candidates)
+    cand, n_candidates, k = _candidates(candidate_ids, n_rows, n_instances)
 
     token = uuid.uuid4().hex
     model_d = dask.delayed(model, name=f"activelab-model-{token}")

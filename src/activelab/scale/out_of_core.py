@@ -135,6 +135,15 @@ def _candidate_ids(candidate_ids: Any, n_rows: int) -> np.ndarray | None:
     return ids
 
 
+def _candidates(
+    candidate_ids: Any, n_rows: int, n_instances: int
+) -> tuple[np.ndarray | None, int, int]:
+    """The sorted candidate ids (None: every row), their number, and the checked ``k``."""
+    cand = _candidate_ids(candidate_ids, n_rows)
+    n_candidates = n_rows if cand is None else int(cand.size)
+    return cand, n_candidates, check_n_instances(n_instances, n_candidates)
+
+
 def chunk_plan(
     n_rows: int, chunk_rows: int, candidate_ids: np.ndarray | None
 ) -> list[tuple[int, int, np.ndarray | None]]:
@@ -270,9 +279,7 @@ def score_out_of_core(
     arr = open_pool_array(X)
     model, strat = resolve_model(model, strategy, random_state)
     n_rows = int(arr.shape[0])
-    cand = _candidate_ids(candidate_ids, n_rows)
-    n_candidates = n_rows if cand is None else int(cand.size)
-    k = check_n_instances(n_instances, n_candidates)
+    cand, n_candidates, k = _candidates(candidate_ids, n_rows, n_instances)
     plan = chunk_plan(n_rows, chunk_rows, cand)
 
     out_path = None if utilities_path is None else Path(utilities_path)

@@ -24,6 +24,7 @@ __all__ = [
     "Strategy",
     "UtilityStrategy",
     "top_k",
+    "select_top",
     "check_n_instances",
     "predict_proba_chunked",
     "row_reduce",
@@ -465,6 +466,29 @@ def top_k(
     return chosen[order].astype(np.int64, copy=False)
 
 
+def select_top(
+    context: QueryContext,
+    utilities: np.ndarray,
+    n_instances: int,
+    random_state: Any,
+    name: str,
+    info: dict[str, Any] | None = None,
+) -> QueryResult:
+    """The :class:`QueryResult` choosing the ``n_instances`` most useful candidates.
+
+    ``utilities`` (one per candidate of ``context``) is stored as given; the choice is
+    :func:`top_k` over it with ``random_state``, and ``name`` and ``info`` are recorded.
+    """
+    positions = top_k(utilities, n_instances, random_state)
+    return QueryResult(
+        ids=context.candidate_ids[positions],
+        candidate_ids=context.candidate_ids,
+        utilities=utilities,
+        strategy=name,
+        info={} if info is None else info,
+    )
+
+
 class Strategy:
     """Base class of query strategies.
 
@@ -498,13 +522,7 @@ class UtilityStrategy(Strategy):
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))
         utilities = np.asarray(self.utility(context), dtype=np.float64)
-        positions = top_k(utilities, n_instances, self.random_state)
-        return QueryResult(
-            ids=context.candidate_ids[positions],
-            candidate_ids=context.candidate_ids,
-            utilities=utilities,
-            strategy=self.name,
-        )
+        return select_top(context, utilities, n_instances, self.random_state, self.name)
 
 
 UtilityFunction = Callable[[np.ndarray], np.ndarray]

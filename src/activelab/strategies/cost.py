@@ -25,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from .base import QueryContext, QueryResult, UtilityStrategy, check_n_instances, top_k
+from .base import (
+    QueryContext,
+    QueryResult,
+    UtilityStrategy,
+    check_n_instances,
+    select_top,
+)
 from .registry import get_strategy, register
 
 __all__ = ["CostAware", "base_utility", "cost_weighted", "nonnegative_utility"]
@@ -199,11 +205,11 @@ class CostAware(UtilityStrategy):
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))
         utilities = self.utility(context)
-        positions = top_k(utilities, n_instances, self.random_state)
-        return QueryResult(
-            ids=context.candidate_ids[positions],
-            candidate_ids=context.candidate_ids,
-            utilities=utilities,
-            strategy=self.name,
+        return select_top(
+            context,
+            utilities,
+            n_instances,
+            self.random_state,
+            self.name,
             info={"base": str(getattr(self.base, "name", self.base)), "power": self.power},
         )

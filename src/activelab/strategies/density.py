@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .base import QueryContext, QueryResult, UtilityStrategy, check_n_instances, top_k
+from .base import (
+    QueryContext,
+    QueryResult,
+    UtilityStrategy,
+    check_n_instances,
+    select_top,
+)
 from .cost import nonnegative_utility
 from .diversity import BLOCK_ROWS, dense_float32
 from .registry import register
@@ -140,12 +146,12 @@ class InformationDensity(UtilityStrategy):
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))
         utilities = self.utility(context)
-        positions = top_k(utilities, n_instances, self.random_state)
-        return QueryResult(
-            ids=context.candidate_ids[positions],
-            candidate_ids=context.candidate_ids,
-            utilities=utilities,
-            strategy=self.name,
+        return select_top(
+            context,
+            utilities,
+            n_instances,
+            self.random_state,
+            self.name,
             info={
                 "beta": self.beta,
                 "density_sample": int(min(len(context), self.sample_size or len(context))),

@@ -44,8 +44,8 @@ from .base import (
     Strategy,
     check_n_instances,
     predict_proba_checked,
+    select_top,
     take_rows,
-    top_k,
 )
 from .registry import register
 
@@ -185,12 +185,12 @@ class ExpectedErrorReduction(Strategy):
                     expected[i] += p_sub[i, k] * self._loss(predict_proba_checked(model, X_eval))
         utilities = np.full(n, np.nan)
         utilities[scored] = -expected
-        positions = top_k(utilities, n_instances, rng)
-        return QueryResult(
-            ids=context.candidate_ids[positions],
-            candidate_ids=context.candidate_ids,
-            utilities=utilities,
-            strategy=self.name,
+        return select_top(
+            context,
+            utilities,
+            n_instances,
+            rng,
+            self.name,
             info={
                 "n_fits": n_fits,
                 "refit": mode,
