@@ -362,6 +362,11 @@ class SimulationResult:
         lines[3] = f"±: 95% t-interval of the mean over {n} seed{'s' if n != 1 else ''}" + (
             " (no interval with one seed)." if n == 1 else "."
         )
+        if n < 10:
+            lines[3] += (
+                f" With {n} seed{'s' if n != 1 else ''} the intervals are wide: trust a saving "
+                "only when its interval excludes 0, and use --seeds 10 or more before claiming one."
+            )
         if self.metric != "accuracy":
             lines[0] = lines[0].replace("accuracy", self.metric)
         return lines
