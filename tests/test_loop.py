@@ -580,3 +580,30 @@ def test_blas_threads_limits_blas_during_the_run_and_restores_it():
     assert np.array_equal(plain.labeled_ids, limited.labeled_ids)
     with pytest.raises(ValueError, match="blas_threads"):
         run(LogisticRegression(), X, y, blas_threads=0)
+
+
+def test_strategies_with_update_receive_each_rounds_labels():
+    from activelab.strategies.uncertainty import Margin
+
+    class Recording(Margin):
+        name = "recording_margin"
+
+        def __init__(self, random_state=None):
+            super().__init__(random_state=random_state)
+            self.calls = []
+
+        def update(self, pool_ids, labels, learner):
+            assert learner.is_fitted
+            self.calls.append((np.asarray(pool_ids).copy(), np.asarray(labels).copy()))
+
+    X, y = load_iris(return_X_y=True)
+    strategy = Recording()
+    result = run(LogisticRegression(max_iter=300), X, y, strategy=strategy, initial=10,
+                 batch_size=5, budget=30, random_state=0)
+    used = result.learner.strategy_  # the run works on its own copy of the strategy
+    assert isinstance(used, Recording) and strategy.calls == []
+    queried = [r.labeled_ids for r in result.rounds if len(r.labeled_ids)]
+    assert len(used.calls) == len(queried) == 4
+    for (ids, labels), expected in zip(used.calls, queried, strict=True):
+        assert np.array_equal(ids, expected)
+        assert np.array_equal(labels, y[expected])
