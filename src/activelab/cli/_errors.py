@@ -44,3 +44,21 @@ def friendly_errors(func: F) -> F:
             raise SystemExit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail with one line when ``port`` is out of range or already taken on ``host``."""
+    import socket
+
+    if not 0 < port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, got {port}.")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                "pass another --port or stop the program using it."
+            ) from None

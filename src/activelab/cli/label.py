@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ._errors import UsageError, friendly_errors
+from ._errors import UsageError, check_port, friendly_errors
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -55,8 +55,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Random seed."),
     ) -> None:
         """Label what the model asks for next, in a web page."""
-        if not 0 < port < 65536:
-            raise UsageError(f"--port must be between 1 and 65535, got {port}.")
+        check_port(host, port)
         try:
             import uvicorn
 

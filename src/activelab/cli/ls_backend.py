@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from ._errors import friendly_errors
+from ._errors import check_port, friendly_errors
 
 
 def _split_labels(labels: str | None) -> tuple[str, ...] | None:
@@ -87,6 +87,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Random state of the model and strategy."),
     ) -> None:
         """Serve Label Studio's ML backend protocol with activelab's strategies."""
+        check_port(host, port)
         from ..server.labelstudio import LSBackendConfig, serve
 
         config = LSBackendConfig(
