@@ -93,8 +93,12 @@
       }
     }
     const w = it.why || {};
-    $("why").textContent = "Why this item: " + (w.strategy || "?") + ", utility " + fmt(w.utility, 3) +
-      ", rank " + (w.rank ?? "–") + " in the batch of model v" + (w.model_version ?? 0);
+    const strategy = w.strategy || "?";
+    $("why").textContent = strategy.startsWith("cold_start")
+      ? "Why this item: no model yet, so " + strategy.replace("cold_start:", "") +
+        " cold start picked it to cover the data (rank " + (w.rank ?? "–") + " in the first batch)"
+      : "Why this item: " + strategy + ", utility " + fmt(w.utility, 3) + " (higher = more useful), rank " +
+        (w.rank ?? "–") + " in the batch chosen by model v" + (w.model_version ?? 0);
     $("guess").textContent = it.guess ? ("Model guess: " + it.guess + " (" + fmt(100 * it.confidence, 0) +
       "% sure, model v" + it.guess_model_version + ")") : "Model guess: none yet";
     state.shownAt = performance.now();
