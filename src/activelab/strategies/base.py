@@ -519,10 +519,17 @@ class UtilityStrategy(Strategy):
         """Utility of every candidate, shape (n_candidates,), higher = more useful."""
         raise NotImplementedError(f"{type(self).__name__} must implement utility()")
 
+    def query_info(self, context: QueryContext) -> dict[str, Any]:
+        """Named facts recorded with each query (none by default)."""
+        return {}
+
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))
         utilities = np.asarray(self.utility(context), dtype=np.float64)
-        return select_top(context, utilities, n_instances, self.random_state, self.name)
+        return select_top(
+            context, utilities, n_instances, self.random_state, self.name,
+            info=self.query_info(context) or None,
+        )
 
 
 UtilityFunction = Callable[[np.ndarray], np.ndarray]

@@ -27,10 +27,7 @@ import numpy as np
 
 from .base import (
     QueryContext,
-    QueryResult,
     UtilityStrategy,
-    check_n_instances,
-    select_top,
 )
 from .registry import get_strategy, register
 
@@ -202,14 +199,5 @@ class CostAware(UtilityStrategy):
         cost_weighted(u, costs)  # validates the costs before the power is applied
         return cost_weighted(u, np.power(costs, self.power))
 
-    def select(self, context: QueryContext, n_instances: int) -> QueryResult:
-        n_instances = check_n_instances(n_instances, len(context))
-        utilities = self.utility(context)
-        return select_top(
-            context,
-            utilities,
-            n_instances,
-            self.random_state,
-            self.name,
-            info={"base": str(getattr(self.base, "name", self.base)), "power": self.power},
-        )
+    def query_info(self, context: QueryContext) -> dict[str, Any]:
+        return {"base": str(getattr(self.base, "name", self.base)), "power": self.power}

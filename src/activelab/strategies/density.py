@@ -21,10 +21,7 @@ from sklearn.utils import check_random_state
 
 from .base import (
     QueryContext,
-    QueryResult,
     UtilityStrategy,
-    check_n_instances,
-    select_top,
 )
 from .cost import nonnegative_utility
 from .diversity import BLOCK_ROWS, dense_float32
@@ -143,17 +140,8 @@ class InformationDensity(UtilityStrategy):
         u = nonnegative_utility(self.base, context, self.random_state)
         return u * np.power(self.density(context), self.beta)
 
-    def select(self, context: QueryContext, n_instances: int) -> QueryResult:
-        n_instances = check_n_instances(n_instances, len(context))
-        utilities = self.utility(context)
-        return select_top(
-            context,
-            utilities,
-            n_instances,
-            self.random_state,
-            self.name,
-            info={
-                "beta": self.beta,
-                "density_sample": int(min(len(context), self.sample_size or len(context))),
-            },
-        )
+    def query_info(self, context: QueryContext) -> dict[str, Any]:
+        return {
+            "beta": self.beta,
+            "density_sample": int(min(len(context), self.sample_size or len(context))),
+        }
