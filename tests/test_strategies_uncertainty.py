@@ -128,3 +128,17 @@ def test_top_k_whole_pool_and_bad_k():
         top_k(np.array([0.2]), 0)
     with pytest.raises(ValueError, match="larger than"):
         top_k(np.array([0.2]), 2)
+
+
+@pytest.mark.parametrize("candidate_ids", [[3, 7, 10, 42], [42, 3, 10, 7]])
+def test_utility_of_maps_ids_whether_or_not_candidates_are_sorted(candidate_ids):
+    from activelab.strategies.base import QueryResult
+
+    utilities = np.array([0.1, 0.2, 0.3, 0.4])
+    result = QueryResult(ids=np.array([candidate_ids[3]]),
+                         candidate_ids=np.array(candidate_ids), utilities=utilities)
+    lookup = dict(zip(candidate_ids, utilities, strict=True))
+    asked = [10, 42, 5, 3]
+    got = result.utility_of(asked)
+    assert got[:2].tolist() == [lookup[10], lookup[42]]
+    assert np.isnan(got[2]) and got[3] == lookup[3]

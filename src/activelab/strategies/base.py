@@ -60,8 +60,13 @@ class QueryResult:
     def utility_of(self, ids: np.ndarray | list[int]) -> np.ndarray:
         """Utility of the given pool ids (NaN for ids that were not scored)."""
         ids = np.asarray(ids, dtype=np.int64)
-        order = np.argsort(self.candidate_ids, kind="stable")
-        sorted_ids = self.candidate_ids[order]
+        cand = self.candidate_ids
+        # candidates usually arrive sorted (the pool's unlabeled ids): skip the O(n log n) sort
+        if cand.size < 2 or bool(np.all(cand[1:] > cand[:-1])):
+            order = np.arange(cand.size)
+        else:
+            order = np.argsort(cand, kind="stable")
+        sorted_ids = cand[order]
         pos = np.searchsorted(sorted_ids, ids)
         pos = np.clip(pos, 0, max(len(sorted_ids) - 1, 0))
         out = np.full(ids.shape, np.nan)
