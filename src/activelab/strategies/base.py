@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,6 +20,8 @@ from sklearn.utils import check_random_state
 from ..pool import DEFAULT_CHUNK_ROWS, RowView, materialize
 
 __all__ = [
+    "Needs",
+    "needs_of",
     "QueryContext",
     "QueryResult",
     "Strategy",
@@ -30,6 +33,60 @@ __all__ = [
     "row_reduce",
     "take_rows",
 ]
+
+
+class Needs(str, Enum):
+    """What a strategy reads from a :class:`QueryContext`.
+
+    Every face asks a strategy what it needs (``needs_of(strategy)``) instead of keeping
+    lists of strategy names.  The members compare equal to their string values, so a
+    third-party strategy may still declare ``needs = frozenset({"proba"})``.
+    """
+
+    PROBA = "proba"
+    """Class probabilities of the candidates (``context.proba``)."""
+    COMMITTEE_PROBA = "committee_proba"
+    """Member probabilities of a committee (``context.committee_proba``)."""
+    SAMPLED_PROBA = "sampled_proba"
+    """Sampled probabilities, T x n x C (MC dropout, ensembles): ``context.extras``."""
+    FEATURES = "features"
+    """The candidates' feature rows (``context.X``)."""
+    LABELED = "labeled"
+    """The labeled set (``context.X_labeled``, ``context.y_labeled``)."""
+    ESTIMATOR = "estimator"
+    """The fitted model itself (``context.estimator``), e.g. to refit or read weights."""
+    COSTS = "costs"
+    """A labeling cost per candidate (``context.costs``)."""
+    EMBEDDINGS = "embeddings"
+    """Learned embeddings of the candidates (``context.extras["embeddings"]``)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: The needs that require a fitted model.
+MODEL_NEEDS = frozenset({Needs.PROBA, Needs.COMMITTEE_PROBA, Needs.ESTIMATOR})
+
+
+def needs_of(strategy: Any) -> frozenset[Needs]:
+    """The :class:`Needs` of a strategy (or strategy class), normalised to members.
+
+    Raises
+    ------
+    ValueError
+        When the strategy declares a need that is not a :class:`Needs` value.
+    """
+    declared = getattr(strategy, "needs", frozenset()) or frozenset()
+    out = set()
+    for need in declared:
+        try:
+            out.add(Needs(need))
+        except ValueError:
+            raise ValueError(
+                f"strategy {getattr(strategy, 'name', strategy)!r} declares need {need!r}; "
+                f"use one of: {', '.join(n.value for n in Needs)}."
+            ) from None
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
