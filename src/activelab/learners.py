@@ -19,11 +19,13 @@ from sklearn.utils import check_random_state
 
 from .pool import RowView, check_features, materialize
 from .strategies.base import (
-    QueryContext,
+    MODEL_NEEDS,
     QueryResult,
+    needs_of,
     predict_proba_chunked,
     take_rows,
 )
+from .strategies.query import query_once
 from .strategies.registry import get_strategy
 
 __all__ = ["ActiveLearner", "Committee", "check_training_labels", "align_proba"]
@@ -211,21 +213,15 @@ class ActiveLearner:
             if candidate_ids is None
             else np.asarray(candidate_ids, dtype=np.int64)
         )
-        context = QueryContext(
-            ids,
-            X_pool,
-            estimator=self._estimator_for_query(),
-            X_labeled=self.X_training_,
-            y_labeled=self.y_training_,
-            **context_kwargs,
+        result = query_once(
+            self._estimator_for_query(), X_pool, ids, self.strategy_, n_instances,
+            X_labeled=self.X_training_, y_labeled=self.y_training_, **context_kwargs,
         )
-        result = self.strategy_.select(context, n_instances)
         self.last_query_ = result
         return result
 
     def _estimator_for_query(self) -> Any:
-        needs = getattr(self.strategy_, "needs", frozenset())
-        if needs & {"proba", "committee_proba", "estimator"}:
+        if needs_of(self.strategy_) & MODEL_NEEDS:
             return self._fitted()
         return getattr(self, "estimator_", None)
 
@@ -399,11 +395,10 @@ class Committee:
         )
         if not self.is_fitted:
             raise ValueError("the committee has no training data yet: call teach() first.")
-        context = QueryContext(
-            ids, X_pool, estimator=self, X_labeled=self.X_training_,
-            y_labeled=self.y_training_, **context_kwargs,
+        result = query_once(
+            self, X_pool, ids, self.strategy_, n_instances,
+            X_labeled=self.X_training_, y_labeled=self.y_training_, **context_kwargs,
         )
-        result = self.strategy_.select(context, n_instances)
         self.last_query_ = result
         return result
 
