@@ -24,15 +24,9 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.metrics import (
-    accuracy_score,
-    balanced_accuracy_score,
-    cohen_kappa_score,
-    f1_score,
-    matthews_corrcoef,
-)
 from sklearn.utils import check_random_state
 
+from .evaluation.metrics import METRICS
 from .events import ProgressSink, json_float, to_jsonable
 from .learners import ActiveLearner, Committee, check_training_labels
 from .pool import Pool, check_features
@@ -57,29 +51,6 @@ STOP_POOL = "pool"
 STOP_CRITERION = "criterion"
 STOP_ORACLE = "oracle"
 
-
-def _f1_macro(y_true: Any, y_pred: Any) -> float:
-    return float(f1_score(y_true, y_pred, average="macro", zero_division=0))
-
-
-def _f1_micro(y_true: Any, y_pred: Any) -> float:
-    return float(f1_score(y_true, y_pred, average="micro", zero_division=0))
-
-
-def _f1_weighted(y_true: Any, y_pred: Any) -> float:
-    return float(f1_score(y_true, y_pred, average="weighted", zero_division=0))
-
-
-#: Metrics that :func:`run` knows by name: ``f(y_true, y_pred) -> float``.
-METRICS: dict[str, Callable[[Any, Any], float]] = {
-    "accuracy": lambda t, p: float(accuracy_score(t, p)),
-    "f1_macro": _f1_macro,
-    "f1_micro": _f1_micro,
-    "f1_weighted": _f1_weighted,
-    "balanced_accuracy": lambda t, p: float(balanced_accuracy_score(t, p)),
-    "cohen_kappa": lambda t, p: float(cohen_kappa_score(t, p)),
-    "mcc": lambda t, p: float(matthews_corrcoef(t, p)),
-}
 
 _EMPTY_IDS = np.empty(0, dtype=np.int64)
 

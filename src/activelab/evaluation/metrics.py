@@ -7,19 +7,35 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    cohen_kappa_score,
+    f1_score,
+    matthews_corrcoef,
+)
 
 __all__ = ["METRICS", "get_metric", "full_pool_score"]
 
 
-def _f1_macro(y_true: Any, y_pred: Any) -> float:
-    return float(f1_score(y_true, y_pred, average="macro", zero_division=0))
+def _f1(average: str) -> Callable[[Any, Any], float]:
+    def f1(y_true: Any, y_pred: Any) -> float:
+        return float(f1_score(y_true, y_pred, average=average, zero_division=0))
+
+    f1.__name__ = f"f1_{average}"
+    return f1
 
 
+#: The one metric table: every face (the loop, simulate, benchmark, the reports) knows a
+#: metric by these names, ``f(y_true, y_pred) -> float``.
 METRICS: dict[str, Callable[[Any, Any], float]] = {
     "accuracy": lambda t, p: float(accuracy_score(t, p)),
-    "f1_macro": _f1_macro,
+    "f1_macro": _f1("macro"),
+    "f1_micro": _f1("micro"),
+    "f1_weighted": _f1("weighted"),
     "balanced_accuracy": lambda t, p: float(balanced_accuracy_score(t, p)),
+    "cohen_kappa": lambda t, p: float(cohen_kappa_score(t, p)),
+    "mcc": lambda t, p: float(matthews_corrcoef(t, p)),
 }
 
 
