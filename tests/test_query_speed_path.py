@@ -8,14 +8,13 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from activelab.learners import ActiveLearner
 from activelab.pool import RowView
-from activelab.strategies.base import (
-    QueryContext,
+from activelab.proba import (
     _linear_proba_model,
     predict_proba_checked,
     predict_proba_chunked,
     row_reduce,
-    top_k,
 )
+from activelab.strategies.base import QueryContext, top_k
 from activelab.strategies.registry import get_strategy
 from activelab.strategies.uncertainty import (
     Entropy,

@@ -17,14 +17,9 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
 
-from .pool import RowView, check_features, materialize
-from .strategies.base import (
-    MODEL_NEEDS,
-    QueryResult,
-    needs_of,
-    predict_proba_chunked,
-    take_rows,
-)
+from .pool import RowView, check_features, materialize, take_rows
+from .proba import predict_proba_chunked
+from .strategies.base import MODEL_NEEDS, QueryResult, needs_of
 from .strategies.query import query_once
 from .strategies.registry import get_strategy
 

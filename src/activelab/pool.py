@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Pool", "RowView", "check_features", "materialize"]
+__all__ = ["Pool", "RowView", "check_features", "materialize", "n_rows", "take_rows"]
 
 DEFAULT_CHUNK_ROWS = 65_536
 
@@ -157,6 +157,24 @@ class RowView:
 def materialize(X: Any) -> Any:
     """Turn a :class:`RowView` into a plain array (other inputs are returned as is)."""
     return X.materialize() if isinstance(X, RowView) else X
+
+
+def take_rows(X: Any, positions: Any) -> Any:
+    """Rows of a numpy array, sparse matrix, :class:`RowView` or DataFrame, by position.
+
+    ``positions`` is an integer array or a slice.
+    """
+    if hasattr(X, "iloc"):
+        return X.iloc[positions]
+    return X[positions]  # RowView, ndarray and sparse matrices all index by position
+
+
+def n_rows(X: Any) -> int:
+    """Number of rows of an array, sparse matrix, :class:`RowView`, DataFrame or list."""
+    shape = getattr(X, "shape", None)
+    if shape is not None:
+        return int(shape[0])
+    return len(X)
 
 
 class Pool:

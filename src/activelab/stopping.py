@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .pool import materialize
-from .strategies.base import predict_proba_chunked
+from .proba import predict_proba_chunked
 
 __all__ = [
     "StoppingCriterion",

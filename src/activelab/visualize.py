@@ -26,7 +26,10 @@ import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
 from ._plotting import import_pyplot
-from .pool import Pool, RowView, check_features, materialize
+from .learners import ActiveLearner, Committee
+from .pool import Pool, RowView, check_features, materialize, take_rows
+from .strategies.query import utilities_once
+from .strategies.registry import get_strategy
 
 __all__ = [
     "batch_spread",
@@ -141,9 +144,7 @@ def project_2d(X: Any, projection: Any = "pca", random_state: Any = None) -> np.
 
 
 def _fitted_model(learner_or_estimator: Any) -> tuple[Any, Any, Any]:
-    """(model for the query context, X_labeled, y_labeled) of a learner or estimator."""
-    from .learners import ActiveLearner, Committee
-
+    """(model for the query, X_labeled, y_labeled) of a learner or estimator."""
     obj = learner_or_estimator
     if isinstance(obj, ActiveLearner):
         if not obj.is_fitted:
@@ -212,9 +213,6 @@ def strategy_utilities(
     -------
     ndarray of float64, shape (n_candidates,)
     """
-    from .strategies.base import QueryContext, UtilityStrategy, take_rows
-    from .strategies.registry import get_strategy
-
     X, _ = _pool_matrix(X_pool)
     n = X.shape[0]
     ids = np.arange(n, dtype=np.int64) if candidate_ids is None else _check_ids(
@@ -244,18 +242,10 @@ def strategy_utilities(
                 f"costs has shape {costs.shape}; give one cost per pool row ({n},)."
             )
         costs = costs[ids]
-    context = QueryContext(
-        ids,
-        RowView(X, ids) if not sp.issparse(X) else take_rows(X, ids),
-        estimator=model,
-        X_labeled=X_lab,
-        y_labeled=y_lab,
-        costs=costs,
+    rows = RowView(X, ids) if not sp.issparse(X) else take_rows(X, ids)
+    utilities = utilities_once(
+        model, rows, ids, strat, X_labeled=X_lab, y_labeled=y_lab, costs=costs
     )
-    if isinstance(strat, UtilityStrategy):
-        return np.asarray(strat.utility(context), dtype=np.float64)
-    result = strat.select(context, 1)
-    utilities = np.asarray(result.utility_of(ids), dtype=np.float64)
     if np.isnan(utilities).all():
         raise ValueError(
             f"strategy {getattr(strat, 'name', strat)!r} gives no per-item utility to colour "

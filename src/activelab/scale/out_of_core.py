@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from ..learners import ActiveLearner, Committee
 from ..pool import DEFAULT_CHUNK_ROWS
-from ..strategies.base import QueryContext, QueryResult, UtilityStrategy, check_n_instances
+from ..strategies.base import QueryResult, UtilityStrategy, check_n_instances
+from ..strategies.query import utilities_once
 from ..strategies.registry import get_strategy
 from .topk import RunningTopK
 
@@ -89,8 +91,6 @@ def resolve_model(model: Any, strategy: Any, random_state: Any) -> tuple[Any, Ut
     ``strategy`` is None, lends its own strategy; a :class:`~activelab.Committee` is
     kept whole (committee strategies need its members).
     """
-    from ..learners import ActiveLearner, Committee
-
     learner_strategy = None
     if isinstance(model, ActiveLearner):
         learner_strategy = model.strategy_
@@ -204,8 +204,9 @@ def score_chunk(
             f"the pool holds NaN or infinite values in rows {start}..{start + len(rows) - 1}; "
             "impute or drop them before scoring."
         )
-    context = QueryContext(ids, rows, estimator=model, X_labeled=X_labeled, y_labeled=y_labeled)
-    utilities = np.asarray(strategy.utility(context), dtype=np.float64)
+    utilities = utilities_once(
+        model, rows, ids, strategy, X_labeled=X_labeled, y_labeled=y_labeled
+    )
     if utilities.shape != ids.shape:
         raise ValueError(
             f"strategy {strategy.name!r} returned {utilities.shape} utilities for "

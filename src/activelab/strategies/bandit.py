@@ -44,8 +44,8 @@ import scipy.sparse as sp
 from scipy.special import softmax
 from sklearn.utils import check_random_state
 
-from ..pool import materialize
-from .base import QueryContext, QueryResult, Strategy, check_n_instances, take_rows
+from ..pool import materialize, take_rows
+from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances
 from .registry import get_strategy, register
 
 __all__ = ["StrategyBandit"]
@@ -91,7 +91,7 @@ class StrategyBandit(Strategy):
     """
 
     name = "auto"
-    needs = frozenset({"proba", "features", "labeled"})
+    needs = frozenset({Needs.PROBA, Needs.FEATURES, Needs.LABELED})
 
     def __init__(
         self,

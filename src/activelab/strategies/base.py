@@ -5,11 +5,15 @@ model outputs computed for them, once) and returns a :class:`QueryResult` (the c
 pool ids, the utility of every candidate it scored, and named facts).  Most strategies
 only define :meth:`UtilityStrategy.utility`; the top-k selection with seeded tie
 breaking is shared.
+
+This module is the contract only.  Probabilities are computed by
+:mod:`activelab.proba` (``QueryContext.proba`` calls it), rows are taken with
+:func:`activelab.pool.take_rows`, and strategies are named and found by
+:mod:`activelab.strategies.registry`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar
@@ -17,7 +21,8 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..pool import DEFAULT_CHUNK_ROWS, RowView, materialize
+from ..pool import n_rows, take_rows
+from ..proba import predict_proba_chunked
 
 __all__ = [
     "Needs",
@@ -29,9 +34,7 @@ __all__ = [
     "top_k",
     "select_top",
     "check_n_instances",
-    "predict_proba_chunked",
-    "row_reduce",
-    "take_rows",
+    "MODEL_NEEDS",
 ]
 
 
@@ -193,9 +196,9 @@ class QueryContext:
         self.costs = None if costs is None else np.asarray(costs, dtype=np.float64)
         self.extras: dict[str, Any] = dict(extras or {})
         n = len(self.candidate_ids)
-        if X is not None and _n_rows(X) != n:
+        if X is not None and n_rows(X) != n:
             raise ValueError(
-                f"X has {_n_rows(X)} rows but candidate_ids has {n}; "
+                f"X has {n_rows(X)} rows but candidate_ids has {n}; "
                 "pass one feature row per candidate id."
             )
         if self.costs is not None and self.costs.shape != (n,):
@@ -266,205 +269,6 @@ def _subset_extra(key: str, value: Any, positions: np.ndarray, n: int) -> Any:
 
 def _is_row_aligned(value: Any, n: int) -> bool:
     return isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n
-
-
-def _n_rows(X: Any) -> int:
-    shape = getattr(X, "shape", None)
-    if shape is not None:
-        return int(shape[0])
-    return len(X)
-
-
-def take_rows(X: Any, positions: np.ndarray) -> Any:
-    """Rows of a numpy array, sparse matrix or DataFrame, by position."""
-    if hasattr(X, "iloc"):
-        return X.iloc[positions]
-    return X[positions]  # RowView, ndarray and sparse matrices all index by position
-
-
-def predict_proba_chunked(
-    estimator: Any, X: Any, chunk_rows: int = DEFAULT_CHUNK_ROWS
-) -> np.ndarray:
-    """``predict_proba`` over ``X`` block by block, into one preallocated array.
-
-    Reading the pool in blocks keeps any temporary copy (a dtype conversion, the
-    rows of a :class:`~activelab.pool.RowView`) the size of one block.  For a fitted
-    linear classifier (e.g. ``LogisticRegression``) on a dense float pool, the
-    probabilities are computed from the model's weights in the pool's dtype
-    (softmax or sigmoid of ``X @ coef_.T + intercept_``), without scikit-learn's
-    validation pass and float64 copy; the formula is first checked against the
-    estimator's own ``predict_proba`` on a few rows, and the estimator's method is
-    used whenever they disagree.
-    """
-    n = _n_rows(X)
-    linear = _linear_proba_model(estimator, X)
-    if linear is None and n <= chunk_rows:
-        return predict_proba_checked(estimator, materialize(X))
-    chunks = X.iter_chunks(chunk_rows) if isinstance(X, RowView) else (
-        (start, min(start + chunk_rows, n), take_rows(X, slice(start, start + chunk_rows)))
-        for start in range(0, n, chunk_rows)
-    )
-    if linear is not None:
-        out = np.empty((n, len(linear.classes)), dtype=np.float64)
-        for start, stop, rows in chunks:
-            linear.proba_into(rows, out[start:stop])
-        return out
-    out_: np.ndarray | None = None
-    for start, stop, rows in chunks:
-        block = predict_proba_checked(estimator, rows)
-        if out_ is None:
-            out_ = np.empty((n, block.shape[1]), dtype=np.float64)
-        out_[start:stop] = block
-    assert out_ is not None
-    return out_
-
-
-#: Rows per block of the linear kernel: the logits of a block stay in cache.
-_KERNEL_ROWS = 4096
-#: Rows of the pool on which the linear formula is checked against ``predict_proba``.
-_PROBE_ROWS = 32
-
-
-def row_reduce(values: np.ndarray, op: Any, out: np.ndarray | None = None) -> np.ndarray:
-    """Reduce a 2-D block over its columns with ``op`` (``np.add`` or ``np.maximum``).
-
-    With few columns this walks the columns (fast, and the same order of operations
-    for every row, so equal rows give bit-equal results); with many it uses
-    ``op.reduce``.
-    """
-    n, c = values.shape
-    if c > 32 or c == 0:
-        return op.reduce(values, axis=1, out=out)
-    if out is None:
-        out = np.empty(n, dtype=values.dtype)
-    np.copyto(out, values[:, 0])
-    for j in range(1, c):
-        op(out, values[:, j], out=out)
-    return out
-
-
-class _LinearProba:
-    """Probabilities of a linear classifier from its weights, block by block."""
-
-    def __init__(self, coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray,
-                 mode: str) -> None:
-        self.coef = coef  # float64, (n_outputs, n_features)
-        self.intercept = intercept
-        self.classes = classes
-        self.mode = mode  # "binary", "softmax" or "ovr"
-        self._by_dtype: dict[np.dtype, tuple[np.ndarray, np.ndarray]] = {}
-
-    def _weights(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-        if dtype not in self._by_dtype:
-            self._by_dtype[dtype] = (
-                np.ascontiguousarray(self.coef.T, dtype=dtype),
-                np.asarray(self.intercept, dtype=dtype),
-            )
-        return self._by_dtype[dtype]
-
-    def proba_into(self, rows: Any, out: np.ndarray) -> None:
-        """Write the probabilities of ``rows`` into ``out`` (float64, one row per row).
-
-        The logits of all ``rows`` come from one matrix product (few, large BLAS
-        calls); the link function then runs on blocks small enough to stay in cache.
-        """
-        rows = np.asarray(rows)
-        if rows.dtype not in (np.float32, np.float64):
-            rows = rows.astype(np.float64)
-        W, b = self._weights(rows.dtype)
-        n = rows.shape[0]
-        in_place = rows.dtype == np.float64 and self.mode != "binary"
-        logits = out if in_place else np.empty((n, W.shape[1]), dtype=rows.dtype)
-        np.matmul(rows, W, out=logits)
-        tmp = np.empty(min(n, _KERNEL_ROWS), dtype=rows.dtype)
-        for start in range(0, n, _KERNEL_ROWS):  # blocks of rows, not single rows
-            stop = min(start + _KERNEL_ROWS, n)
-            z = logits[start:stop]
-            z += b
-            self._link(z, tmp[: stop - start])
-            if self.mode == "binary":
-                out[start:stop, 1] = z[:, 0]
-                np.subtract(1.0, out[start:stop, 1], out=out[start:stop, 0])
-            elif not in_place:
-                out[start:stop] = z
-
-    def _link(self, z: np.ndarray, tmp: np.ndarray) -> None:
-        if self.mode == "softmax":
-            row_reduce(z, np.maximum, out=tmp)
-            z -= tmp[:, None]
-            np.exp(z, out=z)
-            row_reduce(z, np.add, out=tmp)
-            z /= tmp[:, None]
-            return
-        from scipy.special import expit
-
-        expit(z, out=z)
-        if self.mode == "ovr":
-            row_reduce(z, np.add, out=tmp)
-            zero = tmp == 0
-            if zero.any():
-                z[zero] = 1.0
-                tmp[zero] = z.shape[1]
-            z /= tmp[:, None]
-
-
-def _linear_proba_model(estimator: Any, X: Any) -> _LinearProba | None:
-    """The weights of a fitted linear classifier whose ``predict_proba`` they reproduce."""
-    try:
-        from sklearn.linear_model._base import LinearClassifierMixin
-    except ImportError:  # pragma: no cover - private path moved
-        return None
-    if not isinstance(estimator, LinearClassifierMixin) or not hasattr(estimator, "predict_proba"):
-        return None
-    base = X.base if isinstance(X, RowView) else X
-    if not isinstance(base, np.ndarray) or base.dtype not in (np.float32, np.float64):
-        return None
-    coef = getattr(estimator, "coef_", None)
-    intercept = getattr(estimator, "intercept_", None)
-    classes = getattr(estimator, "classes_", None)
-    if not isinstance(coef, np.ndarray) or coef.ndim != 2 or classes is None:
-        return None
-    n_out = coef.shape[0]
-    if coef.shape[1] != base.shape[1]:
-        return None
-    intercept = np.zeros(n_out) if np.isscalar(intercept) else np.asarray(intercept, dtype=float)
-    if intercept.shape != (n_out,) or len(classes) != (2 if n_out == 1 else n_out):
-        return None
-    n = _n_rows(X)
-    if n == 0:
-        return None
-    probe = np.asarray(take_rows(X, np.unique(np.linspace(0, n - 1, min(n, _PROBE_ROWS)).astype(
-        np.int64))))
-    try:
-        expected = np.asarray(estimator.predict_proba(probe), dtype=np.float64)
-    except Exception:
-        return None
-    tol = 1e-4 if base.dtype == np.float32 else 1e-9
-    for mode in ("binary",) if n_out == 1 else ("softmax", "ovr"):
-        model = _LinearProba(coef.astype(np.float64), intercept, np.asarray(classes), mode)
-        got = np.empty_like(expected)
-        model.proba_into(probe, got)
-        if got.shape == expected.shape and np.allclose(got, expected, rtol=0.0, atol=tol):
-            return model
-    return None
-
-
-def predict_proba_checked(estimator: Any, X: Any) -> np.ndarray:
-    """``estimator.predict_proba(X)`` with a clear error when it cannot be done."""
-    if not hasattr(estimator, "predict_proba"):
-        raise TypeError(
-            f"{type(estimator).__name__} has no predict_proba, which this strategy needs; "
-            "use a probabilistic classifier (e.g. SVC(probability=True)) or wrap it in "
-            "sklearn.calibration.CalibratedClassifierCV."
-        )
-    try:
-        proba = estimator.predict_proba(X)
-    except AttributeError as exc:  # e.g. SVC(probability=False) exposes it but fails
-        raise TypeError(
-            f"{type(estimator).__name__}.predict_proba is unavailable ({exc}); "
-            "use SVC(probability=True) or CalibratedClassifierCV."
-        ) from exc
-    return np.asarray(proba, dtype=np.float64)
 
 
 def check_n_instances(n_instances: Any, n_candidates: int) -> int:
@@ -554,13 +358,15 @@ def select_top(
 class Strategy:
     """Base class of query strategies.
 
-    Subclasses set :attr:`name` and implement :meth:`select`.  Parameters are
-    given to ``__init__`` (scikit-learn style); ``random_state`` is always one of them.
+    Subclasses set :attr:`name`, declare :attr:`needs` and implement :meth:`select`.
+    Parameters are given to ``__init__`` (scikit-learn style); ``random_state`` is
+    always one of them.
     """
 
     name: ClassVar[str] = ""
-    #: Model outputs the strategy reads ("proba", "committee_proba", "features", ...).
-    needs: ClassVar[frozenset[str]] = frozenset()
+    #: What the strategy reads from the context, as :class:`Needs` members (plain
+    #: strings with the same values are accepted; :func:`needs_of` normalises them).
+    needs: ClassVar[frozenset[Needs]] = frozenset()
 
     def __init__(self, random_state: Any = None) -> None:
         self.random_state = random_state
@@ -593,5 +399,3 @@ class UtilityStrategy(Strategy):
             info=self.query_info(context) or None,
         )
 
-
-UtilityFunction = Callable[[np.ndarray], np.ndarray]

@@ -37,15 +37,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
-from ..pool import materialize
+from ..pool import materialize, take_rows
+from ..proba import predict_proba_checked
 from .base import (
+    Needs,
     QueryContext,
     QueryResult,
     Strategy,
     check_n_instances,
-    predict_proba_checked,
     select_top,
-    take_rows,
 )
 from .registry import register
 
@@ -106,7 +106,7 @@ class ExpectedErrorReduction(Strategy):
     """
 
     name = "expected_error"
-    needs = frozenset({"proba", "estimator", "features", "labeled"})
+    needs = frozenset({Needs.PROBA, Needs.ESTIMATOR, Needs.FEATURES, Needs.LABELED})
 
     def __init__(
         self,

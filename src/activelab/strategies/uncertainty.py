@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import entr
 
-from .base import QueryContext, UtilityStrategy, row_reduce
+from ..proba import row_reduce
+from .base import Needs, QueryContext, UtilityStrategy
 from .registry import register
 
 __all__ = [
@@ -102,7 +103,7 @@ class LeastConfident(UtilityStrategy):
     """Query the items whose most likely class has the lowest probability."""
 
     name = "least_confident"
-    needs = frozenset({"proba"})
+    needs = frozenset({Needs.PROBA})
 
     def utility(self, context: QueryContext) -> np.ndarray:
         return least_confident_utility(context.proba)
@@ -117,7 +118,7 @@ class Margin(UtilityStrategy):
     """
 
     name = "margin"
-    needs = frozenset({"proba"})
+    needs = frozenset({Needs.PROBA})
 
     def utility(self, context: QueryContext) -> np.ndarray:
         return margin_utility(context.proba)
@@ -128,7 +129,7 @@ class Entropy(UtilityStrategy):
     """Query the items whose predicted class distribution has the highest entropy."""
 
     name = "entropy"
-    needs = frozenset({"proba"})
+    needs = frozenset({Needs.PROBA})
 
     def utility(self, context: QueryContext) -> np.ndarray:
         return entropy_utility(context.proba)

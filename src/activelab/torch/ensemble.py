@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..learners import align_proba, check_training_labels
 from ..pool import check_features, materialize
-from ..strategies.base import predict_proba_checked
+from ..proba import predict_proba_checked
 
 __all__ = ["DeepEnsemble"]
 
