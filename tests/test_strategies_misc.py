@@ -10,8 +10,9 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from activelab.strategies import QueryContext, QueryResult, Strategy, get_strategy
+from activelab.strategies._shared import nonnegative_utility
 from activelab.strategies.class_balanced import balanced_quotas
-from activelab.strategies.cost import cost_weighted, nonnegative_utility
+from activelab.strategies.cost import cost_weighted
 
 # ----------------------------------------------------------------- class-balanced
 

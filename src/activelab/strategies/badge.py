@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .base import QueryContext, QueryResult, Strategy, check_n_instances, top_k
-from .model_change import linear_head
+from ._shared import linear_head
+from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances, top_k
 from .registry import register
 
 __all__ = ["Badge", "gradient_embedding_factors", "kmeans_pp_factored"]
@@ -121,7 +121,7 @@ class Badge(Strategy):
     """
 
     name = "badge"
-    needs = frozenset({"proba", "estimator", "features"})
+    needs = frozenset({Needs.PROBA, Needs.ESTIMATOR, Needs.FEATURES})
 
     def __init__(self, intercept: bool = True, random_state: Any = None) -> None:
         super().__init__(random_state=random_state)

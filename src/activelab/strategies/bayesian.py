@@ -24,7 +24,15 @@ from scipy.special import entr
 from sklearn.utils import check_random_state
 
 from ..pool import materialize
-from .base import QueryContext, QueryResult, Strategy, UtilityStrategy, check_n_instances, top_k
+from .base import (
+    Needs,
+    QueryContext,
+    QueryResult,
+    Strategy,
+    UtilityStrategy,
+    check_n_instances,
+    top_k,
+)
 from .registry import register
 
 __all__ = [
@@ -210,7 +218,7 @@ class BALD(UtilityStrategy):
     """
 
     name = "bald"
-    needs = frozenset({"sampled_proba"})
+    needs = frozenset({Needs.SAMPLED_PROBA})
 
     def utility(self, context: QueryContext) -> np.ndarray:
         return bald_utility(sampled_proba_of(context))
@@ -231,7 +239,7 @@ class BatchBALD(Strategy):
     """
 
     name = "batchbald"
-    needs = frozenset({"sampled_proba"})
+    needs = frozenset({Needs.SAMPLED_PROBA})
 
     def __init__(
         self, num_samples: int = 1000, prefilter: int | None = None, random_state: Any = None

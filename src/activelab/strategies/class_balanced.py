@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .base import QueryContext, QueryResult, Strategy, check_n_instances, top_k
-from .cost import base_utility
+from ._shared import base_utility
+from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances, top_k
 from .registry import register
 
 __all__ = ["ClassBalanced", "balanced_quotas"]
@@ -102,7 +102,7 @@ class ClassBalanced(Strategy):
     """
 
     name = "class_balanced"
-    needs = frozenset({"proba", "labeled"})
+    needs = frozenset({Needs.PROBA, Needs.LABELED})
 
     def __init__(
         self, utility: str = "margin", weighting: str = "equal", random_state: Any = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import entr, rel_entr
 
-from .base import QueryContext, UtilityStrategy
+from .base import Needs, QueryContext, UtilityStrategy
 from .registry import register
 
 __all__ = [
@@ -62,7 +62,7 @@ class VoteEntropy(UtilityStrategy):
     """Query where the committee's hard votes are most split."""
 
     name = "vote_entropy"
-    needs = frozenset({"committee_proba"})
+    needs = frozenset({Needs.COMMITTEE_PROBA})
 
     def utility(self, context: QueryContext) -> np.ndarray:
         return vote_entropy_utility(context.committee_proba)
@@ -73,7 +73,7 @@ class ConsensusEntropy(UtilityStrategy):
     """Query where the committee's averaged prediction is most uncertain."""
 
     name = "consensus_entropy"
-    needs = frozenset({"committee_proba"})
+    needs = frozenset({Needs.COMMITTEE_PROBA})
 
     def utility(self, context: QueryContext) -> np.ndarray:
         return consensus_entropy_utility(context.committee_proba)
@@ -84,7 +84,7 @@ class KLMaxDisagreement(UtilityStrategy):
     """Query where some member disagrees most (in KL divergence) with the consensus."""
 
     name = "kl_max_disagreement"
-    needs = frozenset({"committee_proba"})
+    needs = frozenset({Needs.COMMITTEE_PROBA})
 
     def utility(self, context: QueryContext) -> np.ndarray:
         return kl_max_disagreement_utility(context.committee_proba)

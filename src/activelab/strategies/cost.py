@@ -9,14 +9,10 @@ Utilities are not all non-negative: :func:`~activelab.strategies.margin_utility`
 *minus* the gap between the two most likely classes, so it lies in ``[-1, 0]``.
 Dividing a negative number by a larger cost would make a costly item look *better*.
 Every utility is therefore mapped to a non-negative score first (see
-:func:`nonnegative_utility`): margin becomes ``1 + margin = 1 - gap`` in ``[0, 1]``;
+:func:`~activelab.strategies._shared.nonnegative_utility`): margin becomes ``1 + margin = 1 - gap`` in ``[0, 1]``;
 utilities that are already non-negative (least confident, entropy, the committee
 measures) are kept as they are; any other utility with negative values is shifted by
 its minimum over the candidates.
-
-This module also holds :func:`base_utility`, the helper with which the batch-aware
-strategies (hybrid, ranked batch, density, class-balanced) compute the utility they
-pre-filter or weight by.
 """
 
 from __future__ import annotations
@@ -25,58 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from .base import (
-    QueryContext,
-    UtilityStrategy,
-)
-from .registry import get_strategy, register
+from ._shared import nonnegative_utility
+from .base import Needs, QueryContext, UtilityStrategy
+from .registry import register
 
-__all__ = ["CostAware", "base_utility", "cost_weighted", "nonnegative_utility"]
-
-
-def _utility_strategy(spec: Any, random_state: Any = None) -> UtilityStrategy:
-    strategy = get_strategy(spec, random_state=random_state)
-    if not isinstance(strategy, UtilityStrategy):
-        raise ValueError(
-            f"utility {spec!r} is not a utility strategy (it has no per-item score); "
-            "use one of least_confident, margin, entropy or a committee measure."
-        )
-    return strategy
-
-
-def base_utility(spec: Any, context: QueryContext, random_state: Any = None) -> np.ndarray:
-    """The utility of every candidate under a named utility strategy.
-
-    Parameters
-    ----------
-    spec : str or UtilityStrategy
-        A registered utility strategy name (e.g. ``"margin"``) or an instance.
-    context : QueryContext
-    random_state : int, RandomState or None
-
-    Returns
-    -------
-    ndarray of float64, shape (n_candidates,)
-    """
-    strategy = _utility_strategy(spec, random_state)
-    return np.asarray(strategy.utility(context), dtype=np.float64)
-
-
-def nonnegative_utility(spec: Any, context: QueryContext, random_state: Any = None) -> np.ndarray:
-    """A non-negative version of a utility, for weighting and dividing by costs.
-
-    ``margin`` (which is ``-(p_best - p_second)`` in ``[-1, 0]``) becomes
-    ``1 - (p_best - p_second)`` in ``[0, 1]``; non-negative utilities are unchanged;
-    other utilities with negative values are shifted by their minimum.
-    """
-    strategy = _utility_strategy(spec, random_state)
-    u = np.asarray(strategy.utility(context), dtype=np.float64)
-    if strategy.name == "margin":
-        return 1.0 + u
-    finite = u[np.isfinite(u)]
-    if finite.size and finite.min() < 0:
-        return u - finite.min()
-    return u
+__all__ = ["CostAware", "cost_weighted"]
 
 
 def cost_weighted(utilities: Any, costs: Any) -> np.ndarray:
@@ -85,7 +34,7 @@ def cost_weighted(utilities: Any, costs: Any) -> np.ndarray:
     Parameters
     ----------
     utilities : array-like of shape (n,)
-        Non-negative utilities (see :func:`nonnegative_utility`).
+        Non-negative utilities (see :func:`~activelab.strategies._shared.nonnegative_utility`).
     costs : array-like of shape (n,)
         Positive, finite labeling costs.
 
@@ -123,7 +72,7 @@ class CostAware(UtilityStrategy):
     ----------
     base : str or UtilityStrategy, default="margin"
         The utility to weigh.  ``margin`` is mapped to ``1 - gap`` first (see
-        :func:`nonnegative_utility`).
+        :func:`~activelab.strategies._shared.nonnegative_utility`).
     costs : None, array-like, int or str, default=None
         Where the labeling costs come from:
 
@@ -146,7 +95,7 @@ class CostAware(UtilityStrategy):
     """
 
     name = "cost_aware"
-    needs = frozenset({"proba", "costs"})
+    needs = frozenset({Needs.PROBA, Needs.COSTS})
 
     def __init__(
         self,

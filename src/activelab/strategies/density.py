@@ -19,12 +19,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .base import (
-    QueryContext,
-    UtilityStrategy,
-)
-from .cost import nonnegative_utility
-from .diversity import BLOCK_ROWS, dense_float32
+from ._shared import BLOCK_ROWS, dense_float32, nonnegative_utility
+from .base import Needs, QueryContext, UtilityStrategy
 from .registry import register
 
 __all__ = ["InformationDensity", "mean_similarity"]
@@ -103,7 +99,7 @@ class InformationDensity(UtilityStrategy):
     """
 
     name = "information_density"
-    needs = frozenset({"proba", "features"})
+    needs = frozenset({Needs.PROBA, Needs.FEATURES})
 
     def __init__(
         self,

@@ -25,13 +25,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
-from ..pool import materialize
-from .base import QueryContext, QueryResult, Strategy, check_n_instances, top_k
-from .cost import base_utility, nonnegative_utility
+from ._shared import BLOCK_ROWS, base_utility, dense_float32, nonnegative_utility
+from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances, top_k
 from .registry import register
 
 __all__ = [
@@ -43,22 +41,8 @@ __all__ = [
     "min_sq_distances",
 ]
 
-#: Rows per block in blocked distance computations (block × centers float32 values).
-BLOCK_ROWS = 4096
 #: Centers per block: a block of distances is at most BLOCK_ROWS × BLOCK_CENTERS floats.
 BLOCK_CENTERS = 2048
-
-
-def dense_float32(X: Any, name: str = "X") -> np.ndarray:
-    """Rows as a dense C-contiguous float32 array (RowView and sparse accepted)."""
-    if X is None:
-        raise ValueError(
-            f"this strategy needs the candidates' features: pass {name} to the query context."
-        )
-    X = materialize(X)
-    if sp.issparse(X):
-        X = X.toarray()
-    return np.ascontiguousarray(np.asarray(X), dtype=np.float32)
 
 
 def _labeled_rows(context: QueryContext, n_features: int) -> np.ndarray:
@@ -215,7 +199,7 @@ class CoreSet(Strategy):
     """
 
     name = "coreset"
-    needs = frozenset({"features", "labeled"})
+    needs = frozenset({Needs.FEATURES, Needs.LABELED})
 
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))
@@ -277,7 +261,7 @@ class KMeansSampling(Strategy):
     """
 
     name = "kmeans"
-    needs = frozenset({"features"})
+    needs = frozenset({Needs.FEATURES})
 
     def __init__(
         self,
@@ -361,7 +345,7 @@ class Hybrid(Strategy):
     """
 
     name = "hybrid"
-    needs = frozenset({"proba", "features", "labeled"})
+    needs = frozenset({Needs.PROBA, Needs.FEATURES, Needs.LABELED})
 
     def __init__(
         self,
@@ -429,7 +413,7 @@ class RankedBatch(Strategy):
     """
 
     name = "ranked_batch"
-    needs = frozenset({"proba", "features", "labeled"})
+    needs = frozenset({Needs.PROBA, Needs.FEATURES, Needs.LABELED})
 
     def __init__(self, utility: str = "least_confident", random_state: Any = None) -> None:
         super().__init__(random_state=random_state)

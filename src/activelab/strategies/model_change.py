@@ -27,77 +27,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
-from ..pool import materialize
-from .base import QueryContext, UtilityStrategy
+from ._shared import linear_head
+from .base import Needs, QueryContext, UtilityStrategy
 from .registry import register
 
-__all__ = ["ExpectedGradientLength", "expected_gradient_length", "linear_head"]
-
-
-def _final_step(estimator: Any) -> tuple[Any, list[Any]]:
-    steps = getattr(estimator, "steps", None)
-    if steps is not None:  # a scikit-learn Pipeline
-        return steps[-1][1], [s for _, s in steps[:-1] if s not in (None, "passthrough")]
-    inner = getattr(estimator, "estimator_", None)  # an ActiveLearner
-    if inner is not None and not hasattr(estimator, "coef_"):
-        return _final_step(inner)
-    return estimator, []
-
-
-def linear_head(context: QueryContext, intercept: bool = True) -> tuple[np.ndarray, bool, bool]:
-    """The inputs ``h`` of the model's last linear layer for every candidate.
-
-    Uses ``context.extras["embeddings"]`` when given (a network's last hidden layer),
-    otherwise the features seen by a fitted linear scikit-learn model (a model with
-    ``coef_``, possibly the last step of a pipeline).
-
-    Parameters
-    ----------
-    context : QueryContext
-    intercept : bool, default=True
-        Whether the last layer has a bias, for embeddings given through ``extras``.
-
-    Returns
-    -------
-    H : ndarray of float64, shape (n_candidates, d)
-    has_intercept : bool
-    binary_sigmoid : bool
-        True for a scikit-learn binary model with one weight vector (sigmoid output).
-
-    Raises
-    ------
-    TypeError
-        When there are no embeddings and the model is not linear.
-    """
-    if "embeddings" in context.extras:
-        H = np.asarray(context.extras["embeddings"], dtype=np.float64)
-        if H.ndim != 2 or H.shape[0] != len(context):
-            raise ValueError(
-                f"extras['embeddings'] has shape {H.shape}; expected "
-                f"({len(context)}, n_features), one embedding row per candidate."
-            )
-        return H, bool(intercept), False
-    model, transformers = _final_step(context.estimator)
-    coef = getattr(model, "coef_", None)
-    if coef is None:
-        raise TypeError(
-            f"{type(model).__name__} is not a fitted linear model (it has no coef_); "
-            "gradient-based strategies need a linear last layer: use a linear model such as "
-            "LogisticRegression, or pass the last hidden layer as extras['embeddings']."
-        )
-    if context.X is None:
-        raise ValueError("gradient-based strategies need the candidates' features X.")
-    X = materialize(context.X)
-    for step in transformers:
-        X = step.transform(X)
-    if sp.issparse(X):
-        X = X.toarray()
-    H = np.asarray(X, dtype=np.float64)
-    has_intercept = bool(getattr(model, "fit_intercept", True))
-    binary = np.ndim(coef) == 2 and np.shape(coef)[0] == 1
-    return H, has_intercept, bool(binary)
+__all__ = ["ExpectedGradientLength", "expected_gradient_length"]
 
 
 def expected_gradient_length(
@@ -151,7 +86,7 @@ class ExpectedGradientLength(UtilityStrategy):
     """
 
     name = "expected_gradient_length"
-    needs = frozenset({"proba", "estimator", "features"})
+    needs = frozenset({Needs.PROBA, Needs.ESTIMATOR, Needs.FEATURES})
 
     def __init__(self, intercept: bool = True, random_state: Any = None) -> None:
         super().__init__(random_state=random_state)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .base import QueryContext, QueryResult, Strategy, UtilityStrategy
+from .registry import get_strategy
 
 __all__ = ["query_once", "query_context", "utilities_once"]
 
@@ -56,8 +57,6 @@ def query_context(
 def _resolve(strategy: Any, random_state: Any) -> Strategy:
     if isinstance(strategy, Strategy):
         return strategy
-    from .registry import get_strategy
-
     return get_strategy(strategy, random_state=random_state)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .base import QueryContext, QueryResult, Strategy, check_n_instances
+from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances
 from .registry import register
 
 
@@ -17,6 +17,7 @@ class RandomSampling(Strategy):
     """
 
     name = "random"
+    needs: frozenset[Needs] = frozenset()  # the candidate ids alone
 
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))

@@ -1,7 +1,15 @@
-"""Strategies by name, and turning whatever a user passes into a strategy object."""
+"""Strategies by name, and turning whatever a user passes into a strategy object.
+
+The family modules import this module for :func:`register` (and, to resolve the
+strategies they combine, :func:`get_strategy`); it imports no family.  The built-in
+families are registered by :mod:`activelab.strategies._families`, which the package's
+``__init__`` imports, so every name is in the table before any code outside the
+package can ask for one.
+"""
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -9,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..pool import materialize
-from .base import QueryContext, QueryResult, Strategy, check_n_instances
+from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances
 
 __all__ = ["register", "get_strategy", "available_strategies", "CallableStrategy"]
 
@@ -28,13 +36,7 @@ def register(cls: type[Strategy]) -> type[Strategy]:
 
 def available_strategies() -> list[str]:
     """Names of all registered strategies, sorted."""
-    _load_builtin_families()
     return sorted(_REGISTRY)
-
-
-def _load_builtin_families() -> None:
-    # Importing the family modules registers their strategies.
-    from . import _families  # noqa: F401
 
 
 class CallableStrategy(Strategy):
@@ -45,6 +47,7 @@ class CallableStrategy(Strategy):
     """
 
     name = "callable"
+    needs = frozenset({Needs.FEATURES})  # the function also gets context.estimator
 
     def __init__(self, func: Callable[..., Any], random_state: Any = None) -> None:
         super().__init__(random_state=random_state)
@@ -85,9 +88,12 @@ def get_strategy(spec: Any = "margin", random_state: Any = None, **params: Any) 
     Parameters
     ----------
     spec : str, Strategy or callable
-        A registered name (see :func:`available_strategies`), a strategy instance
-        (returned as is), a strategy class, or a function
-        ``(estimator, X, n_instances) -> indices``.
+        A registered name (see :func:`available_strategies`), a strategy instance, a
+        strategy class, or a function ``(estimator, X, n_instances) -> indices``.
+        An instance is returned as is, except that an instance without a
+        ``random_state`` given together with a ``random_state`` is returned as a
+        shallow copy (``copy.copy``) with the seed set: the caller's object is never
+        changed.
     random_state : int, RandomState or None
         Seed for the strategy (ignored when ``spec`` is already an instance that has one).
     **params
@@ -97,10 +103,11 @@ def get_strategy(spec: Any = "margin", random_state: Any = None, **params: Any) 
         if params:
             raise TypeError("strategy parameters can only be given with a strategy name.")
         if spec.random_state is None and random_state is not None:
-            spec.random_state = random_state
+            seeded = copy.copy(spec)
+            seeded.random_state = random_state
+            return seeded
         return spec
     if isinstance(spec, str):
-        _load_builtin_families()
         key = spec.strip().lower().replace("-", "_")
         if key not in _REGISTRY:
             raise ValueError(

@@ -1,0 +1,148 @@
+"""Helpers the strategy families share.
+
+Family modules import these instead of each other's internals:
+
+- :func:`base_utility` and :func:`nonnegative_utility`: the utility a batch-aware,
+  density or cost-aware strategy pre-filters or weights by, given by name;
+- :func:`dense_float32` and :data:`BLOCK_ROWS`: feature rows as one dense float32
+  array, and the block size of blocked distance computations;
+- :func:`linear_head`: the inputs of a model's last linear layer (for gradient-based
+  strategies).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..pool import materialize
+from .base import QueryContext, UtilityStrategy
+from .registry import get_strategy
+
+__all__ = ["BLOCK_ROWS", "base_utility", "dense_float32", "linear_head", "nonnegative_utility"]
+
+#: Rows per block in blocked distance computations (block × centers float32 values).
+BLOCK_ROWS = 4096
+
+
+def _utility_strategy(spec: Any, random_state: Any = None) -> UtilityStrategy:
+    strategy = get_strategy(spec, random_state=random_state)
+    if not isinstance(strategy, UtilityStrategy):
+        raise ValueError(
+            f"utility {spec!r} is not a utility strategy (it has no per-item score); "
+            "use one of least_confident, margin, entropy or a committee measure."
+        )
+    return strategy
+
+
+def base_utility(spec: Any, context: QueryContext, random_state: Any = None) -> np.ndarray:
+    """The utility of every candidate under a named utility strategy.
+
+    Parameters
+    ----------
+    spec : str or UtilityStrategy
+        A registered utility strategy name (e.g. ``"margin"``) or an instance.
+    context : QueryContext
+    random_state : int, RandomState or None
+
+    Returns
+    -------
+    ndarray of float64, shape (n_candidates,)
+    """
+    strategy = _utility_strategy(spec, random_state)
+    return np.asarray(strategy.utility(context), dtype=np.float64)
+
+
+def nonnegative_utility(spec: Any, context: QueryContext, random_state: Any = None) -> np.ndarray:
+    """A non-negative version of a utility, for weighting and dividing by costs.
+
+    ``margin`` (which is ``-(p_best - p_second)`` in ``[-1, 0]``) becomes
+    ``1 - (p_best - p_second)`` in ``[0, 1]``; non-negative utilities are unchanged;
+    other utilities with negative values are shifted by their minimum.
+    """
+    strategy = _utility_strategy(spec, random_state)
+    u = np.asarray(strategy.utility(context), dtype=np.float64)
+    if strategy.name == "margin":
+        return 1.0 + u
+    finite = u[np.isfinite(u)]
+    if finite.size and finite.min() < 0:
+        return u - finite.min()
+    return u
+
+
+def dense_float32(X: Any, name: str = "X") -> np.ndarray:
+    """Rows as a dense C-contiguous float32 array (RowView and sparse accepted)."""
+    if X is None:
+        raise ValueError(
+            f"this strategy needs the candidates' features: pass {name} to the query context."
+        )
+    X = materialize(X)
+    if sp.issparse(X):
+        X = X.toarray()
+    return np.ascontiguousarray(np.asarray(X), dtype=np.float32)
+
+
+def _final_step(estimator: Any) -> tuple[Any, list[Any]]:
+    steps = getattr(estimator, "steps", None)
+    if steps is not None:  # a scikit-learn Pipeline
+        return steps[-1][1], [s for _, s in steps[:-1] if s not in (None, "passthrough")]
+    inner = getattr(estimator, "estimator_", None)  # an ActiveLearner
+    if inner is not None and not hasattr(estimator, "coef_"):
+        return _final_step(inner)
+    return estimator, []
+
+
+def linear_head(context: QueryContext, intercept: bool = True) -> tuple[np.ndarray, bool, bool]:
+    """The inputs ``h`` of the model's last linear layer for every candidate.
+
+    Uses ``context.extras["embeddings"]`` when given (a network's last hidden layer),
+    otherwise the features seen by a fitted linear scikit-learn model (a model with
+    ``coef_``, possibly the last step of a pipeline).
+
+    Parameters
+    ----------
+    context : QueryContext
+    intercept : bool, default=True
+        Whether the last layer has a bias, for embeddings given through ``extras``.
+
+    Returns
+    -------
+    H : ndarray of float64, shape (n_candidates, d)
+    has_intercept : bool
+    binary_sigmoid : bool
+        True for a scikit-learn binary model with one weight vector (sigmoid output).
+
+    Raises
+    ------
+    TypeError
+        When there are no embeddings and the model is not linear.
+    """
+    if "embeddings" in context.extras:
+        H = np.asarray(context.extras["embeddings"], dtype=np.float64)
+        if H.ndim != 2 or H.shape[0] != len(context):
+            raise ValueError(
+                f"extras['embeddings'] has shape {H.shape}; expected "
+                f"({len(context)}, n_features), one embedding row per candidate."
+            )
+        return H, bool(intercept), False
+    model, transformers = _final_step(context.estimator)
+    coef = getattr(model, "coef_", None)
+    if coef is None:
+        raise TypeError(
+            f"{type(model).__name__} is not a fitted linear model (it has no coef_); "
+            "gradient-based strategies need a linear last layer: use a linear model such as "
+            "LogisticRegression, or pass the last hidden layer as extras['embeddings']."
+        )
+    if context.X is None:
+        raise ValueError("gradient-based strategies need the candidates' features X.")
+    X = materialize(context.X)
+    for step in transformers:
+        X = step.transform(X)
+    if sp.issparse(X):
+        X = X.toarray()
+    H = np.asarray(X, dtype=np.float64)
+    has_intercept = bool(getattr(model, "fit_intercept", True))
+    binary = np.ndim(coef) == 2 and np.shape(coef)[0] == 1
+    return H, has_intercept, bool(binary)
