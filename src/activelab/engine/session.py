@@ -210,6 +210,12 @@ class Session:
         if got.size == 0 and stop:
             self._set_stop("oracle asked to stop before labeling the initial set", STOP_ORACLE)
             return False
+        if got.size == 0:
+            raise ValueError(
+                "the oracle skipped every item of the initial set; a classifier needs "
+                "labels of at least two classes to start: give other initial ids or a "
+                "larger initial set."
+            )
         self._oracle_stop = stop
         self.initial_ids, self.initial_labels = got, labels
         y_init = self.pool.labels_of(got)
