@@ -290,3 +290,15 @@ def test_replay_keeps_string_labels(iris, tmp_path):
     again = replay(path)
     np.testing.assert_array_equal(again.labels, result.labels)
     np.testing.assert_array_equal(again.labels, names[again.labeled_ids])
+
+
+def test_read_events_can_ignore_a_last_line_cut_off_mid_write(tmp_path):
+    path = tmp_path / "killed.jsonl"
+    path.write_text('{"event": "run_start"}\n{"event": "round", "rou', encoding="utf-8")
+    with pytest.raises(ValueError, match="line 2 is not valid JSON"):
+        read_events(path)
+    assert read_events(path, ignore_cut_off=True) == [{"event": "run_start"}]
+    path.write_text('{"event": "run_start"}\n{"event": "ro\n{"event": "run_end"}\n',
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match="line 2"):  # only the very last line may be cut
+        read_events(path, ignore_cut_off=True)

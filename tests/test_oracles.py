@@ -265,3 +265,58 @@ def test_as_oracle_passes_oracles_and_arrays_and_rejects_others():
     assert isinstance(sim, Oracle)
     with pytest.raises(TypeError, match="oracle must be"):
         as_oracle(42)
+
+
+# ------------------------------------------------------------------ checking answers
+def test_check_answer_returns_ids_labels_skipped_and_stop():
+    from activelab.oracles import check_answer
+
+    asked = np.array([4, 2, 9, 7])
+    answer = OracleAnswer(ids=[2, 4], labels=["b", "a"], skipped=[9])
+    got, labels, skipped, stop = check_answer(answer, asked)
+    assert got.tolist() == [2, 4] and labels.tolist() == ["b", "a"]
+    assert labels.dtype == object
+    assert skipped.tolist() == [9, 7] and stop is False  # 7 was not answered: skipped
+    stopped = OracleAnswer(ids=[4], labels=["a"], stop=True)
+    got, _, skipped, stop = check_answer(stopped, asked)
+    assert got.tolist() == [4] and skipped.tolist() == [] and stop is True
+
+
+def test_check_answer_names_what_is_wrong():
+    from activelab.oracles import check_answer
+
+    class Loose:  # any object with the answer's attributes, unchecked by OracleAnswer
+        def __init__(self, ids, labels, skipped=()):
+            self.ids, self.labels, self.skipped = ids, labels, skipped
+
+    asked = np.array([1, 2, 3])
+    with pytest.raises(ValueError, match="returned 2 ids but 1 labels"):
+        check_answer(Loose([1, 2], ["a"]), asked)
+    with pytest.raises(ValueError, match=r"answered ids \[8\] it was not asked about"):
+        check_answer(Loose([1, 8], ["a", "b"]), asked)
+    with pytest.raises(ValueError, match="answered an id twice"):
+        check_answer(Loose([1, 2], ["a", "b"], skipped=[2]), asked)
+
+
+def test_recall_brings_a_noisy_oracle_to_the_state_it_had():
+    y = np.array([0, 1] * 50)
+    first = NoisyOracle(y, error_rate=0.4, random_state=3)
+    a = first.label(np.arange(0, 40), None)
+    b = first.label(np.arange(40, 100), None)
+    again = NoisyOracle(y, error_rate=0.4, random_state=3)
+    again.recall(a.ids, a.labels)  # told what the first 40 answers were
+    assert again.label(np.arange(40, 100), None).labels.tolist() == b.labels.tolist()
+    assert again.corrupted_ids_.tolist() == first.corrupted_ids_.tolist()
+    assert again.n_labeled_ == first.n_labeled_ == 100
+    other = NoisyOracle(y, error_rate=0.4, random_state=4)
+    with pytest.raises(ValueError, match="labels differ from those in the log"):
+        other.recall(a.ids, a.labels)
+
+
+def test_recall_asks_nobody():
+    answers = iter([])
+    oracle = TerminalOracle(["cat", "dog"], input=lambda prompt: next(answers),
+                            output=lambda text: None)
+    oracle.recall(np.array([0, 1]), np.array(["cat", "dog"]))  # no prompt is shown
+    assert oracle.n_labeled_ == 0
+    assert Oracle().recall(np.array([0]), np.array(["a"])) is None

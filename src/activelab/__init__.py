@@ -52,9 +52,9 @@ _EXPORTS: dict[str, str] = {
     "AllOf": "activelab.stopping",
     # the loop and its events
     "run": "activelab.loop",
-    "RunResult": "activelab.loop",
-    "RoundRecord": "activelab.loop",
-    "LoopState": "activelab.loop",
+    "RunResult": "activelab.engine.records",
+    "RoundRecord": "activelab.engine.records",
+    "LoopState": "activelab.engine.records",
     "JSONLSink": "activelab.events",
     "ProgressSink": "activelab.events",
     "CallbackSink": "activelab.events",

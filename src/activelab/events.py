@@ -36,14 +36,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .loop import RunResult
+from .engine.records import RoundRecord, RunResult, to_jsonable
 
 __all__ = [
     "EVENT_KINDS",
@@ -59,47 +58,6 @@ __all__ = [
 
 #: The event kinds the loop emits, in the order they occur.
 EVENT_KINDS = ("run_start", "round", "run_end")
-
-
-# --------------------------------------------------------------------------- JSON values
-def json_float(value: Any) -> float | None:
-    """A float for JSON: non-finite values become ``None`` (strict JSON has no NaN)."""
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def to_jsonable(value: Any) -> Any:
-    """Convert numpy scalars and arrays, nested in dicts and lists, to plain JSON values.
-
-    Non-finite floats become ``None`` so that every line is strict JSON; objects JSON
-    does not know are written as their ``repr``.
-
-    Examples
-    --------
-    >>> to_jsonable({"ids": np.array([3, 1]), "u": np.float32(0.5), "bad": np.nan})
-    {'ids': [3, 1], 'u': 0.5, 'bad': None}
-    """
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return [to_jsonable(v) for v in value.tolist()]
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in value]
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return json_float(value)
-    if isinstance(value, np.generic):
-        return to_jsonable(value.item())
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return repr(value)
 
 
 # --------------------------------------------------------------------------- sinks
@@ -328,12 +286,17 @@ class ProgressSink(Sink):
 
 
 # --------------------------------------------------------------------------- reading logs
-def read_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+def read_events(
+    path: str | os.PathLike[str], *, ignore_cut_off: bool = False
+) -> list[dict[str, Any]]:
     """Read a JSON Lines event log.
 
     Parameters
     ----------
     path : str or path-like
+    ignore_cut_off : bool, default=False
+        Ignore a last line that does not end in a newline: the write of an event cut off
+        when the process was killed.  By default such a line is read like any other.
 
     Returns
     -------
@@ -351,24 +314,30 @@ def read_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no event log at {str(path)!r}; check the path.")
-    events = []
     with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(
-                    f"{path}: line {number} is not valid JSON ({exc.msg}); the log may have "
-                    "been cut off or edited."
-                ) from exc
-            if not isinstance(event, dict) or "event" not in event:
-                raise ValueError(
-                    f"{path}: line {number} is not an event (a JSON object with an 'event' key)."
-                )
-            events.append(event)
-    return events
+        lines = f.readlines()
+    if ignore_cut_off and lines and not lines[-1].endswith("\n"):
+        lines.pop()
+    return [
+        _parse_event(line, number, path)
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
+    ]
+
+
+def _parse_event(line: str, number: int, path: Path) -> dict[str, Any]:
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{path}: line {number} is not valid JSON ({exc.msg}); the log may have "
+            "been cut off or edited."
+        ) from exc
+    if not isinstance(event, dict) or "event" not in event:
+        raise ValueError(
+            f"{path}: line {number} is not an event (a JSON object with an 'event' key)."
+        )
+    return event
 
 
 def split_runs(events: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -411,8 +380,6 @@ def replay(
     ValueError
         When the log holds no run.
     """
-    from .loop import RoundRecord, RunResult
-
     if isinstance(events, (str, os.PathLike)):
         events = read_events(events)
     runs = split_runs(events)

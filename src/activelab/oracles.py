@@ -9,6 +9,7 @@ declined and whether it asked to end the run.
   or following a class-conditional noise matrix (annotators make mistakes).
 - :class:`TerminalOracle` shows each item in the terminal and asks a person.
 - :func:`as_oracle` turns any function ``f(ids, X_rows) -> labels`` into an oracle.
+- :func:`check_answer` checks an answer against the ids asked, for any oracle.
 
 Examples
 --------
@@ -40,6 +41,7 @@ __all__ = [
     "TerminalOracle",
     "CallableOracle",
     "as_oracle",
+    "check_answer",
 ]
 
 
@@ -136,6 +138,22 @@ class Oracle:
         """
         raise NotImplementedError
 
+    def recall(self, ids: np.ndarray, labels: np.ndarray, pool: Any = None) -> None:
+        """Take note of labels this oracle gave in an earlier part of the run.
+
+        Called instead of :meth:`label` while a run resumed from its event log replays
+        the rounds it had finished, so nobody is asked again.  The base class does
+        nothing; an oracle with state of its own brings that state up to date here.
+
+        Parameters
+        ----------
+        ids : ndarray of int64
+            Ids labeled earlier, in the order they were labeled.
+        labels : ndarray
+            Their labels, as the log holds them.
+        pool : Pool, optional
+        """
+
     def __call__(self, ids: np.ndarray, pool: Any) -> OracleAnswer:
         return self.label(ids, pool)
 
@@ -175,6 +193,22 @@ class SimulatedOracle(Oracle):
         ids = self._ids(ids, pool)
         self.n_labeled_ += int(ids.size)
         return OracleAnswer(ids=ids, labels=self.y[ids], skipped=_empty_ids())
+
+    def recall(self, ids: np.ndarray, labels: np.ndarray, pool: Any = None) -> None:
+        """Answer ``ids`` again, so the counts (and a noisy oracle's draws) are as they were.
+
+        Raises
+        ------
+        ValueError
+            When the answers differ from ``labels``: the log was written with another
+            oracle (other labels, or another noise seed).
+        """
+        given = self.label(ids, pool).labels
+        if np.asarray(given).tolist() != np.asarray(labels).tolist():
+            raise ValueError(
+                "the oracle's labels differ from those in the log being resumed; resume "
+                "with the oracle (labels, noise and its random_state) of the logged run."
+            )
 
     def __repr__(self) -> str:
         return f"SimulatedOracle(n_samples={self.y.shape[0]})"
@@ -578,3 +612,60 @@ def as_oracle(obj: Any) -> Oracle:
         f"oracle must be an Oracle, a function f(ids, X_rows) -> labels, or an array of "
         f"labels indexed by pool id; got {type(obj).__name__}."
     )
+
+
+def check_answer(
+    answer: Any, asked_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Check an oracle's answer against the ids it was asked about.
+
+    Parameters
+    ----------
+    answer : OracleAnswer or any object with ``ids``, ``labels``, ``skipped``, ``stop``
+    asked_ids : ndarray of int64
+        The ids passed to ``label()``.
+
+    Returns
+    -------
+    ids : ndarray of int64
+        The labeled ids.
+    labels : ndarray of object
+        Their labels.
+    skipped : ndarray of int64
+        The declined ids; unless the oracle asked to stop, an asked id it neither labeled
+        nor skipped counts as skipped (so it is not asked forever).
+    stop : bool
+        Whether the oracle asked to end the run.
+
+    Raises
+    ------
+    ValueError
+        When the labels do not match the labeled ids one to one, or an id was not asked
+        about or answered twice.
+    """
+    got = np.asarray(getattr(answer, "ids", _empty_ids()), dtype=np.int64).ravel()
+    labels = np.asarray(getattr(answer, "labels", []), dtype=object).ravel()
+    skipped = np.asarray(getattr(answer, "skipped", _empty_ids()), dtype=np.int64).ravel()
+    stop = bool(getattr(answer, "stop", False))
+    if labels.shape[0] != got.shape[0]:
+        raise ValueError(
+            f"the oracle returned {got.shape[0]} ids but {labels.shape[0]} labels; an "
+            "OracleAnswer needs one label per labeled id."
+        )
+    answered = np.concatenate([got, skipped])
+    stray = answered[~np.isin(answered, asked_ids)]
+    if stray.size:
+        raise ValueError(
+            f"the oracle answered ids {stray[:5].tolist()} it was not asked about; "
+            "return only (a subset of) the ids passed to label()."
+        )
+    if np.unique(answered).size != answered.size:
+        raise ValueError(
+            "the oracle answered an id twice (labeled and skipped, or labeled twice); "
+            "answer each asked id at most once."
+        )
+    if not stop:
+        silent = asked_ids[~np.isin(asked_ids, answered)]
+        if silent.size:
+            skipped = np.concatenate([skipped, silent])
+    return got, labels, skipped, stop
