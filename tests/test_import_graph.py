@@ -28,9 +28,6 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: modules in it.  The test fails while an entry names a cycle that no longer exists, so
 #: delete an entry when its cycle is gone.
 KNOWN_CYCLES: set[frozenset[str]] = {
-    # events.replay imports loop inside a function, loop imports events: removed when the
-    # loop moves to engine/.
-    frozenset({"activelab.events", "activelab.loop"}),
     # datasets/__init__ defines Dataset and loads bundled/files/real on first use; they
     # import Dataset back from the package: removed when Dataset gets its own module.
     frozenset({

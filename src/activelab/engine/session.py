@@ -122,6 +122,8 @@ class Session:
         self.learner = make_learner(
             estimator, self.strategy, committee_size, learner_seed, est_seed
         )
+        # the learner seeds an unseeded strategy with a copy; the session owns that copy
+        self.strategy = self.learner.strategy_
         name = str(getattr(self.strategy, "name", ""))
         check_proba_support(self.learner, self._needs, name, fitted=False)
         self._resume = check_resume(resume, random_state)
