@@ -8,7 +8,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+import inspect
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,9 +23,9 @@ from sklearn.utils import check_random_state
 
 from .pool import RowView, check_features, materialize, take_rows
 from .proba import predict_proba_chunked
-from .strategies.base import MODEL_NEEDS, QueryResult, needs_of
+from .strategies.base import MODEL_NEEDS, QueryResult, Strategy, needs_of
 from .strategies.query import query_once
-from .strategies.registry import get_strategy
+from .strategies.registry import CallableStrategy, available_strategies, get_strategy
 
 __all__ = ["ActiveLearner", "Committee", "check_training_labels", "align_proba"]
 
@@ -74,6 +78,175 @@ def _stack(a: Any, b: Any) -> Any:
     return np.concatenate([np.asarray(a), np.asarray(b)], axis=0)
 
 
+def _check_new_rows(X: Any, y: Any) -> tuple[Any, np.ndarray]:
+    """The rows and labels given to ``teach``, checked to match."""
+    X = check_features(materialize(X), "X")
+    y = np.asarray(y).ravel()
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"teach() got {X.shape[0]} rows but {y.shape[0]} labels; give one label per row."
+        )
+    return X, y
+
+
+def _check_classes(classes: Any) -> np.ndarray | None:
+    """``classes`` as a sorted array of two or more distinct labels (or ``None``)."""
+    if classes is None:
+        return None
+    arr = np.unique(np.asarray(classes).ravel())
+    if arr.size < 2:
+        raise ValueError(
+            f"classes must list every class the labels can take (two or more), got {classes!r}."
+        )
+    return arr
+
+
+def _check_known(y: np.ndarray, classes: np.ndarray | None, name: str = "y") -> None:
+    if classes is None:
+        return
+    unknown = np.setdiff1d(np.unique(y), classes)
+    if unknown.size:
+        raise ValueError(
+            f"{name} holds label(s) {unknown.tolist()} that are not in classes="
+            f"{classes.tolist()}; add them to classes or fix the labels."
+        )
+
+
+# --------------------------------------------------------------------------- save and load
+#: Marks a learner file written by :meth:`ActiveLearner.save` / :meth:`Committee.save`.
+FILE_FORMAT = "activelab.learner"
+#: Version of the file layout; a file from a newer layout is refused.
+FILE_VERSION = 1
+#: Packages whose classes :meth:`ActiveLearner.load` trusts without being told.
+TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy", "activelab")
+_PLAIN_PARAMS = (type(None), bool, int, float, str, np.ndarray, np.generic)
+
+
+def _skops_io() -> Any:
+    try:
+        import skops.io as sio
+    except ImportError as exc:
+        raise ImportError(
+            "saving and loading learners uses skops (a safe format, not pickle): "
+            "pip install 'activelab[app]' (or pip install skops)."
+        ) from exc
+    return sio
+
+
+def _strategy_spec(strategy: Strategy, rng: Any) -> dict[str, Any]:
+    """Name, parameters and seed of a registered strategy; refuses what cannot be rebuilt."""
+    if isinstance(strategy, CallableStrategy):
+        raise TypeError(
+            f"the query strategy is a plain function ({getattr(strategy.func, '__name__', '?')}"
+            "), which cannot be saved safely; write it as a Strategy subclass registered "
+            "with activelab.register_strategy and pass its name."
+        )
+    name = strategy.name
+    if name not in available_strategies() or type(get_strategy(name)) is not type(strategy):
+        raise TypeError(
+            f"strategy {type(strategy).__name__} is not registered under its name {name!r}, "
+            "so it cannot be rebuilt on load; decorate the class with "
+            "activelab.register_strategy."
+        )
+    names = [p for p in inspect.signature(type(strategy).__init__).parameters
+             if p not in ("self", "random_state")]
+    params = {p: _param_spec(f"{name}.{p}", getattr(strategy, p), rng) for p in names}
+    shared = strategy.random_state is rng
+    return {"name": name, "params": params, "shares_seed": shared,
+            "random_state": None if shared else strategy.random_state}
+
+
+def _param_spec(where: str, value: Any, rng: Any) -> Any:
+    if isinstance(value, Strategy):
+        return {"__strategy__": _strategy_spec(value, rng)}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_param_spec(where, v, rng) for v in value)
+    if isinstance(value, dict):
+        return {str(k): _param_spec(f"{where}[{k!r}]", v, rng) for k, v in value.items()}
+    if isinstance(value, _PLAIN_PARAMS):
+        return value
+    raise TypeError(
+        f"strategy parameter {where}={value!r} ({type(value).__name__}) cannot be saved; "
+        "give strategy parameters as numbers, strings, arrays or strategies."
+    )
+
+
+def _strategy_from_spec(spec: dict[str, Any], rng: Any) -> Strategy:
+    params = {k: _param_from_spec(v, rng) for k, v in spec["params"].items()}
+    seed = rng if spec["shares_seed"] else spec["random_state"]
+    return get_strategy(spec["name"], random_state=seed, **params)
+
+
+def _param_from_spec(value: Any, rng: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"__strategy__"}:
+        return _strategy_from_spec(value["__strategy__"], rng)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_param_from_spec(v, rng) for v in value)
+    if isinstance(value, dict):
+        return {k: _param_from_spec(v, rng) for k, v in value.items()}
+    return value
+
+
+def _is_trusted_type(name: str) -> bool:
+    """Whether ``name`` is a class of one of :data:`TRUSTED_PACKAGES`."""
+    module, _, attr = name.rpartition(".")
+    if module.split(".", 1)[0] not in TRUSTED_PACKAGES:
+        return False
+    try:
+        obj = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        return False
+    return inspect.isclass(obj)
+
+
+def _write_file(path: str | os.PathLike[str], kind: str, state: dict[str, Any]) -> Path:
+    sio = _skops_io()
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"the folder {str(path.parent)!r} does not exist; create it first "
+            "(Path(path).parent.mkdir(parents=True))."
+        )
+    from . import __version__
+
+    sio.dump({"format": FILE_FORMAT, "version": FILE_VERSION, "activelab": __version__,
+              "kind": kind, "state": state}, path)
+    return path
+
+
+def _read_file(path: str | os.PathLike[str], kind: str, trusted: Sequence[str]) -> dict:
+    """The state saved in ``path``, after refusing any type that is not trusted."""
+    sio = _skops_io()
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no learner file at {str(path)!r}.")
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # not a zip, or not a skops file
+        raise ValueError(f"{str(path)!r} is not a file written by save(): {exc}") from exc
+    refused = sorted(t for t in untrusted if t not in set(trusted) and not _is_trusted_type(t))
+    if refused:
+        raise TypeError(
+            f"{str(path)!r} holds types outside {', '.join(TRUSTED_PACKAGES)}: "
+            f"{', '.join(refused)}; load only files you trust, and name those types in "
+            "trusted=[...] to load it."
+        )
+    content = sio.load(path, trusted=untrusted)
+    if not isinstance(content, dict) or content.get("format") != FILE_FORMAT:
+        raise ValueError(f"{str(path)!r} is not a learner file written by save().")
+    if int(content.get("version", 0)) > FILE_VERSION:
+        raise ValueError(
+            f"{str(path)!r} was written by a newer activelab ({content.get('activelab')}); "
+            "upgrade activelab to load it."
+        )
+    if content.get("kind") != kind:
+        raise ValueError(
+            f"{str(path)!r} holds a {content.get('kind')}; load it with "
+            f"{content.get('kind')}.load()."
+        )
+    return content["state"]
+
+
 class ActiveLearner:
     """A classifier plus a query strategy (modAL-compatible).
 
@@ -88,8 +261,12 @@ class ActiveLearner:
         Initial labeled data; the learner is fitted on it at once.
     random_state : int, RandomState or None
         Seed for the strategy's tie breaking and any randomness it uses.
+    classes : array-like, optional
+        Every class the labels can take.  Only needed to train incrementally
+        (``teach(..., only_new=True)``) from batches that do not all hold every class:
+        ``partial_fit`` learns its classes on its first call and cannot add one later.
     **fit_kwargs
-        Passed to ``estimator.fit``.
+        Passed to ``estimator.fit`` (not to ``partial_fit``).
 
     Attributes
     ----------
@@ -108,6 +285,7 @@ class ActiveLearner:
         y_training: Any = None,
         *,
         random_state: Any = None,
+        classes: Any = None,
         **fit_kwargs: Any,
     ) -> None:
         if not hasattr(estimator, "fit"):
@@ -121,6 +299,7 @@ class ActiveLearner:
         self.query_strategy = query_strategy
         self.strategy_ = get_strategy(query_strategy, random_state=self._rng)
         self.fit_kwargs = fit_kwargs
+        self.classes = _check_classes(classes)
         self.X_training_: Any = None
         self.y_training_: np.ndarray | None = None
         if (X_training is None) != (y_training is None):
@@ -133,34 +312,84 @@ class ActiveLearner:
         """Fit a fresh clone of the estimator on ``X, y`` (replacing the training data)."""
         X = check_features(X, "X_training")
         y = check_training_labels(y, X.shape[0])
+        _check_known(y, self.classes, "y_training")
         self.X_training_, self.y_training_ = X, y
         self.estimator_ = clone(self.estimator).fit(X, y, **self.fit_kwargs)
         return self
 
     def teach(self, X: Any, y: Any, only_new: bool = False) -> ActiveLearner:
-        """Add labeled rows and refit.
+        """Add labeled rows and update the model.
 
         Parameters
         ----------
         X, y : the new rows and their labels.
         only_new : bool, default=False
-            Fit on the new rows only (for estimators that learn incrementally); the
-            training set still grows.
+            ``False``: refit a fresh clone on the whole training set.  ``True``: update
+            the model with ``partial_fit`` on the new rows only (for estimators that
+            learn incrementally, e.g. ``SGDClassifier``, ``MultinomialNB``).  The
+            training set grows in both cases.
+
+        Raises
+        ------
+        TypeError
+            With ``only_new=True`` when the estimator has no ``partial_fit``.
+        ValueError
+            With ``only_new=True`` when the new labels hold a class the model has not
+            learnt (``partial_fit`` cannot add classes): refit with ``only_new=False``
+            or give every class up front with ``classes=``.
         """
-        X = check_features(materialize(X), "X")
-        y = np.asarray(y).ravel()
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"teach() got {X.shape[0]} rows but {y.shape[0]} labels; give one label per row."
-            )
-        X_all = _stack(self.X_training_, X)
-        y_all = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
-        if only_new and self.is_fitted:
-            self.estimator_.fit(X, y, **self.fit_kwargs)
-            self.X_training_, self.y_training_ = X_all, y_all
+        X, y = _check_new_rows(X, y)
+        if only_new:
+            self._partial_fit(X, y, self._incremental_classes(y))
+            self._grow(X, y)
         else:
-            self.fit(X_all, y_all)
+            y_all = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
+            self.fit(_stack(self.X_training_, X), y_all)
         return self
+
+    def _grow(self, X: Any, y: np.ndarray) -> None:
+        self.X_training_ = _stack(self.X_training_, X)
+        self.y_training_ = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
+
+    def _incremental_classes(self, y: np.ndarray, classes: Any = None) -> np.ndarray:
+        """The classes for ``partial_fit``; refuses what incremental training cannot do.
+
+        ``classes`` (from a committee) is used when the learner was given none itself.
+        """
+        if not hasattr(self.estimator, "partial_fit"):
+            raise TypeError(
+                f"teach(only_new=True) updates the model with partial_fit, which "
+                f"{type(self.estimator).__name__} does not have; use teach(X, y) (a refit on "
+                "all labels) or an incremental estimator such as SGDClassifier or "
+                "MultinomialNB."
+            )
+        given = self.classes if self.classes is not None or classes is None else np.asarray(classes)
+        _check_known(y, given)
+        if not self.is_fitted:
+            known = given if given is not None else np.unique(y)
+            if known.size < 2:
+                raise ValueError(
+                    f"the first incremental batch holds a single class ({known[0]!r}) and no "
+                    "classes were given; pass classes=[...all classes...] to the learner."
+                )
+            return known
+        known = np.asarray(self.estimator_.classes_)
+        new = np.setdiff1d(np.unique(y), known)
+        if new.size:
+            raise ValueError(
+                f"the new labels hold class(es) {new.tolist()} that the model has not learnt "
+                f"(it knows {known.tolist()}), and partial_fit cannot add classes; use "
+                "teach(X, y, only_new=False) to refit on all labels, or give every class up "
+                "front (ActiveLearner(..., classes=[...]) without X_training, then "
+                "teach(..., only_new=True))."
+            )
+        return known
+
+    def _partial_fit(self, X: Any, y: np.ndarray, classes: np.ndarray) -> None:
+        if self.is_fitted:
+            self.estimator_.partial_fit(X, y)
+        else:
+            self.estimator_ = clone(self.estimator).partial_fit(X, y, classes=classes)
 
     @property
     def is_fitted(self) -> bool:
@@ -232,6 +461,79 @@ class ActiveLearner:
         result = self.query_result(X_pool, n_instances, **kwargs)
         return result.ids, take_rows(X_pool, result.ids)
 
+    # ----------------------------------------------------------- save, load
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the learner to ``path`` with skops (a safe format; never pickle).
+
+        The file holds the estimator (fitted and unfitted), the training set, the
+        strategy's name, parameters and seed, ``classes`` and the random state, so that
+        :meth:`load` gives a learner that predicts and queries like this one.  State a
+        strategy learns while running (the ``auto`` bandit's arm weights) is not saved.
+
+        Raises
+        ------
+        TypeError
+            When the strategy is a plain function or an unregistered class (it could
+            not be rebuilt by name), or has parameters that are not plain values.
+        ImportError
+            Without skops (``pip install 'activelab[app]'``).
+        """
+        return _write_file(path, "ActiveLearner", self._state())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, trusted: Sequence[str] = ()) -> ActiveLearner:
+        """Load a learner written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+        trusted : sequence of str, default=()
+            Fully qualified names of further types to trust.  Classes of scikit-learn,
+            NumPy, SciPy and activelab are trusted; any other type the file holds (see
+            ``skops.io.get_untrusted_types``) is refused with its name, unless listed here.
+
+        Raises
+        ------
+        TypeError
+            When the file holds types that are not trusted.
+        ValueError
+            When the file is not a learner file, or holds a :class:`Committee`.
+        """
+        return cls._from_state(_read_file(path, "ActiveLearner", trusted))
+
+    def _state(self) -> dict[str, Any]:
+        rs_is_rng = self.random_state is self._rng
+        return {
+            "estimator": clone(self.estimator),
+            "estimator_": getattr(self, "estimator_", None),
+            "query_strategy": self.query_strategy if isinstance(self.query_strategy, str)
+            else None,
+            "strategy": _strategy_spec(self.strategy_, self._rng),
+            "random_state": None if rs_is_rng else self.random_state,
+            "random_state_is_rng": rs_is_rng,
+            "rng": self._rng,
+            "classes": self.classes,
+            "fit_kwargs": dict(self.fit_kwargs),
+            "X_training": self.X_training_,
+            "y_training": self.y_training_,
+        }
+
+    @classmethod
+    def _from_state(cls, state: dict[str, Any]) -> ActiveLearner:
+        learner = cls.__new__(cls)
+        learner.estimator = state["estimator"]
+        learner._rng = state["rng"]
+        learner.random_state = learner._rng if state["random_state_is_rng"] \
+            else state["random_state"]
+        learner.strategy_ = _strategy_from_spec(state["strategy"], learner._rng)
+        learner.query_strategy = state["query_strategy"] or learner.strategy_
+        learner.classes = state["classes"]
+        learner.fit_kwargs = dict(state["fit_kwargs"])
+        learner.X_training_, learner.y_training_ = state["X_training"], state["y_training"]
+        if state["estimator_"] is not None:
+            learner.estimator_ = state["estimator_"]
+        return learner
+
     def __repr__(self) -> str:
         return (
             f"ActiveLearner(estimator={self.estimator!r}, "
@@ -255,11 +557,21 @@ class Committee:
         When True, every :meth:`teach` refits each member on its own bootstrap
         resample of all the committee's labels (bagging).
     random_state : int, RandomState or None
+    classes : array-like, optional
+        Every class the labels can take, for incremental training
+        (``teach(..., only_new=True)``); see :class:`ActiveLearner`.
+
+    Notes
+    -----
+    Like modAL's, a committee is a sequence of its members: ``len(committee)``,
+    ``for learner in committee`` and ``committee[i]`` give the member
+    :class:`ActiveLearner` objects.
 
     Examples
     --------
     >>> committee = Committee.bagging(LogisticRegression(), n_members=5,
     ...                               X_training=X0, y_training=y0)   # doctest: +SKIP
+    >>> [len(member.y_training_) for member in committee]             # doctest: +SKIP
     """
 
     def __init__(
@@ -269,6 +581,7 @@ class Committee:
         *,
         bootstrap: bool = False,
         random_state: Any = None,
+        classes: Any = None,
     ) -> None:
         if len(learner_list) < 2:
             raise ValueError(
@@ -283,6 +596,7 @@ class Committee:
         self.random_state = random_state
         self._rng = check_random_state(random_state)
         self.strategy_ = get_strategy(query_strategy, random_state=self._rng)
+        self.classes = _check_classes(classes)
         self.X_training_: Any = None
         self.y_training_: np.ndarray | None = None
         fitted = [m for m in self.learner_list if m.is_fitted]
@@ -303,6 +617,7 @@ class Committee:
         y_training: Any = None,
         query_strategy: Any = "vote_entropy",
         random_state: Any = None,
+        classes: Any = None,
     ) -> Committee:
         """A committee of ``n_members`` clones of one estimator, each on a bootstrap resample."""
         if n_members < 2:
@@ -312,10 +627,24 @@ class Committee:
             query_strategy=query_strategy,
             bootstrap=True,
             random_state=random_state,
+            classes=classes,
         )
         if X_training is not None:
             committee.teach(X_training, y_training)
         return committee
+
+    # ------------------------------------------------------------ members
+    def __len__(self) -> int:
+        """Number of members."""
+        return len(self.learner_list)
+
+    def __iter__(self) -> Iterator[ActiveLearner]:
+        """The member learners, in order."""
+        return iter(self.learner_list)
+
+    def __getitem__(self, index: int) -> ActiveLearner:
+        """Member ``index`` (a slice gives a list of members)."""
+        return self.learner_list[index]
 
     @property
     def is_fitted(self) -> bool:
@@ -338,13 +667,22 @@ class Committee:
         return positions
 
     def teach(self, X: Any, y: Any, only_new: bool = False) -> Committee:
-        """Teach every member the new labels (bootstrap resamples when ``bootstrap``)."""
-        X = check_features(materialize(X), "X")
-        y = np.asarray(y).ravel()
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"teach() got {X.shape[0]} rows but {y.shape[0]} labels; give one label per row."
-            )
+        """Teach every member the new labels.
+
+        Parameters
+        ----------
+        X, y : the new rows and their labels.
+        only_new : bool, default=False
+            ``False``: each member is refitted (on its bootstrap resample of all the
+            committee's labels when ``bootstrap``, else on all its labels).  ``True``:
+            each member is updated with ``partial_fit`` on the new rows only (on its own
+            bootstrap resample of them when ``bootstrap``); see
+            :meth:`ActiveLearner.teach` for what is refused.
+        """
+        X, y = _check_new_rows(X, y)
+        if only_new:
+            self._teach_incremental(X, y)
+            return self
         self.X_training_ = _stack(self.X_training_, X)
         self.y_training_ = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
         if self.bootstrap:
@@ -354,8 +692,26 @@ class Committee:
                 member.fit(take_rows(self.X_training_, pos), self.y_training_[pos])
         else:
             for member in self.learner_list:
-                member.teach(X, y, only_new=only_new)
+                member.teach(X, y)
         return self
+
+    def _teach_incremental(self, X: Any, y: np.ndarray) -> None:
+        classes = self.classes
+        if classes is None:
+            seen = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
+            classes = np.unique(seen)
+        # check every member before changing any
+        known = [m._incremental_classes(y, classes) for m in self.learner_list]
+        for member, member_classes in zip(self.learner_list, known, strict=True):
+            if self.bootstrap:
+                pos = self._rng.randint(0, y.shape[0], size=y.shape[0])
+                X_m, y_m = take_rows(X, pos), y[pos]
+            else:
+                X_m, y_m = X, y
+            member._partial_fit(X_m, y_m, member_classes)
+            member._grow(X_m, y_m)
+        self.X_training_ = _stack(self.X_training_, X)
+        self.y_training_ = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
 
     def committee_proba(self, X: Any) -> np.ndarray:
         """Member probabilities aligned on :attr:`classes_`, shape (M, n, C)."""
@@ -404,6 +760,45 @@ class Committee:
         """
         result = self.query_result(X_pool, n_instances, **kwargs)
         return result.ids, take_rows(X_pool, result.ids)
+
+    # ----------------------------------------------------------- save, load
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the committee (every member, the strategy, the labels) with skops.
+
+        See :meth:`ActiveLearner.save`; the members' own strategies are saved too.
+        """
+        rs_is_rng = self.random_state is self._rng
+        state = {
+            "members": [m._state() for m in self.learner_list],
+            "query_strategy": self.query_strategy if isinstance(self.query_strategy, str)
+            else None,
+            "strategy": _strategy_spec(self.strategy_, self._rng),
+            "bootstrap": bool(self.bootstrap),
+            "random_state": None if rs_is_rng else self.random_state,
+            "random_state_is_rng": rs_is_rng,
+            "rng": self._rng,
+            "classes": self.classes,
+            "X_training": self.X_training_,
+            "y_training": self.y_training_,
+        }
+        return _write_file(path, "Committee", state)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, trusted: Sequence[str] = ()) -> Committee:
+        """Load a committee written by :meth:`save` (``trusted`` as in
+        :meth:`ActiveLearner.load`)."""
+        state = _read_file(path, "Committee", trusted)
+        committee = cls.__new__(cls)
+        committee.learner_list = [ActiveLearner._from_state(m) for m in state["members"]]
+        committee._rng = state["rng"]
+        committee.random_state = committee._rng if state["random_state_is_rng"] \
+            else state["random_state"]
+        committee.strategy_ = _strategy_from_spec(state["strategy"], committee._rng)
+        committee.query_strategy = state["query_strategy"] or committee.strategy_
+        committee.bootstrap = state["bootstrap"]
+        committee.classes = state["classes"]
+        committee.X_training_, committee.y_training_ = state["X_training"], state["y_training"]
+        return committee
 
     def __repr__(self) -> str:
         return f"Committee(n_members={len(self.learner_list)}, query_strategy={self.query_strategy!r})"

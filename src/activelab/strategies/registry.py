@@ -47,7 +47,7 @@ class CallableStrategy(Strategy):
     """
 
     name = "callable"
-    needs = frozenset({Needs.FEATURES})  # the function also gets context.estimator
+    needs = frozenset({Needs.FEATURES, Needs.ESTIMATOR})  # f(estimator, X, n)
 
     def __init__(self, func: Callable[..., Any], random_state: Any = None) -> None:
         super().__init__(random_state=random_state)
