@@ -38,8 +38,17 @@ def app_setup(tmp_path):
     proj.store.close()
 
 
+def _all_routes(routes):
+    for r in routes:
+        included = getattr(r, "original_router", None)  # newer FastAPI includes routers lazily
+        if included is not None:
+            yield from _all_routes(included.routes)
+        else:
+            yield r
+
+
 def _api_routes(app):
-    for r in app.routes:
+    for r in _all_routes(app.routes):
         path = getattr(r, "path", "")
         if path.startswith("/api/"):
             for m in r.methods:
