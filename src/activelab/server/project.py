@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..store import Store
+from ..store.db import sqlite_file
 from .scorer import SCORER_PROVIDES, Scorer, ScorerProcess, save_features
 from .sources import load_project_data
 
@@ -117,20 +118,28 @@ def open_project(
                    lease_seconds=lease_seconds, retrain_every=retrain_every, budget=budget,
                    cold_start=cold_start)
     name = name or _slug(Path(data).name.split(".")[0])
-    store = Store(db)
-    pid = store.find_project(name)
-    if pid is not None:
+    db_file = sqlite_file(db)
+    # a database file that does not exist yet holds no project: it is created only once the
+    # data has been read, so that bad input leaves nothing behind
+    store = None if db_file is not None and not db_file.exists() else Store(db)
+    pid = None if store is None else store.find_project(name)
+    if store is not None and pid is not None:
         proj = store.project(pid)
         if labels and list(labels) != proj["labels"]:
             store.close()
             raise ValueError(f"project {name!r} exists with labels {proj['labels']}; give the "
                              "same --labels, or a new --name")
         return LabelingProject(store, pid, proj["settings"], None, False)
-    if not labels:
-        store.close()
-        raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
-    pdata = load_project_data(data, text_column=text_column, image_column=image_column,
-                              features=features, text_method=text_method)
+    try:
+        if not labels:
+            raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
+        pdata = load_project_data(data, text_column=text_column, image_column=image_column,
+                                  features=features, text_method=text_method)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+    store = store or Store(db)
     pdir = Path(project_dir) if project_dir else Path("activelab-projects") / _slug(name)
     pdir = pdir.resolve()
     features_path = save_features(pdir / "features", pdata.X)

@@ -14,13 +14,14 @@ engine for all three.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["make_engines", "check_url", "is_memory_url"]
+__all__ = ["make_engines", "check_url", "is_memory_url", "sqlite_file"]
 
 _MEMORY_URLS = ("sqlite://", "sqlite:///:memory:")
 
@@ -61,6 +62,15 @@ def check_url(url: str) -> str:
 def is_memory_url(url: str) -> bool:
     """Whether ``url`` names an in-memory SQLite database (gone when the process ends)."""
     return url in _MEMORY_URLS
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``None`` for another database or an in-memory one)."""
+    url = check_url(url)
+    if not url.startswith("sqlite:") or is_memory_url(url):
+        return None
+    database = sa.engine.make_url(url).database
+    return Path(database) if database else None
 
 
 def _sqlite_engine(url: str, immediate: bool, synchronous: str = "FULL") -> sa.Engine:
