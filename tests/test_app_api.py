@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from activelab.cold_start import cold_start
+from activelab.engine.models import make_model
 from activelab.server.app import create_app
 from activelab.server.project import open_project
 from activelab.server.scorer import load_features
@@ -45,6 +46,8 @@ def test_margin_queue_by_hand(tmp_path, db_url: str) -> None:
     proj = open_project(tmp_path / "d.csv", ["a", "b"], db=db_url, features=["x"],
                         project_dir=tmp_path / "proj", batch=2)
     scorer = proj.scorer()
+    # the model table's logreg (scaled), as in `activelab simulate --model logreg`
+    assert repr(scorer.estimator) == repr(make_model("logreg", random_state=0))
     proj.store.write_queue(proj.project_id, [0, 1], utilities=None, guesses=None,
                            confidences=None, model_version=0, strategy="seed")
     c, h = client_for(proj, scorer)
@@ -234,3 +237,31 @@ def test_sources_parquet_jsonl_and_image_column(tmp_path) -> None:
         load_project_data(tmp_path / "nan.csv", features=["u"])
     with pytest.raises(ValueError, match="only one"):
         load_project_data(tmp_path / "nan.csv", features=["u"], text_column="u")
+
+
+def test_strategies_the_scorer_cannot_feed_are_refused_by_their_needs(tmp_path) -> None:
+    from activelab.strategies import registry
+    from activelab.strategies.base import UtilityStrategy
+
+    class CostAware(UtilityStrategy):  # a new strategy: no list of names knows it
+        name = "test_needs_costs"
+        needs = frozenset({"proba", "costs"})
+
+        def utility(self, context):
+            return context.proba.max(axis=1) / context.costs
+
+    pd.DataFrame({"x": [0.0, 1.0, 2.0]}).to_csv(tmp_path / "d.csv", index=False)
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    registry.register(CostAware)
+    try:
+        for strategy, need in [("vote_entropy", "committee_proba"),
+                               ("test_needs_costs", "costs")]:
+            with pytest.raises(ValueError, match=need):
+                open_project(tmp_path / "d.csv", ["a", "b"], db=db, features=["x"],
+                             strategy=strategy, project_dir=tmp_path / "proj")
+    finally:
+        registry._REGISTRY.pop("test_needs_costs", None)
+    proj = open_project(tmp_path / "d.csv", ["a", "b"], db=db, features=["x"],
+                        strategy="entropy", project_dir=tmp_path / "proj")
+    assert proj.created and proj.settings["strategy"] == "entropy"
+    proj.store.close()

@@ -38,8 +38,17 @@ def app_setup(tmp_path):
     proj.store.close()
 
 
+def _all_routes(routes):
+    for r in routes:
+        included = getattr(r, "original_router", None)  # newer FastAPI includes routers lazily
+        if included is not None:
+            yield from _all_routes(included.routes)
+        else:
+            yield r
+
+
 def _api_routes(app):
-    for r in app.routes:
+    for r in _all_routes(app.routes):
         path = getattr(r, "path", "")
         if path.startswith("/api/"):
             for m in r.methods:
@@ -153,6 +162,9 @@ def test_cli_defaults_and_bad_uploads(tmp_path) -> None:
                             env={"COLUMNS": "300"})
         assert res.exit_code == 2, (args, res.output)
         assert message in res.output.replace("\n", " "), (args, res.output)
+        assert len(res.output.strip().splitlines()) == 1, (args, res.output)
+    # bad input stores nothing: no database file, no project folder
+    assert not (tmp_path / "a.db").exists() and not (tmp_path / "p").exists()
 
 
 def test_revoked_token_stops_working(app_setup) -> None:

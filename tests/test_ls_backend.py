@@ -484,3 +484,54 @@ def test_cli_reports_bad_options_in_one_line():
     assert result.exit_code == 2 and "USER:PASSWORD" in result.output
     result = runner.invoke(app, ["ls-backend", "--host", "0.0.0.0", "--db", "sqlite://"])
     assert result.exit_code == 2 and "--basic-auth" in result.output
+
+
+@pytest.mark.parametrize("name", ["logreg", "nb", "rf"])
+def test_model_names_mean_what_the_model_table_builds(make_client, name):
+    from activelab.engine.models import make_model
+
+    client = make_client(model=name)
+    client.post("/setup", json=recorded("setup_request.json"))
+    teach(client)
+    model = backend_of(client).model("1")
+    assert model.trained
+    assert repr(model.estimator) == repr(make_model(name, random_state=0))
+    if name == "nb":  # TF-IDF is sparse: the naive Bayes of sparse counts
+        assert type(model.estimator.model_).__name__ == "ComplementNB"
+    if name == "logreg":  # scaled without centring: the features stay sparse
+        assert model.estimator[0].scaler_.with_mean is False
+    results = client.post("/predict", json=predict_body(["terrible awful broke"])).json()
+    [entry] = results["results"]
+    assert entry["model_version"] == model.version and 0.0 <= entry["score"] <= 1.0
+    if name != "rf":  # a training text comes back with its own label
+        assert entry["result"][0]["value"]["choices"] == ["Negative"]
+
+
+def test_a_new_committee_strategy_needs_no_server_change(make_client):
+    from activelab.learners import Committee
+    from activelab.strategies import registry
+    from activelab.strategies.base import UtilityStrategy
+
+    class MemberSpread(UtilityStrategy):
+        name = "test_member_spread"
+        needs = frozenset({"committee_proba"})
+
+        def utility(self, context):
+            return context.committee_proba.std(axis=0).sum(axis=1)
+
+    registry.register(MemberSpread)
+    try:
+        client = make_client(strategy="test_member_spread")
+        client.post("/setup", json=recorded("setup_request.json"))
+        teach(client)
+        model = backend_of(client).model("1")
+        assert isinstance(model.estimator, Committee)
+        assert len(model.estimator.learner_list) == 5
+        texts = ["love great", "okay"]
+        [a, b] = client.post("/predict", json=predict_body(texts)).json()["results"]
+        X = model.featurizer.transform(texts)
+        spread = model.estimator.committee_proba(X).std(axis=0).sum(axis=1)
+        # any other utility strategy: score = 1 / (1 + exp(utility))
+        assert [a["score"], b["score"]] == pytest.approx(1.0 / (1.0 + np.exp(spread)))
+    finally:
+        registry._REGISTRY.pop("test_member_spread", None)

@@ -50,7 +50,8 @@ def register(app: typer.Typer) -> None:
         strategy: str = typer.Option(
             "entropy", "--strategy", help="Query strategy (one with a per-task score)."
         ),
-        model: str = typer.Option("logreg", "--model", help="Classifier: logreg, nb or rf."),
+        model: str = typer.Option("logreg", "--model",
+                                  help="Classifier: logreg, nb or rf (as in simulate --model)."),
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
         port: int = typer.Option(9090, "--port", help="Port to listen on."),
         db: str = typer.Option(

@@ -33,13 +33,13 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from ..strategies.base import QueryContext, Strategy, UtilityStrategy
+from ..strategies.base import Strategy, UtilityStrategy
+from ..strategies.query import utilities_once
 from ..strategies.registry import get_strategy
 
 __all__ = [
     "SCORE_MAPPING",
     "MULTILABEL_STRATEGIES",
-    "COMMITTEE_STRATEGIES",
     "check_backend_strategy",
     "task_uniform",
     "strategy_scores",
@@ -59,7 +59,6 @@ SCORE_MAPPING: dict[str, str] = {
 _GENERIC = "1 / (1 + exp(utility))"
 
 MULTILABEL_STRATEGIES = frozenset({"least_confident", "margin", "entropy", "random"})
-COMMITTEE_STRATEGIES = frozenset({"vote_entropy", "consensus_entropy", "kl_max_disagreement"})
 _ENTROPY_LIKE = frozenset({"entropy", "vote_entropy", "consensus_entropy"})
 
 
@@ -146,10 +145,8 @@ def strategy_scores(
         return task_uniform(task_ids, seed)
     proba = np.asarray(proba, dtype=np.float64)
     n_classes = proba.shape[1]
-    context = QueryContext(
-        task_ids, X, estimator=estimator, proba=proba, committee_proba=committee_proba
-    )
-    utility = np.asarray(strategy.utility(context), dtype=np.float64)  # type: ignore[attr-defined]
+    utility = utilities_once(estimator, X, task_ids, strategy, proba=proba,
+                             committee_proba=committee_proba)
     name = strategy.name
     if name == "least_confident":
         score = 1.0 - utility

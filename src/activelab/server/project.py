@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from ..store import Store
-from .scorer import Scorer, ScorerProcess, save_features
+from ..store.db import sqlite_file
+from .scorer import SCORER_PROVIDES, Scorer, ScorerProcess, save_features
 from .sources import load_project_data
 
-__all__ = ["LabelingProject", "open_project"]
+__all__ = ["LabelingProject", "open_project", "scorer_options"]
 
 
 @dataclass
@@ -27,14 +28,9 @@ class LabelingProject:
 
     def scorer(self, use_process: bool = False, poll_seconds: float = 0.5) -> Scorer:
         """The background scorer configured from the project's settings."""
-        s = self.settings
-        return Scorer(self.store, self.project_id, s["features_path"],
-                      strategy=s["strategy"], batch=int(s["batch"]),
-                      retrain_every=s.get("retrain_every"), overlap=int(s["overlap"]),
-                      cold_start=s.get("cold_start", "kmeans"), model_dir=s["model_dir"],
-                      random_state=int(s.get("random_state", 0)), use_process=use_process,
-                      poll_seconds=poll_seconds)
-
+        return Scorer(self.store, self.project_id, self.settings["features_path"],
+                      use_process=use_process, poll_seconds=poll_seconds,
+                      **scorer_options(self.settings))
 
     def scorer_process(self, poll_seconds: float = 0.5) -> ScorerProcess:
         """The scorer in its own low-priority process (what ``activelab label`` runs)."""
@@ -44,15 +40,47 @@ class LabelingProject:
                 f"the project's features file {s['features_path']!r} is missing; restore it, "
                 "or start a new project with --name")
         return ScorerProcess(self.store.url, self.project_id, s["features_path"],
-                             strategy=s["strategy"], batch=int(s["batch"]),
-                             retrain_every=s.get("retrain_every"), overlap=int(s["overlap"]),
-                             cold_start=s.get("cold_start", "kmeans"), model_dir=s["model_dir"],
-                             random_state=int(s.get("random_state", 0)),
-                             poll_seconds=poll_seconds)
+                             poll_seconds=poll_seconds, **scorer_options(s))
+
+
+def scorer_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`Scorer` arguments a project's stored settings give."""
+    return {"strategy": settings.get("strategy", "margin"), "batch": int(settings["batch"]),
+            "retrain_every": settings.get("retrain_every"),
+            "overlap": int(settings.get("overlap", 1)),
+            "cold_start": settings.get("cold_start", "kmeans"),
+            "model_dir": settings.get("model_dir"),
+            "random_state": int(settings.get("random_state", 0))}
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "project"
+
+
+def _check_options(*, strategy: str, batch: int, overlap: int, lease_seconds: float,
+                   retrain_every: int | None, budget: int | None, cold_start: str) -> None:
+    """Refuse bad project options before anything is read or stored."""
+    from ..cold_start import COLD_START_METHODS
+    from ..strategies import get_strategy
+    from ..strategies.base import needs_of
+
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
+    if overlap < 1 or overlap > 10:
+        raise ValueError(f"overlap must be between 1 and 10 annotators per item, got {overlap}")
+    if lease_seconds < 5:
+        raise ValueError(f"lease must be at least 5 seconds, got {lease_seconds}")
+    if retrain_every is not None and retrain_every < 1:
+        raise ValueError(f"retrain_every must be at least 1, got {retrain_every}")
+    if budget is not None and budget < 1:
+        raise ValueError(f"budget must be at least 1, got {budget}")
+    if cold_start not in COLD_START_METHODS:
+        raise ValueError(f"cold_start must be one of {COLD_START_METHODS}, got {cold_start!r}")
+    needs = needs_of(get_strategy(strategy))
+    if needs - SCORER_PROVIDES:
+        raise ValueError(f"strategy {strategy!r} needs {sorted(map(str, needs))}; the labeling "
+                         "app trains one classifier (no committee): choose e.g. margin, "
+                         "entropy, least_confident or random")
 
 
 def open_project(
@@ -86,42 +114,32 @@ def open_project(
     ValueError, TypeError, FileNotFoundError
         Bad options or unreadable data; nothing is stored then.
     """
-    from ..strategies import get_strategy
-
-    if batch < 1:
-        raise ValueError(f"batch must be at least 1, got {batch}")
-    if overlap < 1 or overlap > 10:
-        raise ValueError(f"overlap must be between 1 and 10 annotators per item, got {overlap}")
-    if lease_seconds < 5:
-        raise ValueError(f"lease must be at least 5 seconds, got {lease_seconds}")
-    if retrain_every is not None and retrain_every < 1:
-        raise ValueError(f"retrain_every must be at least 1, got {retrain_every}")
-    if budget is not None and budget < 1:
-        raise ValueError(f"budget must be at least 1, got {budget}")
-    from ..cold_start import COLD_START_METHODS
-
-    if cold_start not in COLD_START_METHODS:
-        raise ValueError(f"cold_start must be one of {COLD_START_METHODS}, got {cold_start!r}")
-    strat = get_strategy(strategy)
-    if strat.needs - {"proba", "features", "estimator", "labeled"}:
-        raise ValueError(f"strategy {strategy!r} needs {sorted(strat.needs)}; the labeling app "
-                         "trains one classifier (no committee): choose e.g. margin, entropy, "
-                         "least_confident or random")
+    _check_options(strategy=strategy, batch=batch, overlap=overlap,
+                   lease_seconds=lease_seconds, retrain_every=retrain_every, budget=budget,
+                   cold_start=cold_start)
     name = name or _slug(Path(data).name.split(".")[0])
-    store = Store(db)
-    pid = store.find_project(name)
-    if pid is not None:
+    db_file = sqlite_file(db)
+    # a database file that does not exist yet holds no project: it is created only once the
+    # data has been read, so that bad input leaves nothing behind
+    store = None if db_file is not None and not db_file.exists() else Store(db)
+    pid = None if store is None else store.find_project(name)
+    if store is not None and pid is not None:
         proj = store.project(pid)
         if labels and list(labels) != proj["labels"]:
             store.close()
             raise ValueError(f"project {name!r} exists with labels {proj['labels']}; give the "
                              "same --labels, or a new --name")
         return LabelingProject(store, pid, proj["settings"], None, False)
-    if not labels:
-        store.close()
-        raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
-    pdata = load_project_data(data, text_column=text_column, image_column=image_column,
-                              features=features, text_method=text_method)
+    try:
+        if not labels:
+            raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
+        pdata = load_project_data(data, text_column=text_column, image_column=image_column,
+                                  features=features, text_method=text_method)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+    store = store or Store(db)
     pdir = Path(project_dir) if project_dir else Path("activelab-projects") / _slug(name)
     pdir = pdir.resolve()
     features_path = save_features(pdir / "features", pdata.X)

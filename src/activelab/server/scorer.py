@@ -26,12 +26,18 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
 
+from ..engine.models import make_model
 from ..store import Store
+from ..strategies.base import Needs
 
 __all__ = ["Scorer", "ScorerProcess", "ScoreResult", "train_and_score", "save_features",
-           "load_features", "could_stop"]
+           "load_features", "could_stop", "SCORER_PROVIDES"]
+
+#: What the scorer gives a strategy: one fitted classifier (its probabilities and itself),
+#: the candidates' features and the labeled set.  A strategy needing more (a committee,
+#: sampled probabilities, costs, embeddings) cannot rank the app's queue.
+SCORER_PROVIDES = frozenset({Needs.PROBA, Needs.FEATURES, Needs.ESTIMATOR, Needs.LABELED})
 
 log = logging.getLogger("activelab.server")
 
@@ -150,7 +156,7 @@ def train_and_score(
     -------
     ScoreResult
     """
-    from ..strategies import QueryContext, get_strategy
+    from ..strategies.query import query_once
 
     if isinstance(X, (str, os.PathLike)):
         X = load_features(X)
@@ -177,9 +183,9 @@ def train_and_score(
         util = np.zeros(0)
         proba = np.zeros((0, len(classes)))
     else:
-        ctx = QueryContext(candidate_ids, _rows(X, candidate_ids), estimator=model,
-                           X_labeled=X_lab, y_labeled=y, classes=classes)
-        res = get_strategy(strategy, random_state=random_state).select(ctx, k)
+        res = query_once(model, _rows(X, candidate_ids), candidate_ids, strategy, k,
+                         random_state=random_state, X_labeled=X_lab, y_labeled=y,
+                         classes=classes)
         ids = np.asarray(res.ids, dtype=np.int64)
         util = res.utility_of(ids)
         proba = model.predict_proba(_rows(X, ids))
@@ -223,8 +229,9 @@ class Scorer:
     features_path : path-like
         File written by :func:`save_features` (rows are pool ids).
     strategy : str, default="margin"
-    estimator : classifier, optional
-        Default ``LogisticRegression(max_iter=1000)``.
+    estimator : classifier or str, optional
+        A classifier, or a name of :data:`activelab.engine.models.MODELS`; default
+        ``"logreg"``, the same model as ``activelab simulate --model logreg``.
     batch : int, default=10
         Items an annotator sees per batch; the default retraining period.
     retrain_every : int, optional
@@ -268,8 +275,8 @@ class Scorer:
         self.project_id = project_id
         self.features_path = str(features_path)
         self.strategy = strategy
-        self.estimator = (LogisticRegression(max_iter=1000) if estimator is None
-                          else estimator)
+        self.estimator = make_model("logreg" if estimator is None else estimator,
+                                    random_state=int(random_state))
         self.batch = int(batch)
         self.retrain_every = int(retrain_every or batch)
         self.queue_size = int(queue_size or max(200, 20 * self.batch))

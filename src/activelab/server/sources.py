@@ -108,39 +108,15 @@ def load_project_data(
     if not path.exists():
         raise FileNotFoundError(f"DATA {str(path)!r} does not exist")
     if path.is_dir():
-        root = path.resolve()
-        files = sorted(p for p in root.rglob("*")
-                       if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise ValueError(f"folder {str(path)!r} holds no images ({', '.join(IMAGE_SUFFIXES)})")
-        rel = [str(p.relative_to(root)) for p in files]
-        X = image_features(rel, root, size=image_size)
-        return ProjectData("image", [(r, "image", r) for r in rel], X, root)
-    root = path.resolve().parent
+        return _image_folder(path, image_size)
     if path.suffix.lower() in (".txt", ".text"):
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            lines = [ln.rstrip("\r\n") for ln in fh]
-        texts = [ln[:MAX_TEXT_CHARS] for ln in lines if ln.strip()]
-        if not texts:
-            raise ValueError(f"DATA {str(path)!r} has no non-empty lines")
-        X, _ = text_features(texts, method=text_method)
-        return ProjectData("text", [(str(i), "text", t) for i, t in enumerate(texts)], X, root)
+        return _text_lines(path, text_method)
     df = _read_table(path)
     if len(df) == 0:
         raise ValueError(f"DATA {str(path)!r} has no rows")
     if not given:
-        if "text" in df.columns:
-            text_column = "text"
-        else:
-            from pandas.api.types import is_numeric_dtype
-
-            numeric = [c for c in df.columns if is_numeric_dtype(df[c].dtype)
-                       and str(c) not in ("id", "key")]
-            if numeric and len(numeric) >= len(df.columns) - 1:
-                features = [str(c) for c in numeric]
-            else:
-                raise ValueError("say which column to use: --text-column NAME, --image-column "
-                                 "NAME or --features col1,col2")
+        text_column, features = _guess_columns(df)
+    root = path.resolve().parent
     keys = _keys(df)
     if text_column:
         _check_column(df, text_column, "--text-column")
@@ -150,14 +126,58 @@ def load_project_data(
         return ProjectData("text", [(k, "text", t) for k, t in zip(keys, texts, strict=True)],
                            X, root)
     if image_column:
-        _check_column(df, image_column, "--image-column")
-        rel = [str(v) for v in df[image_column].tolist()]
-        for r in rel:
-            resolve_inside(root, r)  # refuse paths that leave the data folder
-        X = image_features(rel, root, size=image_size)
-        return ProjectData("image", [(k, "image", r) for k, r in zip(keys, rel, strict=True)],
-                           X, root)
+        return _image_column(df, image_column, keys, root, image_size)
     assert features is not None
+    return _feature_rows(df, features, keys, root)
+
+
+def _image_folder(path: Path, image_size: tuple[int, int]) -> ProjectData:
+    root = path.resolve()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(f"folder {str(path)!r} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    rel = [str(p.relative_to(root)) for p in files]
+    X = image_features(rel, root, size=image_size)
+    return ProjectData("image", [(r, "image", r) for r in rel], X, root)
+
+
+def _text_lines(path: Path, text_method: str) -> ProjectData:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        lines = [ln.rstrip("\r\n") for ln in fh]
+    texts = [ln[:MAX_TEXT_CHARS] for ln in lines if ln.strip()]
+    if not texts:
+        raise ValueError(f"DATA {str(path)!r} has no non-empty lines")
+    X, _ = text_features(texts, method=text_method)
+    return ProjectData("text", [(str(i), "text", t) for i, t in enumerate(texts)], X,
+                       path.resolve().parent)
+
+
+def _guess_columns(df: Any) -> tuple[str | None, list[str] | None]:
+    """``(text_column, features)`` when neither was given: a ``text`` column, else numbers."""
+    if "text" in df.columns:
+        return "text", None
+    from pandas.api.types import is_numeric_dtype
+
+    numeric = [c for c in df.columns if is_numeric_dtype(df[c].dtype)
+               and str(c) not in ("id", "key")]
+    if numeric and len(numeric) >= len(df.columns) - 1:
+        return None, [str(c) for c in numeric]
+    raise ValueError("say which column to use: --text-column NAME, --image-column "
+                     "NAME or --features col1,col2")
+
+
+def _image_column(df: Any, column: str, keys: list[str], root: Path,
+                  image_size: tuple[int, int]) -> ProjectData:
+    _check_column(df, column, "--image-column")
+    rel = [str(v) for v in df[column].tolist()]
+    for r in rel:
+        resolve_inside(root, r)  # refuse paths that leave the data folder
+    X = image_features(rel, root, size=image_size)
+    return ProjectData("image", [(k, "image", r) for k, r in zip(keys, rel, strict=True)],
+                       X, root)
+
+
+def _feature_rows(df: Any, features: list[str], keys: list[str], root: Path) -> ProjectData:
     for c in features:
         _check_column(df, c, "--features")
     try:

@@ -1,20 +1,29 @@
 """Engines for SQLite (embedded default) and PostgreSQL, with the settings labeling needs.
 
+This is the one place that creates database engines: the labeling app's :class:`Store` and
+the Label Studio backend's :class:`~activelab.store.ls_state.LSState` both take theirs from
+:func:`make_engines`.
+
 SQLite runs in WAL mode with ``synchronous=FULL`` so that a committed label survives a killed
 process; write transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers queue
-instead of failing half-way.  A second engine with ordinary deferred transactions serves reads, a third the background
-writes that can be recomputed.
-PostgreSQL uses one pooled engine for both.
+instead of failing half-way.  A second engine with ordinary deferred transactions serves
+reads, a third the background writes that can be recomputed.  An in-memory SQLite database
+(``sqlite://``) is one shared connection, for quick library use.  PostgreSQL uses one pooled
+engine for all three.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.pool import StaticPool
 
-__all__ = ["make_engines", "check_url"]
+__all__ = ["make_engines", "check_url", "is_memory_url", "sqlite_file"]
+
+_MEMORY_URLS = ("sqlite://", "sqlite:///:memory:")
 
 
 def check_url(url: str) -> str:
@@ -28,6 +37,13 @@ def check_url(url: str) -> str:
     Returns
     -------
     str
+
+    Raises
+    ------
+    TypeError
+        When ``url`` is not a string.
+    ValueError
+        When ``url`` names another database (or is no URL at all).
     """
     if not isinstance(url, str) or not url:
         raise TypeError(f"db must be a database URL string, got {url!r}")
@@ -38,8 +54,23 @@ def check_url(url: str) -> str:
     if url.startswith("postgresql+"):
         return url
     raise ValueError(
-        f"db {url!r} is not supported: use sqlite:///file.db or postgresql://user@host/dbname"
+        f"db {url!r} is not supported: give an SQLAlchemy URL, sqlite:///file.db or "
+        "postgresql://user@host/dbname"
     )
+
+
+def is_memory_url(url: str) -> bool:
+    """Whether ``url`` names an in-memory SQLite database (gone when the process ends)."""
+    return url in _MEMORY_URLS
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``None`` for another database or an in-memory one)."""
+    url = check_url(url)
+    if not url.startswith("sqlite:") or is_memory_url(url):
+        return None
+    database = sa.engine.make_url(url).database
+    return Path(database) if database else None
 
 
 def _sqlite_engine(url: str, immediate: bool, synchronous: str = "FULL") -> sa.Engine:
@@ -70,8 +101,22 @@ def make_engines(url: str) -> tuple[sa.Engine, sa.Engine, sa.Engine]:
     queues, model versions, the trainer lease): on SQLite its commits skip the fsync
     (``synchronous=NORMAL``; the next label's commit makes them durable), so they hold the
     write lock for less time.  Labels always go through the write engine.
+
+    Parameters
+    ----------
+    url : str
+        As for :func:`check_url`.
+
+    Returns
+    -------
+    tuple of sqlalchemy.Engine
+        Engines are lazy: one that is never used opens no connection.
     """
     url = check_url(url)
+    if is_memory_url(url):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False},
+                                  poolclass=StaticPool)
+        return engine, engine, engine
     if url.startswith("sqlite:"):
         return (_sqlite_engine(url, True), _sqlite_engine(url, False),
                 _sqlite_engine(url, True, "NORMAL"))

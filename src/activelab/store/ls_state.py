@@ -9,9 +9,10 @@ the labeling app's tables without touching them:
   of a task is its most recently written annotation.
 - ``ls_model_versions``: one row per retrain, with the label set it was trained on.
 
-SQLite is the default (``sqlite:///ls-backend.db``); any SQLAlchemy 2 URL works
-(``postgresql+psycopg://...``).  Writes are serialised by a lock, so concurrent
-webhooks never lose an annotation.
+SQLite is the default (``sqlite:///ls-backend.db``), PostgreSQL by URL
+(``postgresql://...``); the engines come from :func:`activelab.store.db.make_engines`, as
+the labeling app's do.  Writes are serialised by a lock, so concurrent webhooks never lose
+an annotation.
 """
 
 from __future__ import annotations
@@ -34,15 +35,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    create_engine,
     delete,
     func,
     insert,
     select,
     update,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.engine import Connection
+
+from .db import make_engines
 
 __all__ = ["LSState", "LabeledTask", "label_digest"]
 
@@ -113,41 +114,35 @@ def label_digest(tasks: list[LabeledTask]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url`` that may be used from several threads."""
-    if not isinstance(url, str) or "://" not in url:
-        raise ValueError(
-            f"db must be an SQLAlchemy URL such as 'sqlite:///ls-backend.db', got {url!r}."
-        )
-    if url.startswith("sqlite"):
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
-        if url in ("sqlite://", "sqlite:///:memory:"):
-            kwargs["poolclass"] = StaticPool
-        return create_engine(url, **kwargs)
-    return create_engine(url, pool_pre_ping=True)
-
-
 class LSState:
     """Read and write the backend's tables.
 
     Parameters
     ----------
     url : str, default="sqlite:///ls-backend.db"
-        SQLAlchemy database URL; the tables are created when missing.
+        ``sqlite:///file.db`` or ``postgresql://user@host/dbname``; the tables are created
+        when missing.
+
+    Raises
+    ------
+    ValueError, TypeError
+        When ``url`` is not a database URL of a supported kind.
     """
 
     def __init__(self, url: str = "sqlite:///ls-backend.db") -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self._engines = make_engines(url)
+        self.engine, self.read_engine, _ = self._engines
         metadata.create_all(self.engine)
         self._lock = threading.Lock()
-        with self.engine.connect() as conn:
+        with self.read_engine.connect() as conn:
             last = conn.execute(select(func.max(ls_annotations.c.written))).scalar()
         self._written = int(last or 0)
 
     def close(self) -> None:
         """Release the database connections."""
-        self.engine.dispose()
+        for engine in set(self._engines):
+            engine.dispose()
 
     def _next_written(self) -> int:
         self._written = max(self._written + 1, time.time_ns())
@@ -188,7 +183,7 @@ class LSState:
 
     def project(self, project: str) -> dict[str, Any] | None:
         """What is known about a project: hostname, access_token, label_config."""
-        with self.engine.connect() as conn:
+        with self.read_engine.connect() as conn:
             row = conn.execute(
                 select(ls_projects).where(ls_projects.c.project == project)
             ).mappings().first()
@@ -196,7 +191,7 @@ class LSState:
 
     def projects(self) -> list[str]:
         """Every project that has a connection, annotations or model versions."""
-        with self.engine.connect() as conn:
+        with self.read_engine.connect() as conn:
             names: set[str] = set()
             for table in (ls_projects, ls_annotations, ls_model_versions):
                 names.update(conn.execute(select(table.c.project).distinct()).scalars())
@@ -235,30 +230,38 @@ class LSState:
         rows: list[tuple[int, dict[str, Any], list[str] | None, int | None]],
     ) -> None:
         """Store many ``(task_id, data, choices, annotation_id)`` in one transaction."""
+        with self._lock, self.engine.begin() as conn:
+            self._write_annotations(conn, project, rows)
+
+    def _write_annotations(
+        self,
+        conn: Connection,
+        project: str,
+        rows: list[tuple[int, dict[str, Any], list[str] | None, int | None]],
+    ) -> None:
         now = time.time()
         t = ls_annotations.c
-        with self._lock, self.engine.begin() as conn:
-            for task_id, data, choices, annotation_id in rows:
-                if annotation_id is None:
-                    where = (t.project == project) & (t.task_id == int(task_id)) & (
-                        t.annotation_id.is_(None)
-                    )
-                else:
-                    where = (t.project == project) & (t.annotation_id == int(annotation_id))
-                conn.execute(delete(ls_annotations).where(where))
-                if choices is None:
-                    continue
-                conn.execute(
-                    insert(ls_annotations).values(
-                        project=project,
-                        annotation_id=None if annotation_id is None else int(annotation_id),
-                        task_id=int(task_id),
-                        data=data,
-                        choices=[str(c) for c in choices],
-                        written=self._next_written(),
-                        updated_at=now,
-                    )
+        for task_id, data, choices, annotation_id in rows:
+            if annotation_id is None:
+                where = (t.project == project) & (t.task_id == int(task_id)) & (
+                    t.annotation_id.is_(None)
                 )
+            else:
+                where = (t.project == project) & (t.annotation_id == int(annotation_id))
+            conn.execute(delete(ls_annotations).where(where))
+            if choices is None:
+                continue
+            conn.execute(
+                insert(ls_annotations).values(
+                    project=project,
+                    annotation_id=None if annotation_id is None else int(annotation_id),
+                    task_id=int(task_id),
+                    data=data,
+                    choices=[str(c) for c in choices],
+                    written=self._next_written(),
+                    updated_at=now,
+                )
+            )
 
     def delete_annotations(
         self,
@@ -290,14 +293,17 @@ class LSState:
         project: str,
         rows: list[tuple[int, dict[str, Any], list[str] | None, int | None]],
     ) -> None:
-        """Make ``rows`` the project's whole label set (a full sync from an export)."""
+        """Make ``rows`` the project's whole label set (a full sync from an export).
+
+        One transaction: a reader sees the old label set or the new one, never a mix.
+        """
         with self._lock, self.engine.begin() as conn:
             conn.execute(delete(ls_annotations).where(ls_annotations.c.project == project))
-        self.record_annotations(project, rows)
+            self._write_annotations(conn, project, rows)
 
     def n_annotations(self, project: str) -> int:
         """Number of stored annotations of a project."""
-        with self.engine.connect() as conn:
+        with self.read_engine.connect() as conn:
             return int(
                 conn.execute(
                     select(func.count()).select_from(ls_annotations).where(
@@ -314,7 +320,7 @@ class LSState:
         annotation written last.
         """
         t = ls_annotations.c
-        with self.engine.connect() as conn:
+        with self.read_engine.connect() as conn:
             rows = conn.execute(
                 select(t.task_id, t.data, t.choices)
                 .where(t.project == project)
@@ -346,7 +352,7 @@ class LSState:
     def versions(self, project: str) -> list[dict[str, Any]]:
         """Every model version of a project, oldest first."""
         v = ls_model_versions.c
-        with self.engine.connect() as conn:
+        with self.read_engine.connect() as conn:
             rows = conn.execute(
                 select(v.version, v.n_labels, v.label_digest, v.classes, v.created_at)
                 .where(v.project == project)

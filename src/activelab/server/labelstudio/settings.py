@@ -1,0 +1,126 @@
+"""Settings of the Label Studio backend (``activelab ls-backend``) and the models it trains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..ls_scoring import check_backend_strategy
+
+__all__ = ["LSBackendConfig", "ESTIMATORS", "make_estimator"]
+
+#: Model names accepted by ``--model``; each means what it means in ``activelab simulate``
+#: and ``activelab benchmark`` (:data:`activelab.engine.models.MODELS`).
+ESTIMATORS = ("logreg", "nb", "rf")
+
+
+def make_estimator(name: str, random_state: int | None = 0) -> Any:
+    """A fresh classifier for ``--model``, from the one model table.
+
+    ``logreg`` is sparse-safe scaling and a logistic regression, ``nb`` a naive Bayes that
+    fits the features (complement NB on sparse TF-IDF, Gaussian NB on dense ones) and ``rf``
+    a random forest of 100 trees: :func:`activelab.engine.models.make_model` builds them.
+
+    Raises
+    ------
+    ValueError
+        When the name is not one of :data:`ESTIMATORS`.
+    """
+    from ...engine.models import make_model
+
+    if name not in ESTIMATORS:
+        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(ESTIMATORS)}.")
+    return make_model(name, random_state=random_state)
+
+
+@dataclass
+class LSBackendConfig:
+    """Settings of the Label Studio backend.
+
+    Attributes
+    ----------
+    labels : tuple of str, optional
+        The classes to learn; must be choices of the labeling config.  All of the
+        config's choices when omitted.
+    strategy : str, default="entropy"
+        A strategy with a per-task utility (see :mod:`activelab.server.ls_scoring`).
+    model : str, default="logreg"
+        One of :data:`ESTIMATORS`.
+    db : str, default="sqlite:///ls-backend.db"
+        Database URL of the state (``sqlite:///file.db`` or ``postgresql://...``).
+    text_method : str, default="tfidf"
+        ``"tfidf"`` or ``"minilm"`` (see :func:`activelab.featurize.text_features`).
+    image_root : str, optional
+        Folder that image tasks are read from; Label Studio's ``/data/upload/...``
+        maps to ``image_root/upload/...`` and ``/data/local-files/?d=p`` to
+        ``image_root/p``.  Remote URLs are never fetched.
+    image_size : (int, int), default=(16, 16)
+    basic_auth : (str, str), optional
+        User and password required on ``/setup``, ``/predict``, ``/versions`` and ``/train``.
+    webhook_secret : str, optional
+        Value required in the ``X-Activelab-Secret`` header of ``/webhook``.
+    push_predictions : bool, default=False
+        After each retrain, import predictions for all unlabeled tasks into Label
+        Studio and set the project's model version.
+    ls_url, ls_token : str, optional
+        Label Studio URL and legacy API token, overriding what ``/setup`` sends.
+    committee_size : int, default=5
+        Members of the bagging committee of committee strategies.
+    random_state : int, default=0
+    ls_timeout : float, default=30.0
+        Seconds allowed for each call to Label Studio's API.
+    """
+
+    labels: tuple[str, ...] | None = None
+    strategy: str = "entropy"
+    model: str = "logreg"
+    db: str = "sqlite:///ls-backend.db"
+    text_method: str = "tfidf"
+    image_root: str | None = None
+    image_size: tuple[int, int] = (16, 16)
+    basic_auth: tuple[str, str] | None = None
+    webhook_secret: str | None = None
+    push_predictions: bool = False
+    ls_url: str | None = None
+    ls_token: str | None = None
+    committee_size: int = 5
+    random_state: int = 0
+    ls_timeout: float = 30.0
+
+    def validate(self) -> None:
+        """Check the settings; raises ValueError/TypeError naming the bad one."""
+        if self.labels is not None:
+            self.labels = _checked_labels(self.labels)
+        if self.model not in ESTIMATORS:
+            raise ValueError(
+                f"unknown model {self.model!r}; choose one of: {', '.join(ESTIMATORS)}."
+            )
+        if self.text_method not in ("tfidf", "minilm"):
+            raise ValueError(f"text_method must be 'tfidf' or 'minilm', got {self.text_method!r}.")
+        check_backend_strategy(self.strategy)
+        self._validate_secrets()
+        if self.image_root is not None and not Path(self.image_root).is_dir():
+            raise FileNotFoundError(
+                f"image_root {self.image_root!r} is not a folder; give the folder that holds "
+                "Label Studio's media (or local files)."
+            )
+        if isinstance(self.committee_size, bool) or int(self.committee_size) < 2:
+            raise ValueError(f"committee_size must be at least 2, got {self.committee_size}.")
+
+    def _validate_secrets(self) -> None:
+        if self.basic_auth is not None and (
+            len(self.basic_auth) != 2 or not self.basic_auth[0] or ":" in self.basic_auth[0]
+        ):
+            raise ValueError("basic_auth must be (user, password) with a user without ':'.")
+        if self.webhook_secret is not None and not self.webhook_secret:
+            raise ValueError("webhook_secret is empty; give a long random string or leave it out.")
+
+
+def _checked_labels(given: tuple[str, ...]) -> tuple[str, ...]:
+    labels = tuple(str(x).strip() for x in given if str(x).strip())
+    if not labels:
+        raise ValueError("labels is empty; give the classes, e.g. --labels Pos,Neg.")
+    if len(set(labels)) != len(labels):
+        raise ValueError("labels lists a class twice; give each class once.")
+    return labels

@@ -1,0 +1,67 @@
+"""Labels: commit one (acknowledged only once stored), skip an item, undo the latest label."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, Field
+
+from ...store import Annotator, LeaseLost
+from ..state import LabelingState, current_user, get_state
+from ..views import item_payloads
+
+__all__ = ["router", "LabelIn", "SkipIn"]
+
+router = APIRouter()
+
+
+class LabelIn(BaseModel):
+    """A label for one item."""
+
+    item_id: int = Field(ge=0, description="Pool id of the item.")
+    label: str = Field(min_length=1, max_length=200, description="One of the project's labels.")
+    duration_s: float | None = Field(default=None, ge=0, le=86400,
+                                     description="Seconds the annotator spent on the item.")
+
+
+class SkipIn(BaseModel):
+    """An item given back without a label."""
+
+    item_id: int = Field(ge=0)
+
+
+@router.post("/api/labels", summary="Commit a label (acknowledged only once stored)")
+def post_label(body: LabelIn, who: Annotator = Depends(current_user),
+               state: LabelingState = Depends(get_state)) -> dict[str, Any]:
+    """422 for a label the project lacks, 409 when the lease was lost."""
+    if body.label not in state.labels:
+        raise HTTPException(422, f"label {body.label!r} is not one of the project's "
+                            f"labels: {', '.join(state.labels)}")
+    try:
+        res = state.store.commit_label(state.project_id, who.id, body.item_id, body.label,
+                                       body.duration_s)
+    except LeaseLost as exc:
+        raise HTTPException(409, str(exc)) from None
+    state.poke_scorer()
+    return res | {"n_labels": state.store.count_labels(state.project_id)}
+
+
+@router.post("/api/skip", summary="Give an item back without a label")
+def post_skip(body: SkipIn, who: Annotator = Depends(current_user),
+              state: LabelingState = Depends(get_state)) -> dict[str, Any]:
+    """409 when the item is not leased to the asker."""
+    if not state.store.skip(state.project_id, who.id, body.item_id):
+        raise HTTPException(409, f"item {body.item_id} is not leased to you")
+    return {"status": "skipped", "item_id": body.item_id}
+
+
+@router.post("/api/undo", summary="Withdraw your latest label; the item comes back to you")
+def post_undo(who: Annotator = Depends(current_user),
+              state: LabelingState = Depends(get_state)) -> dict[str, Any]:
+    """409 when there is nothing to undo."""
+    asg = state.store.undo_last(state.project_id, who.id, lease_seconds=state.lease)
+    if asg is None:
+        raise HTTPException(409, "nothing to undo")
+    return {"status": "undone", "item": item_payloads(state, [asg])[0],
+            "n_labels": state.store.count_labels(state.project_id)}

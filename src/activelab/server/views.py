@@ -1,0 +1,147 @@
+"""The JSON the labeling app answers with: items to label, progress, statistics, exports."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import numpy as np
+
+from ..store import Annotator
+from . import stats
+from .state import LabelingState
+
+__all__ = ["item_payloads", "progress", "admin_stats", "label_export_rows",
+           "labelstudio_tasks", "EXPORT_COLUMNS"]
+
+#: Columns of the label export, in order.
+EXPORT_COLUMNS = ["item_id", "key", "label", "annotator", "created_at", "duration_s",
+                  "model_version", "utility", "rank", "guess", "confidence"]
+
+
+def _fresh_guess(state: LabelingState, asg: dict[str, Any]) -> dict[str, Any]:
+    """The guess of the in-process model when it is newer than the one that queued the item."""
+    model, version = state.current_model()
+    if model is None or version <= int(asg.get("model_version") or 0):
+        return {}
+    from .scorer import _rows, load_features
+
+    X = load_features(state.scorer.features_path)
+    proba = model.predict_proba(_rows(X, np.asarray([int(asg["item_id"])])))[0]
+    best = int(proba.argmax())
+    return {"guess": str(model.classes_[best]), "confidence": float(proba[best]),
+            "guess_model_version": version}
+
+
+def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any]
+                  ) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "item_id": int(asg["item_id"]), "key": item.get("key"), "kind": item["kind"],
+        "why": {"utility": asg.get("utility"), "rank": asg.get("rank"),
+                "strategy": asg.get("strategy"), "model_version": asg.get("model_version")},
+        "guess": asg.get("guess"), "confidence": asg.get("confidence"),
+        "guess_model_version": asg.get("model_version"),
+    }
+    if item["kind"] == "text":
+        out["text"] = item["content"]
+    elif item["kind"] == "row":
+        out["row"] = json.loads(item["content"])
+    else:
+        out["image_url"] = f"/api/items/{int(asg['item_id'])}/image"
+    return out | _fresh_guess(state, asg)
+
+
+def item_payloads(state: LabelingState, asgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the page shows of each leased item: content, why it was chosen, the model's guess."""
+    items = state.store.items(state.project_id, [a["item_id"] for a in asgs])
+    return [_item_payload(state, a, items[int(a["item_id"])]) for a in asgs]
+
+
+def progress(state: LabelingState, who: Annotator) -> dict[str, Any]:
+    """Labels vs budget, the learning curve, the stop signal, speed and break reminders."""
+    from .scorer import could_stop
+
+    store, pid, settings = state.store, state.project_id, state.settings
+    p = store.project(pid)
+    models = store.model_rows(pid)
+    n_labels = store.count_labels(pid)
+    lab_ids, _ = store.consensus(pid)
+    times, durs = store.durations(pid, who.id)
+    agreements = [m["stop_agreement"] for m in models]
+    stop = could_stop(agreements)
+    budget = settings.get("budget") or int(p["n_items"]) * int(settings.get("overlap", 1))
+    sec = stats.speed(durs)
+    return {
+        "n_labels": n_labels,
+        "n_items_labeled": int(lab_ids.size),
+        "n_items": int(p["n_items"]),
+        "budget": int(budget),
+        "fraction": min(1.0, n_labels / budget) if budget else 0.0,
+        "mine": int(times.size),
+        "model_version": int(p["model_version"]),
+        "curve": [{"version": m["version"], "n_labels": m["n_labels"],
+                   "cv_accuracy": m["cv_accuracy"]} for m in models],
+        "stop": {"could_stop": stop, "agreements": agreements[-5:],
+                 "message": "Predictions have stopped changing: you could stop now."
+                 if stop else None},
+        "speed": {"seconds_per_label": sec,
+                  "labels_per_hour": None if not sec else round(3600.0 / sec, 1)},
+        "session": stats.session(times, time.time(),
+                                 60.0 * float(settings["break_after_minutes"])),
+        "scorer_running": state.scorer is not None,
+    }
+
+
+def admin_stats(state: LabelingState, block: int) -> dict[str, Any]:
+    """Agreement between annotators, label quality per block of labels, the scorer's error."""
+    store, pid = state.store, state.project_id
+    rows = store.label_rows(pid)
+    ids = np.asarray([r["item_id"] for r in rows], dtype=np.int64)
+    labs = np.asarray([r["label"] for r in rows], dtype=object)
+    anns = np.asarray([r["annotator_id"] for r in rows], dtype=np.int64)
+    guesses = np.asarray([r["guess"] for r in rows], dtype=object)
+    people = {a["id"]: a["name"] for a in store.annotators(pid)}
+    agr = stats.agreement(ids, labs, anns)
+    agr["per_annotator"] = {people.get(k, str(k)): v for k, v in agr["per_annotator"].items()}
+    quality = stats.quality_over_time(ids, labs, anns, guesses, block=block)
+    for q in quality:
+        q["annotator"] = people.get(q["annotator_id"], str(q["annotator_id"]))
+    err = store.last_event(pid, "scorer_error")
+    model = store.last_event(pid, "model")
+    if err is not None and model is not None and model["id"] > err["id"]:
+        err = None  # a model was trained since
+    return {"agreement": agr, "quality": quality, "scorer_error": err}
+
+
+def label_export_rows(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]]
+                      ) -> list[dict[str, Any]]:
+    """One row of :data:`EXPORT_COLUMNS` per committed label."""
+    return [{**{c: r.get(c) for c in EXPORT_COLUMNS}, "key": items[r["item_id"]]["key"]}
+            for r in rows]
+
+
+def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]]
+                      ) -> list[dict[str, Any]]:
+    """Label Studio task JSON: one task per item, one annotation per label."""
+    tasks: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        item = items[r["item_id"]]
+        if r["item_id"] not in tasks:
+            if item["kind"] == "text":
+                data: dict[str, Any] = {"text": item["content"]}
+            elif item["kind"] == "image":
+                data = {"image": item["content"]}
+            else:
+                data = json.loads(item["content"])
+            tasks[r["item_id"]] = {"id": int(r["item_id"]) + 1,
+                                   "data": data | {"activelab_id": int(r["item_id"])},
+                                   "annotations": []}
+        tasks[r["item_id"]]["annotations"].append({
+            "completed_by": r["annotator"],
+            "lead_time": r["duration_s"],
+            "result": [{"from_name": "label", "to_name": "text" if item["kind"] == "text"
+                        else ("image" if item["kind"] == "image" else "row"),
+                        "type": "choices", "value": {"choices": [r["label"]]}}],
+        })
+    return list(tasks.values())

@@ -1,0 +1,66 @@
+"""What every part of the :class:`~activelab.store.Store` shares: its engines and the event log.
+
+Every change is one database transaction, and the event describing it is written in that same
+transaction (:meth:`StoreBase._event`): a label is acknowledged only after its commit.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from . import schema as S
+from .db import make_engines
+
+__all__ = ["StoreBase"]
+
+#: Rows per insert statement when writing many rows.
+CHUNK = 5000
+
+
+def clock() -> float:
+    """Seconds since the epoch: the clock of every timestamp the store writes."""
+    return time.time()
+
+
+class StoreBase:
+    """The engines of a labeling database and the event writer every change uses.
+
+    Parameters
+    ----------
+    url : str
+        ``sqlite:///activelab.db`` or ``postgresql://user@host/dbname``.
+    create : bool, default=True
+        Create the tables when missing.
+    """
+
+    def __init__(self, url: str, create: bool = True) -> None:
+        self.url = url
+        self.engine, self.read_engine, self.bg_engine = make_engines(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        if create:
+            S.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        """Release all database connections."""
+        for engine in {self.engine, self.read_engine, self.bg_engine}:
+            engine.dispose()
+
+    def _event(self, conn: sa.Connection, project_id: int, kind: str, annotator_id: int | None,
+               item_id: int | None, payload: dict[str, Any], ts: float | None = None) -> None:
+        conn.execute(sa.insert(S.events).values(
+            project_id=project_id, ts=clock() if ts is None else ts, kind=kind,
+            annotator_id=annotator_id, item_id=None if item_id is None else int(item_id),
+            payload=json.dumps(payload, default=_json_default)))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

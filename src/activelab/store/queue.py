@@ -1,0 +1,223 @@
+"""The ranked queue each model version publishes, and the leases that hand items out.
+
+Double assignment is prevented by the primary key of ``assignments`` (one holder per item
+slot) and the unique constraint on ``(item, annotator)``, so it holds across threads,
+processes and machines, on SQLite and on PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from . import schema as S
+from .base import CHUNK, StoreBase, clock
+
+__all__ = ["LeaseLost", "QueueLeases"]
+
+
+class LeaseLost(Exception):
+    """The annotator no longer holds the item (the lease expired and someone else took it)."""
+
+
+
+
+class QueueLeases(StoreBase):
+    """Publish ranked queues; lease their items to annotators."""
+
+    def write_queue(
+        self,
+        project_id: int,
+        item_ids: Sequence[int],
+        *,
+        utilities: Sequence[float] | None,
+        guesses: Sequence[str | None] | None,
+        confidences: Sequence[float] | None,
+        model_version: int,
+        strategy: str,
+    ) -> int:
+        """Publish a new ranked queue (rank 1 = most useful); returns its queue version.
+
+        The rows are inserted first and the version is switched in a short final
+        transaction, so readers always see one complete queue.
+        """
+        ids = np.asarray(item_ids, dtype=np.int64)
+        n = len(ids)
+        u = [None] * n if utilities is None else [
+            None if not np.isfinite(x) else float(x) for x in np.asarray(utilities, float)]
+        g = [None] * n if guesses is None else [None if x is None else str(x) for x in guesses]
+        c = [None] * n if confidences is None else [float(x) for x in confidences]
+        ids_list = ids.tolist()
+        mv = int(model_version)
+        with self.bg_engine.begin() as conn:
+            version = self._queue_version(conn, project_id) + 1
+            # reserve the version number so that concurrent writers never collide
+            conn.execute(sa.update(S.projects).where(S.projects.c.id == project_id)
+                         .values(queue_version=-version if n > CHUNK else version))
+            if n <= CHUNK:  # the usual case: one short transaction
+                self._insert_queue(conn, project_id, version, ids_list, u, g, c, mv, strategy, 0)
+        if n > CHUNK:
+            for start in range(0, n, CHUNK):
+                with self.bg_engine.begin() as conn:
+                    self._insert_queue(conn, project_id, version,
+                                       ids_list[start:start + CHUNK], u[start:start + CHUNK],
+                                       g[start:start + CHUNK], c[start:start + CHUNK], mv,
+                                       strategy, start)
+            with self.bg_engine.begin() as conn:
+                conn.execute(sa.update(S.projects).where(S.projects.c.id == project_id)
+                             .values(queue_version=version))
+        with self.bg_engine.begin() as conn:
+            conn.execute(sa.delete(S.queue).where(S.queue.c.project_id == project_id,
+                                                  S.queue.c.version < version))
+        return version
+
+    @staticmethod
+    def _insert_queue(conn: sa.Connection, project_id: int, version: int, ids: list[int],
+                      u: list, g: list, c: list, mv: int, strategy: str, offset: int) -> None:
+        if not ids:
+            return
+        conn.execute(sa.insert(S.queue), [
+            {"project_id": project_id, "version": version, "rank": offset + i + 1,
+             "item_id": ids[i], "utility": u[i], "guess": g[i], "confidence": c[i],
+             "model_version": mv, "strategy": strategy} for i in range(len(ids))])
+
+    def _queue_version(self, conn: sa.Connection, project_id: int) -> int:
+        v = conn.execute(sa.select(S.projects.c.queue_version)
+                         .where(S.projects.c.id == project_id)).scalar_one()
+        return abs(int(v))
+
+    def held_items(self, project_id: int, annotator_id: int) -> list[dict[str, Any]]:
+        """Items currently leased to the annotator, oldest lease first."""
+        with self.read_engine.begin() as conn:
+            return self._held(conn, project_id, annotator_id)
+
+    def _held(self, conn: sa.Connection, project_id: int, annotator_id: int) -> list[dict]:
+        a = S.assignments
+        rows = conn.execute(sa.select(a).where(
+            a.c.project_id == project_id, a.c.annotator_id == annotator_id,
+            a.c.state == "leased").order_by(a.c.leased_at, a.c.rank, a.c.item_id)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def claim(
+        self,
+        project_id: int,
+        annotator_id: int,
+        n: int = 3,
+        *,
+        lease_seconds: float = 600.0,
+        overlap: int = 1,
+        now: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """Lease up to ``n`` items to an annotator and return their assignments.
+
+        Items the annotator already holds come first (their lease is renewed); new ones are
+        taken from the current queue in rank order, skipping items the annotator labeled or
+        skipped and items whose ``overlap`` slots are all held or done.  An expired lease of
+        someone else is taken over.  Each new lease is one insert guarded by the primary key
+        ``(item, slot)``: of two concurrent requests for the same slot exactly one succeeds.
+        """
+        now = clock() if now is None else now
+        expires = now + lease_seconds
+        a = S.assignments
+        with self.read_engine.begin() as conn:
+            held = self._held(conn, project_id, annotator_id)
+        if held:  # renew what the annotator holds (only when there is something to renew)
+            with self.engine.begin() as conn:
+                conn.execute(sa.update(a).where(
+                    a.c.project_id == project_id, a.c.annotator_id == annotator_id,
+                    a.c.state == "leased").values(expires_at=expires))
+                held = self._held(conn, project_id, annotator_id)
+        if len(held) >= n:
+            return held[:n]
+        want = n - len(held)
+        tried: set[int] = set()
+        for _attempt in range(4):
+            with self.read_engine.begin() as conn:
+                cands = self._candidates(conn, project_id, annotator_id, overlap, now,
+                                         limit=want * 4 + 8)
+            cands = [c for c in cands if c["item_id"] not in tried]
+            if not cands:
+                break
+            for cand in cands:
+                tried.add(cand["item_id"])
+                got = self._try_lease(project_id, annotator_id, cand, overlap, now, expires)
+                if got is not None:
+                    held.append(got)
+                    want -= 1
+                    if want == 0:
+                        return held
+        return held
+
+    def _candidates(self, conn: sa.Connection, project_id: int, annotator_id: int,
+                    overlap: int, now: float, limit: int) -> list[dict[str, Any]]:
+        q, a, sk = S.queue, S.assignments, S.skips
+        a2 = a.alias("a2")
+        version = self._queue_version(conn, project_id)
+        busy = (sa.select(sa.func.count()).select_from(a2).where(
+            a2.c.project_id == project_id, a2.c.item_id == q.c.item_id,
+            sa.or_(a2.c.state == "done", a2.c.expires_at > now)).scalar_subquery())
+        mine = sa.exists().where(a.c.project_id == project_id, a.c.item_id == q.c.item_id,
+                                 a.c.annotator_id == annotator_id)
+        skipped = sa.exists().where(sk.c.project_id == project_id, sk.c.item_id == q.c.item_id,
+                                    sk.c.annotator_id == annotator_id)
+        stmt = (sa.select(q).where(q.c.project_id == project_id, q.c.version == version,
+                                   ~mine, ~skipped, busy < overlap)
+                .order_by(q.c.rank).limit(limit))
+        return [dict(r) for r in conn.execute(stmt).mappings().all()]
+
+    def _try_lease(self, project_id: int, annotator_id: int, cand: dict[str, Any],
+                   overlap: int, now: float, expires: float) -> dict[str, Any] | None:
+        a = S.assignments
+        values = {"annotator_id": annotator_id, "state": "leased", "leased_at": now,
+                  "expires_at": expires, "utility": cand["utility"], "rank": cand["rank"],
+                  "model_version": cand["model_version"], "strategy": cand["strategy"],
+                  "guess": cand["guess"], "confidence": cand["confidence"]}
+        payload = {"utility": cand["utility"], "rank": cand["rank"],
+                   "model_version": cand["model_version"], "strategy": cand["strategy"]}
+        for slot in range(overlap):
+            try:
+                with self.engine.begin() as conn:
+                    res = conn.execute(sa.update(a).where(
+                        a.c.project_id == project_id, a.c.item_id == cand["item_id"],
+                        a.c.slot == slot, a.c.state == "leased", a.c.expires_at <= now,
+                    ).values(**values))
+                    if res.rowcount == 0:
+                        conn.execute(sa.insert(a).values(project_id=project_id,
+                                                         item_id=cand["item_id"], slot=slot,
+                                                         **values))
+                    self._event(conn, project_id, "query", annotator_id, cand["item_id"],
+                                payload | {"slot": slot}, now)
+            except IntegrityError:
+                continue  # slot taken (or this person holds the item already): next slot
+            return {"project_id": project_id, "item_id": cand["item_id"], "slot": slot, **values}
+        return None
+
+    def unavailable_ids(self, project_id: int, overlap: int, now: float | None = None
+                        ) -> np.ndarray:
+        """Items that cannot be offered now: all ``overlap`` slots done or held."""
+        now = clock() if now is None else now
+        a = S.assignments
+        with self.read_engine.begin() as conn:
+            rows = conn.execute(sa.select(a.c.item_id).where(
+                a.c.project_id == project_id,
+                sa.or_(a.c.state == "done", a.c.expires_at > now))
+                .group_by(a.c.item_id).having(sa.func.count() >= overlap)).all()
+        return np.asarray([r[0] for r in rows], dtype=np.int64)
+
+    def queue_remaining(self, project_id: int, overlap: int) -> int:
+        """How many items of the current queue can still be offered (to anyone)."""
+        q, a = S.queue, S.assignments
+        now = clock()
+        with self.read_engine.begin() as conn:
+            version = self._queue_version(conn, project_id)
+            busy = (sa.select(sa.func.count()).where(
+                a.c.project_id == project_id, a.c.item_id == q.c.item_id,
+                sa.or_(a.c.state == "done", a.c.expires_at > now)).scalar_subquery())
+            return int(conn.execute(sa.select(sa.func.count()).select_from(q).where(
+                q.c.project_id == project_id, q.c.version == version,
+                busy < overlap)).scalar_one())
+
