@@ -98,8 +98,13 @@ def test_models_by_name_and_import_path():
     assert type(make_model("sklearn.tree.DecisionTreeClassifier")).__name__ == (
         "DecisionTreeClassifier"
     )
-    with pytest.raises(ValueError, match="cannot import"):
+    # the lab builds its models with the one model table (activelab.engine.models)
+    with pytest.raises(ValueError, match="has no class 'NoSuchTree'"):
         make_model("sklearn.tree.NoSuchTree")
+    with pytest.raises(ValueError, match="cannot import module 'no_such_pkg_xyz'"):
+        make_model("no_such_pkg_xyz.Model")
+    with pytest.raises(ValueError, match="has no class 'NoSuchTree'"):
+        BenchmarkConfig(models=["sklearn.tree.NoSuchTree"])  # checked before any run
 
 
 def test_unknown_dataset_fails_before_anything_runs(tmp_path):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
 from typer.testing import CliRunner
 
 from activelab.cli import app
+from activelab.datasets.real import default_data_dir
 
 # rich wraps long lines at the terminal width (80 when output is not a terminal); a wide
 # terminal lets the tests check that each error is a single line of text.
@@ -64,6 +66,29 @@ def test_csv_with_label_column_and_absolute_target(tmp_path):
     assert result.exit_code == 0, result.output
     assert "first reached 0.5" in result.stdout
     assert (out / "summary.md").read_text().startswith("# Active learning on flowers")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    default_data_dir() is None or not default_data_dir().is_dir(),
+    reason="the shared data directory (../shared/data or $ACTIVELAB_DATA_DIR) is absent",
+)
+def test_sparse_tfidf_mail_with_logreg(tmp_path):
+    # the spam corpus is a sparse TF-IDF matrix: logreg's scaler must not centre it
+    out = tmp_path / "spam"
+    result = invoke("--data", "spamassassin", "--model", "logreg", "--strategies", "margin",
+                    "--seeds", "1", "--initial", "20", "--batch", "20", "--budget", "60",
+                    "--out", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    with open(out / "curves.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["strategy"], int(r["n_labeled"])) for r in rows] == [
+        (s, n) for s in ("margin", "random") for n in (20, 40, 60)
+    ]
+    accuracy = {(r["strategy"], int(r["n_labeled"])): float(r["accuracy"]) for r in rows}
+    assert accuracy[("margin", 60)] > accuracy[("margin", 20)] + 0.1  # it learned
+    start = json.loads((out / "events.jsonl").read_text().splitlines()[0])
+    assert start["dataset"] == "spamassassin" and start["config"]["n_features"] == 20000
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,7 @@ _EXPORTS: dict[str, str] = {
     "split_runs": "activelab.events",
     "METRICS": "activelab.loop",
     "full_pool_score": "activelab.evaluation",
-    "make_model": "activelab.experiment",
+    "make_model": "activelab.engine.models",
     # visualisation
     "plot_uncertainty": "activelab.visualize",
     "plot_query_batch": "activelab.visualize",

@@ -10,7 +10,9 @@ For seed ``k`` the data is split once, stratified, into a pool and a test set
 (``test_size``), and one initial labeled set of ``initial`` pool ids is drawn; every
 strategy of seed ``k`` starts from that same split and initial set, and the learner is
 seeded with ``k``.  Differences between strategies at the same seed are therefore not
-the luck of the split, and savings are computed per seed before averaging.
+the luck of the split, and savings are computed per seed before averaging.  The split and
+the initial set come from :func:`activelab.lab.splits.paired_split`, the one policy that
+``activelab benchmark`` uses too, so the same seed gives both commands the same runs.
 
 ``random`` is always run as the baseline (it is added when the list leaves it out, and
 :attr:`SimulationResult.notes` says so).
@@ -20,8 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import importlib
-import inspect
 import json
 import math
 import os
@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone, is_classifier
-from sklearn.model_selection import StratifiedShuffleSplit
 
+from .engine.models import MODELS, make_model
 from .evaluation.cost import Estimate, Savings, compare_to_random, cost_analysis
 from .evaluation.curves import aulc, labels_to_target, learning_curve_stats
 from .evaluation.metrics import full_pool_score
+from .lab.splits import check_split_sizes, paired_split
 
 __all__ = [
     "MODELS",
@@ -49,121 +49,7 @@ __all__ = [
     "LEGEND",
 ]
 
-#: Model names accepted by :func:`make_model` and what they build.
-MODELS: dict[str, str] = {
-    "logreg": "StandardScaler + LogisticRegression(max_iter=1000)",
-    "rf": "RandomForestClassifier(n_estimators=100)",
-    "svm": "StandardScaler + SVC(probability=True)",
-    "knn": "StandardScaler + KNeighborsClassifier(n_neighbors=5)",
-    "nb": "GaussianNB()",
-}
-
 BASELINE = "random"
-
-
-# --------------------------------------------------------------------------- models
-def _build_named(name: str, random_state: int | None) -> Any:
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.naive_bayes import GaussianNB
-    from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
-
-    if name == "logreg":
-        return make_pipeline(
-            StandardScaler(), LogisticRegression(max_iter=1000, random_state=random_state)
-        )
-    if name == "rf":
-        return RandomForestClassifier(n_estimators=100, random_state=random_state)
-    if name == "svm":
-        return make_pipeline(StandardScaler(), SVC(probability=True, random_state=random_state))
-    if name == "knn":
-        return make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=5))
-    return GaussianNB()
-
-
-def make_model(spec: Any = "logreg", random_state: int | None = None) -> Any:
-    """A probabilistic classifier from a name, a ``module:Class`` path, or an estimator.
-
-    Parameters
-    ----------
-    spec : str or classifier, default="logreg"
-        One of :data:`MODELS` (``logreg``, ``rf``, ``svm``, ``knn``, ``nb``); or
-        ``"module:Class"`` naming any scikit-learn style classifier, built with its
-        defaults (and ``random_state`` when it has one); or an estimator (cloned).
-        Linear, kernel and neighbour models are preceded by a ``StandardScaler``.
-    random_state : int, optional
-
-    Returns
-    -------
-    classifier
-        An unfitted estimator with ``predict_proba``.
-
-    Raises
-    ------
-    ValueError
-        For an unknown name, or a ``module:Class`` that cannot be imported.
-    TypeError
-        When the class is not a classifier or has no ``predict_proba``.
-
-    Examples
-    --------
-    >>> make_model("nb")
-    GaussianNB()
-    >>> make_model("sklearn.tree:DecisionTreeClassifier", random_state=0)
-    DecisionTreeClassifier(random_state=0)
-    """
-    if not isinstance(spec, str):
-        if not hasattr(spec, "fit"):
-            raise TypeError(
-                f"model must be a name ({', '.join(MODELS)}), 'module:Class' or a classifier, "
-                f"got {type(spec).__name__}."
-            )
-        est = clone(spec)
-        _check_proba(est, type(spec).__name__)
-        return est
-    key = spec.strip()
-    if key.lower() in MODELS:
-        return _build_named(key.lower(), random_state)
-    if ":" not in key:
-        raise ValueError(
-            f"unknown model {spec!r}; choose one of {', '.join(MODELS)} or give "
-            "'module:Class' (e.g. sklearn.ensemble:ExtraTreesClassifier)."
-        )
-    module_name, _, class_name = key.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ValueError(
-            f"cannot import module {module_name!r} for model {spec!r} ({exc}); check the "
-            "spelling or install the package."
-        ) from exc
-    cls = getattr(module, class_name, None)
-    if cls is None or not inspect.isclass(cls):
-        raise ValueError(
-            f"module {module_name!r} has no class {class_name!r}; check the model name {spec!r}."
-        )
-    params = {}
-    if random_state is not None and "random_state" in inspect.signature(cls).parameters:
-        params["random_state"] = random_state
-    try:
-        est = cls(**params)
-    except Exception as exc:
-        raise TypeError(f"could not build {spec!r} with default arguments: {exc}.") from exc
-    if not (is_classifier(est) or hasattr(est, "predict")) or not hasattr(est, "fit"):
-        raise TypeError(f"{spec!r} is not a classifier (it needs fit and predict).")
-    _check_proba(est, spec)
-    return est
-
-
-def _check_proba(est: Any, name: str) -> None:
-    if not hasattr(est, "predict_proba"):
-        raise TypeError(
-            f"model {name!r} has no predict_proba, which query strategies need; use a "
-            "probabilistic classifier (e.g. sklearn.svm:SVC needs probability=True: use 'svm')."
-        )
 
 
 # --------------------------------------------------------------------------- results
@@ -616,6 +502,233 @@ def _resolve_data(X: Any, y: Any, label_column: str | None) -> tuple[str, Any, n
     return "data", X, y
 
 
+@dataclass
+class _Settings:
+    """The checked settings of one simulation."""
+
+    names: list[str]
+    notes: list[str]
+    seeds: list[int]
+    model: Any
+    initial: int
+    batch_size: int
+    budget: int | None
+    test_size: float
+    noise: float
+    target: float | None
+    target_of_full: float | None
+    metric: str
+    committee_size: int
+    cost_per_label: float
+    seconds_per_label: float
+    blas_threads: int | None
+
+    @property
+    def model_name(self) -> str:
+        return self.model if isinstance(self.model, str) else type(self.model).__name__
+
+
+@dataclass
+class _Data:
+    """The data of a simulation and the sizes of its split."""
+
+    name: str
+    X: Any
+    y: np.ndarray
+    n_pool: int
+    n_test: int
+    n_classes: int
+
+
+@dataclass
+class _Grid:
+    """What the runs of every seed produced."""
+
+    runs: dict[str, list[Any]]
+    events: list[dict[str, Any]] = field(default_factory=list)
+    full_scores: list[float] = field(default_factory=list)
+    targets: list[float] = field(default_factory=list)
+
+
+def _seed_list(seeds: Any) -> list[int]:
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        return list(range(_check_count(seeds, "seeds", 1, "run at least one seed.")))
+    try:
+        seed_list = [int(s) for s in seeds]
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"seeds must be a count or a list of integers, got {seeds!r}.") from exc
+    if not seed_list or len(set(seed_list)) != len(seed_list):
+        raise ValueError("seeds must be a non-empty list of distinct integers.")
+    return seed_list
+
+
+def _check_budget(budget: int | None, initial: int) -> int | None:
+    if budget is None:
+        return None
+    budget = _check_count(budget, "budget", 1, "give the total number of labels or None.")
+    if budget < initial:
+        raise ValueError(
+            f"budget ({budget}) is smaller than initial ({initial}); the budget counts the "
+            "initial labels too, so raise it or lower initial."
+        )
+    return budget
+
+
+def _check_targets(
+    target: float | None, target_of_full: float | None
+) -> tuple[float | None, float | None]:
+    if target is not None and target_of_full is not None:
+        raise ValueError("give target or target_of_full, not both.")
+    if target is not None:
+        return _check_number(target, "target", 0.0, 1.0, "e.g. 0.9 accuracy."), None
+    if target_of_full is None:
+        return None, 0.95
+    return None, _check_number(
+        target_of_full, "target_of_full", 0.0, 1.0, "e.g. 0.95 of the full-pool score."
+    )
+
+
+def _check_settings(
+    *, strategies: Any, seeds: Any, model: Any, initial: Any, batch_size: Any, budget: Any,
+    test_size: Any, noise: Any, target: Any, target_of_full: Any, metric: str,
+    committee_size: Any, cost_per_label: Any, seconds_per_label: Any, blas_threads: Any,
+) -> _Settings:
+    """Every argument of :func:`simulate` checked, before any data is read."""
+    from .evaluation.cost import _check_rates
+    from .evaluation.metrics import get_metric
+
+    names, notes = check_strategies(strategies)
+    seed_list = _seed_list(seeds)
+    initial = _check_count(initial, "initial", 2, "start with two labels or more.")
+    batch_size = _check_count(batch_size, "batch_size", 1, "query at least one item per round.")
+    budget = _check_budget(budget, initial)
+    test_size = _check_number(test_size, "test_size", 0.0, 1.0, "e.g. 0.25.")
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be strictly between 0 and 1, got {test_size}; e.g. 0.25.")
+    noise = _check_number(noise, "noise", 0.0, 1.0, "it is the share of wrong labels, e.g. 0.1.")
+    committee_size = _check_count(committee_size, "committee_size", 2, "use 2 members or more.")
+    target, target_of_full = _check_targets(target, target_of_full)
+    get_metric(metric)
+    _check_rates(cost_per_label, seconds_per_label)
+    make_model(model)  # fails early on a bad model name
+    if blas_threads is not None:
+        blas_threads = _check_count(blas_threads, "blas_threads", 1, "use 1 or more, or None.")
+    return _Settings(
+        names, notes, seed_list, model, initial, batch_size, budget, test_size, noise, target,
+        target_of_full, metric, committee_size, cost_per_label, seconds_per_label, blas_threads,
+    )
+
+
+def _load_data(X: Any, y: Any, label_column: str | None, settings: _Settings) -> _Data:
+    """The data, checked against the split; lowers the budget to the pool size (noted)."""
+    name, X_all, y_all = _resolve_data(X, y, label_column)
+    n_test = check_split_sizes(y_all, settings.test_size)
+    n_pool = y_all.shape[0] - n_test
+    if settings.initial >= n_pool:
+        raise ValueError(
+            f"initial ({settings.initial}) must be smaller than the pool ({n_pool} items after "
+            f"holding out {n_test} for testing); lower initial."
+        )
+    if settings.budget is None or settings.budget > n_pool:
+        if settings.budget is not None:
+            settings.notes.append(f"budget lowered from {settings.budget} to the pool size ({n_pool}).")
+        settings.budget = n_pool
+    return _Data(name, X_all, y_all, n_pool, n_test, int(np.unique(y_all).size))
+
+
+def _run_strategy(
+    strategy: str, seed: int, est: Any, split: Any, data: _Data, settings: _Settings,
+    grid: _Grid, reporter: _Reporter,
+) -> Any:
+    """One run: ``strategy`` from the seed's split and initial set."""
+    from .loop import run
+    from .oracles import NoisyOracle, SimulatedOracle
+
+    X_pool, y_pool = data.X[split.pool_rows], data.y[split.pool_rows]
+    run_id = f"{strategy}-seed{seed}"
+    oracle = (
+        NoisyOracle(y_pool, error_rate=settings.noise, random_state=seed)
+        if settings.noise > 0 else SimulatedOracle(y_pool)
+    )
+    sink = _TaggedSink(
+        grid.events,
+        {"run_id": run_id, "strategy": strategy, "seed": seed},
+        {"pool_rows": split.pool_rows, "test_rows": split.test_rows, "dataset": data.name},
+        reporter.round_done(run_id),
+    )
+    metric = settings.metric
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run(
+            est, X_pool, oracle, strategy=strategy, X_test=data.X[split.test_rows],
+            y_test=data.y[split.test_rows], initial=split.initial_ids,
+            batch_size=settings.batch_size, budget=settings.budget,
+            committee_size=settings.committee_size, random_state=seed, sinks=[sink],
+            metrics=(metric,) if metric == "accuracy" else ("accuracy", metric),
+            run_name=run_id,
+        )
+
+
+def _run_seed(seed: int, data: _Data, settings: _Settings, grid: _Grid, reporter: _Reporter) -> None:
+    """Every strategy on seed ``seed``'s split (:func:`activelab.lab.splits.paired_split`)."""
+    split = paired_split(data.y, test_size=settings.test_size, n_initial=settings.initial, seed=seed)
+    est = make_model(settings.model, random_state=seed)
+    pool, test = split.pool_rows, split.test_rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = full_pool_score(est, data.X[pool], data.y[pool], data.X[test], data.y[test],
+                               settings.metric)
+    grid.full_scores.append(full)
+    grid.targets.append(
+        settings.target if settings.target is not None else settings.target_of_full * full
+    )
+    for strategy in settings.names:
+        grid.runs[strategy].append(
+            _run_strategy(strategy, seed, est, split, data, settings, grid, reporter)
+        )
+
+
+def _run_grid(data: _Data, settings: _Settings, progress: Any) -> _Grid:
+    """Every seed, every strategy; BLAS threads limited while the models fit."""
+    assert settings.budget is not None
+    n_rounds = 1 + math.ceil((settings.budget - settings.initial) / settings.batch_size)
+    reporter = _Reporter(progress, n_rounds * len(settings.names) * len(settings.seeds))
+    grid = _Grid(runs={s: [] for s in settings.names})
+    with contextlib.ExitStack() as stack:
+        stack.callback(reporter.close)
+        if settings.blas_threads is not None:
+            from threadpoolctl import threadpool_limits
+
+            stack.enter_context(threadpool_limits(limits=settings.blas_threads, user_api="blas"))
+        for seed in settings.seeds:
+            _run_seed(seed, data, settings, grid, reporter)
+    return grid
+
+
+def _result(data: _Data, settings: _Settings, grid: _Grid, seconds: float) -> SimulationResult:
+    s = settings
+    target_label = (
+        f"{s.target:g}" if s.target is not None
+        else f"{s.target_of_full:g} × full-pool {s.metric} "
+        f"(≈ {float(np.mean(grid.targets)):.3f}, per seed)"
+    )
+    config = {
+        "dataset": data.name, "model": s.model_name, "strategies": s.names, "seeds": s.seeds,
+        "initial": s.initial, "batch_size": s.batch_size, "budget": s.budget,
+        "test_size": s.test_size, "noise": s.noise, "target": s.target,
+        "target_of_full": s.target_of_full, "metric": s.metric,
+        "committee_size": s.committee_size, "cost_per_label": s.cost_per_label,
+        "seconds_per_label": s.seconds_per_label, "n_pool": data.n_pool,
+        "n_test": data.n_test, "n_classes": data.n_classes,
+    }
+    return SimulationResult(
+        dataset=data.name, strategies=s.names, seeds=s.seeds, runs=grid.runs, config=config,
+        full_pool_scores=np.asarray(grid.full_scores),
+        targets=np.asarray(grid.targets, dtype=np.float64), target_label=target_label,
+        events=grid.events, notes=s.notes, seconds=seconds,
+    )
+
+
 def simulate(
     X: Any,
     y: Any = None,
@@ -655,7 +768,8 @@ def simulate(
     model : str or classifier, default="logreg"
         See :func:`make_model`.
     initial : int, default=20
-        Size of the random initial labeled set.
+        Size of the random initial labeled set (when a draw holds a single class, one of
+        its items is swapped for an item of another class).
     batch_size : int, default=10
     budget : int or None, default=300
         Total labels per run, the initial set included (lowered to the pool size, with a
@@ -701,154 +815,16 @@ def simulate(
     ['margin', 'random']
     """
     started = time.perf_counter()
-    names, notes = check_strategies(strategies)
-    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
-        seed_list = list(range(_check_count(seeds, "seeds", 1, "run at least one seed.")))
-    else:
-        try:
-            seed_list = [int(s) for s in seeds]  # type: ignore[union-attr]
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"seeds must be a count or a list of integers, got {seeds!r}.") from exc
-        if not seed_list or len(set(seed_list)) != len(seed_list):
-            raise ValueError("seeds must be a non-empty list of distinct integers.")
-    initial = _check_count(initial, "initial", 2, "start with two labels or more.")
-    batch_size = _check_count(batch_size, "batch_size", 1, "query at least one item per round.")
-    if budget is not None:
-        budget = _check_count(budget, "budget", 1, "give the total number of labels or None.")
-        if budget < initial:
-            raise ValueError(
-                f"budget ({budget}) is smaller than initial ({initial}); the budget counts the "
-                "initial labels too, so raise it or lower initial."
-            )
-    test_size = _check_number(test_size, "test_size", 0.0, 1.0, "e.g. 0.25.")
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be strictly between 0 and 1, got {test_size}; e.g. 0.25.")
-    noise = _check_number(noise, "noise", 0.0, 1.0, "it is the share of wrong labels, e.g. 0.1.")
-    committee_size = _check_count(committee_size, "committee_size", 2, "use 2 members or more.")
-    if target is not None and target_of_full is not None:
-        raise ValueError("give target or target_of_full, not both.")
-    if target is None and target_of_full is None:
-        target_of_full = 0.95
-    if target is not None:
-        target = _check_number(target, "target", 0.0, 1.0, "e.g. 0.9 accuracy.")
-    if target_of_full is not None:
-        target_of_full = _check_number(
-            target_of_full, "target_of_full", 0.0, 1.0, "e.g. 0.95 of the full-pool score."
-        )
-    from .evaluation.metrics import get_metric
-
-    get_metric(metric)
-    from .evaluation.cost import _check_rates
-
-    _check_rates(cost_per_label, seconds_per_label)
-    make_model(model)  # fails early on a bad model name
-    model_name = model if isinstance(model, str) else type(model).__name__
-
-    name, X_all, y_all = _resolve_data(X, y, label_column)
-    classes, counts = np.unique(y_all, return_counts=True)
-    if classes.size < 2:
-        raise ValueError("the labels hold a single class; a classifier needs at least two.")
-    n_test = int(math.ceil(test_size * y_all.shape[0]))
-    if counts.min() < 2 or n_test < classes.size or y_all.shape[0] - n_test < classes.size:
-        raise ValueError(
-            f"the data is too small to split {test_size:g} for testing with every class on "
-            f"both sides ({y_all.shape[0]} rows, smallest class {int(counts.min())}); use more "
-            "data or change test_size."
-        )
-    n_pool = y_all.shape[0] - n_test
-    if initial >= n_pool:
-        raise ValueError(
-            f"initial ({initial}) must be smaller than the pool ({n_pool} items after holding "
-            f"out {n_test} for testing); lower initial."
-        )
-    if budget is None or budget > n_pool:
-        if budget is not None:
-            notes.append(f"budget lowered from {budget} to the pool size ({n_pool}).")
-        budget = n_pool
-
-    from .loop import run
-    from .oracles import NoisyOracle, SimulatedOracle
-
-    n_threads = (
-        None if blas_threads is None
-        else _check_count(blas_threads, "blas_threads", 1, "use 1 or more, or None.")
+    settings = _check_settings(
+        strategies=strategies, seeds=seeds, model=model, initial=initial,
+        batch_size=batch_size, budget=budget, test_size=test_size, noise=noise, target=target,
+        target_of_full=target_of_full, metric=metric, committee_size=committee_size,
+        cost_per_label=cost_per_label, seconds_per_label=seconds_per_label,
+        blas_threads=blas_threads,
     )
-    n_rounds = 1 + math.ceil((budget - initial) / batch_size)
-    total = n_rounds * len(names) * len(seed_list)
-    reporter = _Reporter(progress, total)
-
-    runs: dict[str, list[Any]] = {s: [] for s in names}
-    events: list[dict[str, Any]] = []
-    full_scores, targets = [], []
-    stack = contextlib.ExitStack()
-    try:
-        if n_threads is not None:
-            from threadpoolctl import threadpool_limits
-
-            stack.enter_context(threadpool_limits(limits=n_threads, user_api="blas"))
-        for seed in seed_list:
-            split = StratifiedShuffleSplit(n_splits=1, test_size=n_test, random_state=seed)
-            pool_rows, test_rows = next(split.split(np.zeros((y_all.shape[0], 1)), y_all))
-            X_pool, y_pool = X_all[pool_rows], y_all[pool_rows]
-            X_test, y_test = X_all[test_rows], y_all[test_rows]
-            rng = np.random.RandomState(seed)
-            initial_ids = np.sort(rng.choice(n_pool, size=initial, replace=False))
-            if np.unique(y_pool[initial_ids]).size < 2:
-                raise ValueError(
-                    f"seed {seed}: the {initial} random initial labels hold a single class; "
-                    "raise initial so that it sees two classes or more."
-                )
-            est = make_model(model, random_state=seed)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                full = full_pool_score(est, X_pool, y_pool, X_test, y_test, metric)
-            full_scores.append(full)
-            targets.append(target if target is not None else target_of_full * full)
-            for s in names:
-                run_id = f"{s}-seed{seed}"
-                oracle = (
-                    NoisyOracle(y_pool, error_rate=noise, random_state=seed)
-                    if noise > 0 else SimulatedOracle(y_pool)
-                )
-                sink = _TaggedSink(
-                    events,
-                    {"run_id": run_id, "strategy": s, "seed": seed},
-                    {"pool_rows": pool_rows, "test_rows": test_rows, "dataset": name},
-                    reporter.round_done(run_id),
-                )
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    result = run(
-                        est, X_pool, oracle, strategy=s, X_test=X_test, y_test=y_test,
-                        initial=initial_ids, batch_size=batch_size, budget=budget,
-                        committee_size=committee_size, random_state=seed, sinks=[sink],
-                        metrics=(metric,) if metric == "accuracy" else ("accuracy", metric),
-                        run_name=run_id,
-                    )
-                runs[s].append(result)
-    finally:
-        stack.close()
-        reporter.close()
-
-    target_label = (
-        f"{target:g}" if target is not None
-        else f"{target_of_full:g} × full-pool {metric} "
-        f"(≈ {float(np.mean(targets)):.3f}, per seed)"
-    )
-    config = {
-        "dataset": name, "model": model_name, "strategies": names, "seeds": seed_list,
-        "initial": initial, "batch_size": batch_size, "budget": budget,
-        "test_size": test_size, "noise": noise, "target": target,
-        "target_of_full": target_of_full, "metric": metric, "committee_size": committee_size,
-        "cost_per_label": cost_per_label, "seconds_per_label": seconds_per_label,
-        "n_pool": n_pool, "n_test": n_test, "n_classes": int(classes.size),
-    }
-    return SimulationResult(
-        dataset=name, strategies=names, seeds=seed_list, runs=runs, config=config,
-        full_pool_scores=np.asarray(full_scores), targets=np.asarray(targets, dtype=np.float64),
-        target_label=target_label, events=events, notes=notes,
-        seconds=time.perf_counter() - started,
-    )
+    data = _load_data(X, y, label_column, settings)
+    grid = _run_grid(data, settings, progress)
+    return _result(data, settings, grid, time.perf_counter() - started)
 
 
 class _Reporter:

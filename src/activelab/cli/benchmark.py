@@ -9,7 +9,7 @@ builds a self-contained HTML report of such a folder.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -72,94 +72,115 @@ def _progress_callback() -> tuple[Any, Any]:
     return bar, update
 
 
+# ------------------------------------------------------------------ the options
+Config = Annotated[Path | None, typer.Option("--config", "-c", help="TOML file of settings.")]
+Out = Annotated[Path | None, typer.Option(
+    "--out", "-o", help="Benchmark folder (default runs/<name>); the same folder resumes.",
+)]
+Datasets = Annotated[str | None, typer.Option(
+    help="Comma-separated datasets: iris,digits,zhan:australian,imbalanced,"
+    "spamassassin-domain, or file paths."
+)]
+Strategies = Annotated[str | None, typer.Option(
+    help="Comma-separated strategies (random is added)."
+)]
+Models = Annotated[str | None, typer.Option(
+    help="Comma-separated models: logreg, rf, svm, nb, knn or import paths."
+)]
+Seeds = Annotated[str | None, typer.Option(help="Number of seeds, or a list such as 0,1,2.")]
+Noise = Annotated[str | None, typer.Option(help="Oracle error rates, e.g. 0,0.1,0.3.")]
+Initial = Annotated[int | None, typer.Option(help="Initial labels.")]
+BatchSize = Annotated[int | None, typer.Option(help="Labels per round.")]
+Budget = Annotated[int | None, typer.Option(help="Total labels per run, initial included.")]
+TestSize = Annotated[float | None, typer.Option(help="Share held out for testing.")]
+DataDir = Annotated[str | None, typer.Option(
+    help="Folder of the real datasets (default $ACTIVELAB_DATA_DIR or ../shared/data)."
+)]
+NJobs = Annotated[int | None, typer.Option(
+    "--n-jobs", "-j", help="Worker processes (all cores)."
+)]
+TableFormat = Annotated[str | None, typer.Option("--format", help="parquet or csv.")]
+Name = Annotated[str | None, typer.Option(help="Name of the benchmark.")]
+Report = Annotated[bool, typer.Option(help="Build the HTML report at the end.")]
+RunDir = Annotated[Path, typer.Argument(help="A folder written by `activelab benchmark`.")]
+ReportOut = Annotated[Path | None, typer.Option(
+    "--out", "-o", help="HTML file (default RUN_DIR/report/report.html)."
+)]
+
+
+def _benchmark_config(config: Path | None, overrides: dict[str, Any]) -> Any:
+    """The settings from ``--config`` with the flags on top, or from the flags alone."""
+    from ..lab.config import BenchmarkConfig, load_config
+
+    if config is not None:
+        return load_config(config, **overrides)
+    if overrides["datasets"] is None:
+        raise UsageError("give --config bench.toml or --datasets (e.g. --datasets iris).")
+    return BenchmarkConfig.from_dict({k: v for k, v in overrides.items() if v is not None})
+
+
+def _run_with_progress(cfg: Any, target: Path, n_jobs: int | None) -> Any:
+    from ..lab.runner import run_benchmark
+
+    bar, callback = _progress_callback()
+    if bar is None:  # pragma: no cover
+        return run_benchmark(cfg, target, n_jobs=n_jobs, progress=True)
+    with bar:
+        return run_benchmark(cfg, target, n_jobs=n_jobs, progress=callback)
+
+
+def benchmark(
+    config: Config = None,
+    out: Out = None,
+    datasets: Datasets = None,
+    strategies: Strategies = None,
+    models: Models = None,
+    seeds: Seeds = None,
+    noise: Noise = None,
+    initial: Initial = None,
+    batch_size: BatchSize = None,
+    budget: Budget = None,
+    test_size: TestSize = None,
+    data_dir: DataDir = None,
+    n_jobs: NJobs = None,
+    table_format: TableFormat = None,
+    name: Name = None,
+    report: Report = True,
+) -> None:
+    """Compare strategies against random on datasets x models x seeds (resumable)."""
+    from ..lab.report import build_report
+
+    cfg = _benchmark_config(config, {
+        "datasets": _split(datasets), "strategies": _split(strategies),
+        "models": _split(models), "seeds": _seeds(seeds), "noise": _noise(noise),
+        "initial": initial, "batch_size": batch_size, "budget": budget,
+        "test_size": test_size, "data_dir": data_dir, "n_jobs": n_jobs,
+        "format": table_format, "name": name,
+    })
+    target = out if out is not None else Path("runs") / cfg.name
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--out {str(target)!r} is a file; give a folder.")
+    cfg.check_datasets()
+    summary = _run_with_progress(cfg, target, n_jobs)
+    typer.echo(
+        f"{summary.n_ran} runs done now, {summary.n_skipped} were already done "
+        f"({summary.n_total} in all); table: {summary.table_path}"
+    )
+    if report:
+        typer.echo(f"report: {build_report(target)}")
+
+
+def report_command(run_dir: RunDir, out: ReportOut = None) -> None:
+    """Build a self-contained HTML report (and PNGs) of a benchmark folder."""
+    from ..lab.report import build_report, report_summary
+
+    path = build_report(run_dir, out)
+    for row in report_summary(run_dir):
+        typer.echo(f"- {row['verdict']}")
+    typer.echo(f"report: {path}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``benchmark`` and ``report`` commands to the app."""
-
-    @app.command()
-    @friendly_errors
-    def benchmark(
-        config: Path = typer.Option(None, "--config", "-c", help="TOML file of settings."),
-        out: Path = typer.Option(
-            None, "--out", "-o",
-            help="Benchmark folder (default runs/<name>); the same folder resumes.",
-        ),
-        datasets: str = typer.Option(
-            None, help="Comma-separated datasets: iris,digits,zhan:australian,imbalanced,"
-            "spamassassin-domain, or file paths."
-        ),
-        strategies: str = typer.Option(None, help="Comma-separated strategies (random is added)."),
-        models: str = typer.Option(None, help="Comma-separated models: logreg, rf, svm, nb, knn "
-                                   "or import paths."),
-        seeds: str = typer.Option(None, help="Number of seeds, or a list such as 0,1,2."),
-        noise: str = typer.Option(None, help="Oracle error rates, e.g. 0,0.1,0.3."),
-        initial: int = typer.Option(None, help="Initial labels."),
-        batch_size: int = typer.Option(None, help="Labels per round."),
-        budget: int = typer.Option(None, help="Total labels per run, initial included."),
-        test_size: float = typer.Option(None, help="Share held out for testing."),
-        data_dir: str = typer.Option(
-            None, help="Folder of the real datasets (default $ACTIVELAB_DATA_DIR or "
-            "../shared/data)."
-        ),
-        n_jobs: int = typer.Option(None, "--n-jobs", "-j", help="Worker processes (all cores)."),
-        table_format: str = typer.Option(None, "--format", help="parquet or csv."),
-        name: str = typer.Option(None, help="Name of the benchmark."),
-        report: bool = typer.Option(True, help="Build the HTML report at the end."),
-    ) -> None:
-        """Compare strategies against random on datasets x models x seeds (resumable)."""
-        from ..lab.config import BenchmarkConfig, load_config
-        from ..lab.report import build_report
-        from ..lab.runner import run_benchmark
-
-        overrides = {
-            "datasets": _split(datasets),
-            "strategies": _split(strategies),
-            "models": _split(models),
-            "seeds": _seeds(seeds),
-            "noise": _noise(noise),
-            "initial": initial,
-            "batch_size": batch_size,
-            "budget": budget,
-            "test_size": test_size,
-            "data_dir": data_dir,
-            "n_jobs": n_jobs,
-            "format": table_format,
-            "name": name,
-        }
-        if config is not None:
-            cfg = load_config(config, **overrides)
-        else:
-            if overrides["datasets"] is None:
-                raise UsageError("give --config bench.toml or --datasets (e.g. --datasets iris).")
-            cfg = BenchmarkConfig.from_dict({k: v for k, v in overrides.items() if v is not None})
-        target = out if out is not None else Path("runs") / cfg.name
-        if target.exists() and not target.is_dir():
-            raise UsageError(f"--out {str(target)!r} is a file; give a folder.")
-        cfg.check_datasets()
-        bar, callback = _progress_callback()
-        if bar is not None:
-            with bar:
-                summary = run_benchmark(cfg, target, n_jobs=n_jobs, progress=callback)
-        else:  # pragma: no cover
-            summary = run_benchmark(cfg, target, n_jobs=n_jobs, progress=True)
-        typer.echo(
-            f"{summary.n_ran} runs done now, {summary.n_skipped} were already done "
-            f"({summary.n_total} in all); table: {summary.table_path}"
-        )
-        if report:
-            path = build_report(target)
-            typer.echo(f"report: {path}")
-
-    @app.command("report")
-    @friendly_errors
-    def report_command(
-        run_dir: Path = typer.Argument(..., help="A folder written by `activelab benchmark`."),
-        out: Path = typer.Option(None, "--out", "-o",
-                                 help="HTML file (default RUN_DIR/report/report.html)."),
-    ) -> None:
-        """Build a self-contained HTML report (and PNGs) of a benchmark folder."""
-        from ..lab.report import build_report, report_summary
-
-        path = build_report(run_dir, out)
-        for row in report_summary(run_dir):
-            typer.echo(f"- {row['verdict']}")
-        typer.echo(f"report: {path}")
+    app.command("benchmark")(friendly_errors(benchmark))
+    app.command("report")(friendly_errors(report_command))

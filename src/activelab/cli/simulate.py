@@ -11,7 +11,7 @@ import math
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -123,97 +123,119 @@ def _print_report(result: Any, paths: dict[str, Path]) -> None:
     console.print(f"learning curves: [bold]{paths['plot']}[/]")
 
 
+# ------------------------------------------------------------------ the options
+Data = Annotated[str, typer.Option(
+    "--data", "-d",
+    help="Dataset: iris, digits, wine, breast_cancer, synthetic[:classes=3,imbalance=0.05,"
+    "samples=2000], a real set (mnist-10k, zhan:australian, ...), or a CSV/Parquet/libsvm path.",
+)]
+LabelColumn = Annotated[str | None, typer.Option(
+    "--label-column", help="Column holding the class, for CSV/Parquet files."
+)]
+Strategies = Annotated[str, typer.Option(
+    "--strategies", "-s",
+    help="Comma-separated strategy names; random is always added as the baseline.",
+)]
+Seeds = Annotated[str, typer.Option("--seeds", metavar="INT", help="Number of seeds.")]
+Initial = Annotated[str, typer.Option("--initial", metavar="INT", help="Initial labels.")]
+Batch = Annotated[str, typer.Option("--batch", metavar="INT", help="Labels per query round.")]
+Budget = Annotated[str, typer.Option(
+    "--budget", metavar="INT", help="Total labels per run, initial ones included."
+)]
+Model = Annotated[str, typer.Option(
+    "--model", "-m",
+    help="logreg, rf, svm, knn, nb, or module:Class of any scikit-learn classifier.",
+)]
+Noise = Annotated[str, typer.Option(
+    "--noise", metavar="FLOAT", help="Share of wrong answers from the oracle."
+)]
+Target = Annotated[str | None, typer.Option(
+    "--target", metavar="FLOAT", help="Target accuracy for 'labels to target', e.g. 0.9."
+)]
+TargetOfFull = Annotated[str | None, typer.Option(
+    "--target-of-full", metavar="FLOAT",
+    help="Target as a share of the full-pool accuracy (default 0.95 when --target is "
+    "not given).",
+)]
+TestSize = Annotated[str, typer.Option(
+    "--test-size", metavar="FLOAT", help="Share held out for testing."
+)]
+CostPerLabel = Annotated[str, typer.Option(
+    "--cost-per-label", metavar="FLOAT", help="Money per label (cost analysis)."
+)]
+SecondsPerLabel = Annotated[str, typer.Option(
+    "--seconds-per-label", metavar="FLOAT", help="Seconds a person needs per label."
+)]
+Out = Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default runs/<dataset>).")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+def _numbers(
+    *, seeds: str, initial: str, batch: str, budget: str, noise: str, target: str | None,
+    target_of_full: str | None, test_size: str, cost_per_label: str, seconds_per_label: str,
+) -> dict[str, Any]:
+    """The numeric options, parsed and range-checked, as :func:`simulate` arguments."""
+    numbers = {
+        "seeds": _int(seeds, "--seeds", 1),
+        "initial": _int(initial, "--initial", 2),
+        "batch_size": _int(batch, "--batch", 1),
+        "budget": _int(budget, "--budget", 1),
+        "noise": _float(noise, "--noise", 0.0, 1.0, "0.1"),
+        "target": _float(target, "--target", 0.0, 1.0, "0.9"),
+        "target_of_full": _float(target_of_full, "--target-of-full", 0.0, 1.0, "0.95"),
+        "test_size": _float(test_size, "--test-size", 0.0, 1.0, "0.25"),
+        "cost_per_label": _float(cost_per_label, "--cost-per-label", 0.0, math.inf, "0.5"),
+        "seconds_per_label": _float(seconds_per_label, "--seconds-per-label", 0.0, math.inf,
+                                    "30"),
+    }
+    if numbers["target"] is not None and numbers["target_of_full"] is not None:
+        raise UsageError("give --target or --target-of-full, not both.")
+    return numbers
+
+
+def _run(data: str, label_column: str | None, strategies: str, model: str, out: Path | None,
+         quiet: bool, numbers: dict[str, Any]) -> None:
+    """Check the names, load the data, simulate, then write and print the results."""
+    from ..datasets import load_dataset
+    from ..experiment import check_strategies, make_model, simulate
+
+    check_strategies(strategies)
+    make_model(model)
+    out_dir = Path(out) if out is not None else _default_out(data)
+    _check_out(out_dir)
+    dataset = load_dataset(data, label_column=label_column)
+    result = simulate(dataset, strategies=strategies, model=model, progress=not quiet, **numbers)
+    paths = _write(result, out_dir)
+    _print_report(result, paths)
+
+
+def simulate_command(
+    data: Data = "digits",
+    label_column: LabelColumn = None,
+    strategies: Strategies = "margin,entropy,random",
+    seeds: Seeds = "3",
+    initial: Initial = "20",
+    batch: Batch = "10",
+    budget: Budget = "300",
+    model: Model = "logreg",
+    noise: Noise = "0.0",
+    target: Target = None,
+    target_of_full: TargetOfFull = None,
+    test_size: TestSize = "0.25",
+    cost_per_label: CostPerLabel = "1.0",
+    seconds_per_label: SecondsPerLabel = "30",
+    out: Out = None,
+    quiet: Quiet = False,
+) -> None:
+    """Run strategies against random over several seeds; write curves, summary and plot."""
+    numbers = _numbers(
+        seeds=seeds, initial=initial, batch=batch, budget=budget, noise=noise, target=target,
+        target_of_full=target_of_full, test_size=test_size, cost_per_label=cost_per_label,
+        seconds_per_label=seconds_per_label,
+    )
+    _run(data, label_column, strategies, model, out, quiet, numbers)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``simulate`` command to the app."""
-
-    @app.command("simulate")
-    @friendly_errors
-    def simulate_command(
-        data: str = typer.Option(
-            "digits", "--data", "-d",
-            help="Dataset: iris, digits, wine, breast_cancer, synthetic[:classes=3,imbalance=0.05,"
-            "samples=2000], a real set (mnist-10k, zhan:australian, ...), or a CSV/Parquet/libsvm path.",
-        ),
-        label_column: str = typer.Option(
-            None, "--label-column", help="Column holding the class, for CSV/Parquet files."
-        ),
-        strategies: str = typer.Option(
-            "margin,entropy,random", "--strategies", "-s",
-            help="Comma-separated strategy names; random is always added as the baseline.",
-        ),
-        seeds: str = typer.Option("3", "--seeds", metavar="INT", help="Number of seeds."),
-        initial: str = typer.Option("20", "--initial", metavar="INT", help="Initial labels."),
-        batch: str = typer.Option("10", "--batch", metavar="INT", help="Labels per query round."),
-        budget: str = typer.Option(
-            "300", "--budget", metavar="INT", help="Total labels per run, initial ones included."
-        ),
-        model: str = typer.Option(
-            "logreg", "--model", "-m",
-            help="logreg, rf, svm, knn, nb, or module:Class of any scikit-learn classifier.",
-        ),
-        noise: str = typer.Option(
-            "0.0", "--noise", metavar="FLOAT", help="Share of wrong answers from the oracle."
-        ),
-        target: str = typer.Option(
-            None, "--target", metavar="FLOAT",
-            help="Target accuracy for 'labels to target', e.g. 0.9.",
-        ),
-        target_of_full: str = typer.Option(
-            None, "--target-of-full", metavar="FLOAT",
-            help="Target as a share of the full-pool accuracy (default 0.95 when --target is "
-            "not given).",
-        ),
-        test_size: str = typer.Option(
-            "0.25", "--test-size", metavar="FLOAT", help="Share held out for testing."
-        ),
-        cost_per_label: str = typer.Option(
-            "1.0", "--cost-per-label", metavar="FLOAT", help="Money per label (cost analysis)."
-        ),
-        seconds_per_label: str = typer.Option(
-            "30", "--seconds-per-label", metavar="FLOAT", help="Seconds a person needs per label."
-        ),
-        out: Path = typer.Option(
-            None, "--out", "-o", help="Output folder (default runs/<dataset>)."
-        ),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-    ) -> None:
-        """Run strategies against random over several seeds; write curves, summary and plot."""
-        from ..datasets import load_dataset
-        from ..experiment import check_strategies, make_model, simulate
-
-        n_seeds = _int(seeds, "--seeds", 1)
-        n_initial = _int(initial, "--initial", 2)
-        n_batch = _int(batch, "--batch", 1)
-        n_budget = _int(budget, "--budget", 1)
-        f_noise = _float(noise, "--noise", 0.0, 1.0, "0.1")
-        f_target = _float(target, "--target", 0.0, 1.0, "0.9")
-        f_full = _float(target_of_full, "--target-of-full", 0.0, 1.0, "0.95")
-        f_test = _float(test_size, "--test-size", 0.0, 1.0, "0.25")
-        f_cost = _float(cost_per_label, "--cost-per-label", 0.0, math.inf, "0.5")
-        f_secs = _float(seconds_per_label, "--seconds-per-label", 0.0, math.inf, "30")
-        if f_target is not None and f_full is not None:
-            raise UsageError("give --target or --target-of-full, not both.")
-        check_strategies(strategies)
-        make_model(model)
-        out_dir = Path(out) if out is not None else _default_out(data)
-        _check_out(out_dir)
-        dataset = load_dataset(data, label_column=label_column)
-
-        result = simulate(
-            dataset,
-            strategies=strategies,
-            seeds=n_seeds,
-            model=model,
-            initial=n_initial,
-            batch_size=n_batch,
-            budget=n_budget,
-            test_size=f_test,
-            noise=f_noise,
-            target=f_target,
-            target_of_full=f_full,
-            cost_per_label=f_cost,
-            seconds_per_label=f_secs,
-            progress=not quiet,
-        )
-        paths = _write(result, out_dir)
-        _print_report(result, paths)
+    app.command("simulate")(friendly_errors(simulate_command))

@@ -224,13 +224,23 @@ def load_dataset(
     for key in set(spec_options) & set(options):
         raise ValueError(f"option {key!r} is given both in the name and as an argument; give it once.")
     options = {**spec_options, **options}
-    key = _ALIASES.get(name.lower(), name.lower())
     if label_column is not None:
         raise ValueError(
             f"label_column only applies to CSV/Parquet files, not to the dataset {name!r}; "
             "leave it out."
         )
+    key = _ALIASES.get(name.lower(), name.lower())
+    from .bundled import BUNDLED
 
+    if key in BUNDLED or key == "synthetic":
+        return _load_generated(key, name, options, random_state)
+    return _load_real(key, name, options, data_dir, random_state)
+
+
+def _load_generated(
+    key: str, name: str, options: dict[str, Any], random_state: int | None
+) -> Dataset:
+    """A bundled scikit-learn set (no options) or the synthetic generator."""
     from .bundled import BUNDLED, load_bundled, make_synthetic, normalise_synthetic_options
 
     if key in BUNDLED:
@@ -240,28 +250,31 @@ def load_dataset(
                 "options apply to synthetic and the real sets."
             )
         return load_bundled(key)
-    if key == "synthetic":
-        opts = normalise_synthetic_options(options)
-        if random_state is not None:
-            if "seed" in opts:
-                raise ValueError("give the synthetic seed once: seed= or random_state=.")
-            opts["seed"] = random_state
-        return make_synthetic(**opts)
+    opts = normalise_synthetic_options(options)
+    if random_state is not None:
+        if "seed" in opts:
+            raise ValueError("give the synthetic seed once: seed= or random_state=.")
+        opts["seed"] = random_state
+    return make_synthetic(**opts)
+
+
+def _load_real(
+    key: str, name: str, options: dict[str, Any], data_dir: Any, random_state: int | None
+) -> Dataset:
+    """A real set of the data directory; an unknown name lists the known ones."""
+    unknown = (
+        f"unknown dataset {name!r}; known names: {', '.join(known_names())}, "
+        "or a CSV/Parquet/libsvm file path."
+    )
     try:
         from .real import REAL_DATASETS, load_real_dataset
     except ImportError as exc:
-        raise ValueError(
-            f"unknown dataset {name!r}; known names: {', '.join(known_names())}, "
-            "or a CSV/Parquet/libsvm file path."
-        ) from exc
+        raise ValueError(unknown) from exc
     if random_state is not None and key in REAL_DATASETS:
         options["random_state"] = random_state
     try:
         return load_real_dataset(name, data_dir=data_dir, **options)
     except ValueError as exc:
         if str(exc).startswith("unknown dataset"):
-            raise ValueError(
-                f"unknown dataset {name!r}; known names: {', '.join(known_names())}, "
-                "or a CSV/Parquet/libsvm file path."
-            ) from exc
+            raise ValueError(unknown) from exc
         raise

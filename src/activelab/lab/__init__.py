@@ -6,6 +6,9 @@ config
     :class:`BenchmarkConfig`, read from TOML or built from arguments; the run grid.
 runner
     :func:`run_benchmark`: parallel, resumable execution; one result file per run.
+splits
+    :func:`paired_split`: the one split and initial-set policy of ``simulate`` and
+    ``benchmark`` (stratified, seeded by the seed).
 stats
     Normalised AULC, labels-to-target, savings and paired tests over seeds.
 report

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..engine.models import MODELS, make_model
+
 __all__ = [
     "BenchmarkConfig",
     "RunSpec",
@@ -31,41 +33,6 @@ __all__ = [
     "load_config",
     "make_model",
 ]
-
-#: Named models (descriptions); any other name is read as an import path
-#: ``"package.module.Class"``.  ``logreg`` scales features first (without centring, so
-#: sparse TF-IDF matrices stay sparse).
-MODELS: dict[str, str] = {
-    "logreg": "StandardScaler(with_mean=False) + LogisticRegression(max_iter=1000)",
-    "rf": "RandomForestClassifier(n_estimators=100)",
-    "svm": "StandardScaler(with_mean=False) + CalibratedClassifierCV(SVC(), ensemble=False)",
-    "nb": "GaussianNB()",
-    "knn": "KNeighborsClassifier()",
-}
-
-
-def _named_model(name: str) -> Any:
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.naive_bayes import GaussianNB
-    from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
-
-    if name == "logreg":
-        return make_pipeline(StandardScaler(with_mean=False), LogisticRegression(max_iter=1000))
-    if name == "rf":
-        return RandomForestClassifier(n_estimators=100)
-    if name == "svm":
-        # Platt-scaled probabilities, as SVC(probability=True) gave before scikit-learn 1.9
-        return make_pipeline(StandardScaler(with_mean=False),
-                             CalibratedClassifierCV(SVC(), ensemble=False))
-    if name == "nb":
-        return GaussianNB()
-    return KNeighborsClassifier()
-
 
 #: Dataset names that stand for a scenario rather than one file.
 SCENARIO_DATASETS: dict[str, str] = {
@@ -119,7 +86,9 @@ class BenchmarkConfig:
     strategies : list of str
         Registered strategy names; ``"random"`` is added when missing (it is the baseline).
     models : list of str
-        Names from :data:`MODELS` or import paths ``"package.module.Class"``.
+        Names of the model table (:data:`activelab.engine.models.MODELS`: ``logreg``,
+        ``rf``, ``svm``, ``knn``, ``nb``) or import paths ``"package.module.Class"``, built
+        by :func:`activelab.engine.models.make_model` with the run's seed.
     seeds : int or list of int
         ``n`` means seeds ``0 .. n-1``.  Seed ``k`` gives every strategy the same split
         and initial set (paired comparisons).
@@ -171,6 +140,23 @@ class BenchmarkConfig:
     # ---------------------------------------------------------------- checks
     def validate(self) -> None:
         """Raise ValueError/TypeError naming the setting and the fix."""
+        self._check_lists()
+        self._check_strategies()
+        self.seeds = self.seed_list()
+        self._check_noise()
+        self._check_sizes()
+        if self.format not in ("parquet", "csv"):
+            raise ValueError(f"format must be 'parquet' or 'csv', got {self.format!r}.")
+        if self.n_jobs is not None and (not isinstance(self.n_jobs, int) or self.n_jobs < 0):
+            raise ValueError(f"n_jobs must be a non-negative integer, got {self.n_jobs!r}.")
+        from ..evaluation.metrics import METRICS
+
+        bad = [m for m in self.metrics if m not in METRICS]
+        if bad:
+            raise ValueError(f"unknown metric {bad[0]!r}; choose from {', '.join(METRICS)}.")
+        self._check_models()
+
+    def _check_lists(self) -> None:
         for key in ("datasets", "strategies", "models", "metrics"):
             value = getattr(self, key)
             if isinstance(value, str):
@@ -181,6 +167,8 @@ class BenchmarkConfig:
             if not all(isinstance(v, str) and v for v in value):
                 raise TypeError(f"{key} must hold names (strings).")
             setattr(self, key, list(dict.fromkeys(value)))
+
+    def _check_strategies(self) -> None:
         if "random" not in self.strategies:
             self.strategies = ["random", *self.strategies]
         from ..strategies import available_strategies
@@ -191,12 +179,15 @@ class BenchmarkConfig:
             raise ValueError(
                 f"unknown strategy {bad[0]!r} in strategies; choose from {', '.join(sorted(known))}."
             )
-        self.seeds = self.seed_list()
+
+    def _check_noise(self) -> None:
         if isinstance(self.noise, (int, float)):
             self.noise = [float(self.noise)]
         self.noise = [float(n) for n in self.noise]
         if any(not 0.0 <= n < 1.0 for n in self.noise):
             raise ValueError("noise rates must be in [0, 1), e.g. noise = [0.0, 0.1, 0.3].")
+
+    def _check_sizes(self) -> None:
         for key, low in (("initial", 1), ("batch_size", 1), ("budget", 2)):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -210,21 +201,16 @@ class BenchmarkConfig:
             raise ValueError(f"test_size must be between 0 and 1, got {self.test_size!r}.")
         if not 0.0 < float(self.target) <= 1.0:
             raise ValueError(f"target must be a fraction in (0, 1], got {self.target!r}.")
-        if self.format not in ("parquet", "csv"):
-            raise ValueError(f"format must be 'parquet' or 'csv', got {self.format!r}.")
-        if self.n_jobs is not None and (not isinstance(self.n_jobs, int) or self.n_jobs < 0):
-            raise ValueError(f"n_jobs must be a non-negative integer, got {self.n_jobs!r}.")
-        from ..loop import METRICS
 
-        bad = [m for m in self.metrics if m not in METRICS]
-        if bad:
-            raise ValueError(f"unknown metric {bad[0]!r}; choose from {', '.join(METRICS)}.")
+    def _check_models(self) -> None:
+        """Names of the model table or import paths, each built once (before any run)."""
         for model in self.models:
-            if model not in MODELS and "." not in model:
+            if model.strip().lower() not in MODELS and not any(c in model for c in ".:"):
                 raise ValueError(
                     f"unknown model {model!r}; use one of {', '.join(MODELS)} or an import "
                     "path such as sklearn.tree.DecisionTreeClassifier."
                 )
+            make_model(model)
 
     def check_datasets(self) -> None:
         """Check that every dataset can be found, before any run starts.
@@ -328,26 +314,6 @@ def load_config(path: str | Path, **overrides: Any) -> BenchmarkConfig:
         raise ValueError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
     data.update({k: v for k, v in overrides.items() if v is not None})
     return BenchmarkConfig.from_dict(data)
-
-
-def make_model(name: str) -> Any:
-    """A fresh, unfitted estimator for a model name or import path.
-
-    Parameters
-    ----------
-    name : str
-        A key of :data:`MODELS` or ``"package.module.Class"`` (built with no arguments).
-    """
-    import importlib
-
-    if name in MODELS:
-        return _named_model(name)
-    module_name, _, cls_name = name.rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise ValueError(f"cannot import model {name!r}; check the import path.") from exc
-    return cls()
 
 
 def parse_list(value: str | Sequence[str] | None) -> list[str] | None:

@@ -100,6 +100,29 @@ def build_report(
         When no run has finished yet.
     """
     run_dir = Path(run_dir)
+    config, results = _read_benchmark(run_dir)
+    settings = summarize(
+        results, target=config.target, min_effect=config.min_effect,
+        cost_per_label=config.cost_per_label, seconds_per_label=config.seconds_per_label,
+    )
+    html_path = Path(out) if out is not None else run_dir / "report" / "report.html"
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    parts = [
+        *_header(config, len(results), title),
+        *_verdicts(config, settings),
+        *_curves(config, settings, html_path.parent),
+        *_ranks(settings),
+        *_labels_to_target(config, settings),
+        *_paired_tests(config, settings),
+        *_compute(settings),
+        *_settings(config),
+    ]
+    page = _page(title or f"Benchmark: {config.name}", "\n".join(parts))
+    return atomic_write_text(html_path, page)
+
+
+def _read_benchmark(run_dir: Path) -> tuple[BenchmarkConfig, list[dict[str, Any]]]:
+    """The settings and the finished results of a benchmark folder."""
     if not (run_dir / "config.json").is_file():
         raise FileNotFoundError(
             f"{str(run_dir)!r} holds no benchmark (config.json is missing); pass the folder "
@@ -111,37 +134,37 @@ def build_report(
         raise ValueError(
             f"no finished runs in {str(run_dir)!r} yet; run `activelab benchmark` first."
         )
-    settings = summarize(
-        results, target=config.target, min_effect=config.min_effect,
-        cost_per_label=config.cost_per_label, seconds_per_label=config.seconds_per_label,
-    )
-    html_path = Path(out) if out is not None else run_dir / "report" / "report.html"
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    n_expected = len(config.runs())
-    parts: list[str] = []
-    parts.append(f"<h1>{html.escape(title or 'Benchmark: ' + config.name)}</h1>")
-    parts.append(
-        f"<p>{len(results)} of {n_expected} runs finished. Strategies: "
+    return config, results
+
+
+def _header(config: BenchmarkConfig, n_results: int, title: str | None) -> list[str]:
+    return [
+        f"<h1>{html.escape(title or 'Benchmark: ' + config.name)}</h1>",
+        f"<p>{n_results} of {len(config.runs())} runs finished. Strategies: "
         f"{html.escape(', '.join(config.strategies))}. Models: "
         f"{html.escape(', '.join(config.models))}. Seeds: {len(config.seed_list())}. "
         f"Budget {config.budget} labels ({config.initial} initial, batches of "
-        f"{config.batch_size}).</p>"
-    )
-    # verdicts
-    parts.append('<section id="verdicts"><h2>Verdicts</h2>')
-    parts.append(
+        f"{config.batch_size}).</p>",
+    ]
+
+
+def _verdicts(config: BenchmarkConfig, settings: list[SettingSummary]) -> list[str]:
+    return [
+        '<section id="verdicts"><h2>Verdicts</h2>',
         f"<p>A strategy beats random only when the paired Wilcoxon signed-rank test over "
         f"seeds gives p &lt; 0.05 <em>and</em> its mean AULC is at least "
         f"{config.min_effect:g} above random's. An exact two-sided test needs at least "
-        f"{min_seeds_for()} seeds to reach p &lt; 0.05.</p><ul>"
-    )
+        f"{min_seeds_for()} seeds to reach p &lt; 0.05.</p><ul>",
+        *(f"<li>{html.escape(s.verdict)}</li>" for s in settings),
+        "</ul></section>",
+    ]
+
+
+def _curves(config: BenchmarkConfig, settings: list[SettingSummary], folder: Path) -> list[str]:
+    """One embedded figure per setting; each PNG is also written into ``folder``."""
+    parts = ['<section id="learning-curves"><h2>Learning curves</h2>']
     for s in settings:
-        parts.append(f"<li>{html.escape(s.verdict)}</li>")
-    parts.append("</ul></section>")
-    # curves
-    parts.append('<section id="learning-curves"><h2>Learning curves</h2>')
-    for s in settings:
-        png = html_path.parent / f"curves_{_slug(s.key)}.png"
+        png = folder / f"curves_{_slug(s.key)}.png"
         data = base64.b64encode(_plot(s, png)).decode("ascii")
         parts.append(
             f"<figure><img alt=\"learning curves on {html.escape(s.key)}\" "
@@ -151,20 +174,24 @@ def build_report(
             f"{html.escape(png.name)}</figcaption></figure>"
         )
     parts.append("</section>")
-    # ranks
-    parts.append('<section id="ranks"><h2>Strategies ranked by AULC</h2>')
-    parts.append(
+    return parts
+
+
+def _ranks(settings: list[SettingSummary]) -> list[str]:
+    parts = [
+        '<section id="ranks"><h2>Strategies ranked by AULC</h2>',
         "<p>Rank 1 = highest mean AULC within a dataset/model/noise setting, averaged over "
         "settings. Normalised AULC = AULC / score of the model trained on the whole pool "
-        "(1.0 = as good as having every label from the start).</p>"
-    )
-    parts.append(_table(
-        ["strategy", "mean rank", "mean normalised AULC", "settings significantly better "
-         "than random", "significantly worse", "settings"],
-        [[r["strategy"], _fmt(r["mean_rank"], 2), _fmt(r["mean_norm_aulc"]),
-          str(r["significantly_better"]), str(r["significantly_worse"]), str(r["n_settings"])]
-         for r in rank_table(settings)],
-    ))
+        "(1.0 = as good as having every label from the start).</p>",
+        _table(
+            ["strategy", "mean rank", "mean normalised AULC", "settings significantly better "
+             "than random", "significantly worse", "settings"],
+            [[r["strategy"], _fmt(r["mean_rank"], 2), _fmt(r["mean_norm_aulc"]),
+              str(r["significantly_better"]), str(r["significantly_worse"]),
+              str(r["n_settings"])]
+             for r in rank_table(settings)],
+        ),
+    ]
     for s in settings:
         parts.append(f"<h3>{html.escape(s.key)}</h3>")
         parts.append(_table(
@@ -174,80 +201,92 @@ def build_report(
               _fmt(st.final)] for st in sorted(s.strategies.values(), key=lambda t: -t.aulc[0])],
         ))
     parts.append("</section>")
-    # labels to target
-    parts.append('<section id="labels-to-target"><h2>Labels to target and savings</h2>')
-    parts.append(
+    return parts
+
+
+def _savings_row(st: Any) -> list[str]:
+    """One strategy's labels to target and savings against random, as table cells."""
+    lt, sv = st.labels_to_target, st.savings
+    reached = _interval(lt[0], lt[1], lt[2], 1) + f" ({lt[3]}/{st.n_seeds} reached)"
+    if sv is None:
+        return [st.strategy, reached, "baseline", "–", "–", "–", "–"]
+    return [
+        st.strategy, reached,
+        _interval(sv.labels.mean, sv.labels.low, sv.labels.high, 1),
+        _interval(sv.percent.mean, sv.percent.low, sv.percent.high, 1),
+        _interval(sv.money.mean, sv.money.low, sv.money.high, 2),
+        _interval(sv.hours.mean, sv.hours.low, sv.hours.high, 2),
+        str(sv.n_pairs),
+    ]
+
+
+def _labels_to_target(config: BenchmarkConfig, settings: list[SettingSummary]) -> list[str]:
+    parts = [
+        '<section id="labels-to-target"><h2>Labels to target and savings</h2>',
         f"<p>Target: {config.target:.0%} of the full-pool score of each setting. Savings are "
         "paired by seed (random − strategy labels), over the seeds where both reached the "
         f"target; money at {config.cost_per_label:g} per label, time at "
         f"{config.seconds_per_label:g} s per label. Labels-to-target is fragile when a curve "
-        "levels off near the target: read AULC first.</p>"
-    )
+        "levels off near the target: read AULC first.</p>",
+    ]
     for s in settings:
-        rows = []
-        for st in s.strategies.values():
-            lt = st.labels_to_target
-            sv = st.savings
-            rows.append([
-                st.strategy,
-                _interval(lt[0], lt[1], lt[2], 1) + f" ({lt[3]}/{st.n_seeds} reached)",
-                "baseline" if sv is None else _interval(sv.labels.mean, sv.labels.low,
-                                                        sv.labels.high, 1),
-                "–" if sv is None else _interval(sv.percent.mean, sv.percent.low,
-                                                 sv.percent.high, 1),
-                "–" if sv is None else _interval(sv.money.mean, sv.money.low, sv.money.high, 2),
-                "–" if sv is None else _interval(sv.hours.mean, sv.hours.low, sv.hours.high, 2),
-                "–" if sv is None else str(sv.n_pairs),
-            ])
         parts.append(f"<h3>{html.escape(s.key)} (target {_fmt(s.target)})</h3>")
         parts.append(_table(
             ["strategy", "labels to target [95% CI]", "labels saved [95% CI]",
-             "% saved [95% CI]", "money saved", "hours saved", "pairs"], rows,
+             "% saved [95% CI]", "money saved", "hours saved", "pairs"],
+            [_savings_row(st) for st in s.strategies.values()],
         ))
     parts.append("</section>")
-    # paired tests
-    parts.append('<section id="paired-tests"><h2>Paired tests against random</h2>')
-    parts.append(
-        "<p>Wilcoxon signed-rank test (scipy.stats.wilcoxon, two-sided) of per-seed AULC, "
-        "strategy − random. p ≥ 0.05 means not significantly different.</p>"
+    return parts
+
+
+def _reading(test: Any, min_effect: float) -> str:
+    """A paired test in words."""
+    if not test.significant():
+        return "not significantly different"
+    return ("better" if test.mean_diff > 0 else "worse") + (
+        " (negligible)" if abs(test.mean_diff) < min_effect else ""
     )
-    test_rows = []
-    for s in settings:
-        for st in s.strategies.values():
-            t = st.test
-            if t is None:
-                continue
-            reading = (
-                "not significantly different" if not t.significant()
-                else ("better" if t.mean_diff > 0 else "worse")
-                + (" (negligible)" if abs(t.mean_diff) < config.min_effect else "")
-            )
-            test_rows.append([
-                s.key, st.strategy, str(t.n), _interval(t.mean_diff, t.low, t.high, 4),
-                _fmt(t.statistic, 1), f"{t.p_value:.3g}", reading,
-            ])
-    parts.append(_table(
-        ["setting", "strategy", "seeds", "mean AULC difference [95% CI]", "W", "p", "reading"],
-        test_rows,
-    ))
-    parts.append("</section>")
-    # compute
-    parts.append('<section id="compute"><h2>Compute time</h2>')
-    parts.append("<p>Mean seconds per run (one worker process, BLAS threads = 1).</p>")
-    comp_rows = []
-    for s in settings:
-        for st in s.strategies.values():
-            comp_rows.append([s.key, st.strategy, _fmt(st.seconds, 2), _fmt(st.fit_seconds, 2),
-                              _fmt(st.query_seconds, 3)])
-    parts.append(_table(["setting", "strategy", "total s", "fitting s", "querying s"], comp_rows))
-    parts.append("</section>")
-    # settings
-    parts.append('<section id="settings"><h2>Settings</h2>')
-    parts.append(_table(["setting", "value"],
-                        [[k, str(v)] for k, v in config.to_dict().items()]))
-    parts.append("</section>")
-    page = _page(title or f"Benchmark: {config.name}", "\n".join(parts))
-    return atomic_write_text(html_path, page)
+
+
+def _paired_tests(config: BenchmarkConfig, settings: list[SettingSummary]) -> list[str]:
+    rows = [
+        [s.key, st.strategy, str(st.test.n), _interval(st.test.mean_diff, st.test.low,
+                                                       st.test.high, 4),
+         _fmt(st.test.statistic, 1), f"{st.test.p_value:.3g}",
+         _reading(st.test, config.min_effect)]
+        for s in settings for st in s.strategies.values() if st.test is not None
+    ]
+    return [
+        '<section id="paired-tests"><h2>Paired tests against random</h2>',
+        "<p>Wilcoxon signed-rank test (scipy.stats.wilcoxon, two-sided) of per-seed AULC, "
+        "strategy − random. p ≥ 0.05 means not significantly different.</p>",
+        _table(["setting", "strategy", "seeds", "mean AULC difference [95% CI]", "W", "p",
+                "reading"], rows),
+        "</section>",
+    ]
+
+
+def _compute(settings: list[SettingSummary]) -> list[str]:
+    rows = [
+        [s.key, st.strategy, _fmt(st.seconds, 2), _fmt(st.fit_seconds, 2),
+         _fmt(st.query_seconds, 3)]
+        for s in settings for st in s.strategies.values()
+    ]
+    return [
+        '<section id="compute"><h2>Compute time</h2>',
+        "<p>Mean seconds per run (one worker process, BLAS threads = 1).</p>",
+        _table(["setting", "strategy", "total s", "fitting s", "querying s"], rows),
+        "</section>",
+    ]
+
+
+def _settings(config: BenchmarkConfig) -> list[str]:
+    return [
+        '<section id="settings"><h2>Settings</h2>',
+        _table(["setting", "value"], [[k, str(v)] for k, v in config.to_dict().items()]),
+        "</section>",
+    ]
 
 
 def _page(title: str, body: str) -> str:

@@ -26,7 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from .config import BenchmarkConfig, RunSpec, make_model
+from ..engine.models import make_model
+from .config import BenchmarkConfig, RunSpec
+from .splits import paired_split
 from .store import atomic_write_json, read_json
 
 __all__ = [
@@ -115,8 +117,9 @@ def prepare_data(
 ) -> tuple[Any, np.ndarray, Any, np.ndarray, np.ndarray | None, str, list[str]]:
     """The pool, its labels, the test set, the forced initial ids, and the metrics of a run.
 
-    The split depends on the dataset and the seed only, so every strategy of a seed sees
-    the same pool and test set.
+    The split and the initial set come from :func:`activelab.lab.splits.paired_split`
+    (stratified, seeded by the seed; the policy ``activelab simulate`` uses too), so every
+    strategy of a seed sees the same pool, test set and initial labels.
 
     Returns
     -------
@@ -124,46 +127,22 @@ def prepare_data(
         ``initial_ids`` are the seeded random initial set, or every source row in the
         domain-adaptation scenario.
     """
-    from sklearn.model_selection import train_test_split
-
     data = _load(spec.dataset, config.data_dir)
     rows = data.target_rows
-    y_rows = data.y[rows]
-    _, counts = np.unique(y_rows, return_counts=True)
-    stratify = y_rows if counts.min() >= 2 else None
-    pool_rows, test_rows = train_test_split(
-        rows, test_size=config.test_size, random_state=spec.seed, stratify=stratify
+    split = paired_split(
+        data.y[rows], test_size=config.test_size, n_initial=config.initial, seed=spec.seed
     )
-    pool_rows = np.sort(pool_rows)
-    test_rows = np.sort(test_rows)
-    initial = None
+    pool_rows, test_rows = rows[split.pool_rows], rows[split.test_rows]
+    initial = split.initial_ids
     if data.source_rows is not None:
         pool_rows = np.concatenate([data.source_rows, pool_rows])
         initial = np.arange(len(data.source_rows), dtype=np.int64)
-    else:
-        initial = _initial_ids(data.y[pool_rows], config.initial, spec.seed)
     X_pool, X_test = data.X[pool_rows], data.X[test_rows]
     metrics = list(dict.fromkeys([*config.metrics, *data.extra_metrics]))
     primary = data.primary_metric or config.metrics[0]
     if primary not in metrics:
         metrics.insert(0, primary)
     return X_pool, data.y[pool_rows], X_test, data.y[test_rows], initial, primary, metrics
-
-
-def _initial_ids(y_pool: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """``n`` random pool ids (seeded) holding at least two classes.
-
-    When a random draw holds one class (a rare class of 1 %), one drawn id is swapped for
-    a random item of another class, as a person starting a project would make sure of.
-    """
-    rng = np.random.RandomState(seed)
-    n = min(n, y_pool.shape[0])
-    ids = rng.choice(y_pool.shape[0], n, replace=False)
-    if np.unique(y_pool[ids]).size < 2:
-        others = np.flatnonzero(y_pool != y_pool[ids[0]])
-        if others.size:
-            ids[-1] = rng.choice(others)
-    return np.sort(ids).astype(np.int64)
 
 
 # --------------------------------------------------------------------- one run
@@ -187,10 +166,8 @@ def execute_run(spec: RunSpec, config: BenchmarkConfig, out_dir: str | Path) -> 
     """
     from threadpoolctl import threadpool_limits
 
-    from ..evaluation import aulc, full_pool_score
     from ..events import JSONLSink
-    from ..loop import METRICS, run
-    from ..oracles import NoisyOracle
+    from ..loop import run
 
     out_dir = Path(out_dir)
     started = time.perf_counter()
@@ -198,40 +175,65 @@ def execute_run(spec: RunSpec, config: BenchmarkConfig, out_dir: str | Path) -> 
         X_pool, y_pool, X_test, y_test, initial, primary, metric_names = prepare_data(spec, config)
         domain = _load(spec.dataset, config.data_dir).source_rows is not None
         offset = len(initial) if domain and initial is not None else 0
-        metric_fns = {m: (rare_class_recall if m == "rare_recall" else METRICS[m])
-                      for m in metric_names}
-        oracle: Any = (
-            y_pool if spec.noise == 0
-            else NoisyOracle(y_pool, error_rate=spec.noise, random_state=spec.seed)
-        )
-        if offset and spec.noise:
-            # the source domain comes labeled; only the target answers are noisy
-            oracle = _CleanSourceOracle(y_pool, offset, oracle)
-        log = events_path(out_dir, spec)
-        log.parent.mkdir(parents=True, exist_ok=True)
-        if log.exists():  # left by an interrupted attempt: the run starts over
-            log.unlink()
-        estimator = make_model(spec.model)
+        estimator = make_model(spec.model, random_state=spec.seed)
         result = run(
-            estimator,
-            X_pool,
-            oracle,
-            strategy=spec.strategy,
-            X_test=X_test,
-            y_test=y_test,
-            initial=initial,
-            batch_size=config.batch_size,
-            budget=min(config.budget + offset, X_pool.shape[0]),
-            random_state=spec.seed,
-            sinks=[_TaggedJSONL(JSONLSink(log), spec)],
-            metrics=metric_fns,
-            run_name=spec.run_id,
+            estimator, X_pool, _oracle(y_pool, spec, offset), strategy=spec.strategy,
+            X_test=X_test, y_test=y_test, initial=initial, batch_size=config.batch_size,
+            budget=min(config.budget + offset, X_pool.shape[0]), random_state=spec.seed,
+            sinks=[_TaggedJSONL(JSONLSink(_fresh_log(out_dir, spec)), spec)],
+            metrics=_metric_functions(metric_names), run_name=spec.run_id,
         )
-        full_metric = primary if primary != "rare_recall" else "accuracy"
-        try:
-            full = full_pool_score(estimator, X_pool, y_pool, X_test, y_test, metric=full_metric)
-        except ValueError:
-            full = float("nan")
+        full = _full_score(estimator, X_pool, y_pool, X_test, y_test, primary)
+    record = _record(spec, result, metric_names, primary, offset, full)
+    record["seconds"] = time.perf_counter() - started
+    atomic_write_json(result_path(out_dir, spec), record)
+    return record
+
+
+def _metric_functions(names: list[str]) -> dict[str, Any]:
+    from ..evaluation.metrics import METRICS
+
+    return {m: (rare_class_recall if m == "rare_recall" else METRICS[m]) for m in names}
+
+
+def _oracle(y_pool: np.ndarray, spec: RunSpec, n_source: int) -> Any:
+    """The true labels, or a seeded noisy oracle; source-domain labels stay clean."""
+    if spec.noise == 0:
+        return y_pool
+    from ..oracles import NoisyOracle
+
+    oracle = NoisyOracle(y_pool, error_rate=spec.noise, random_state=spec.seed)
+    if n_source:
+        # the source domain comes labeled; only the target answers are noisy
+        return _CleanSourceOracle(y_pool, n_source, oracle)
+    return oracle
+
+
+def _fresh_log(out_dir: Path, spec: RunSpec) -> Path:
+    """The run's event log path, emptied of what an interrupted attempt left."""
+    log = events_path(out_dir, spec)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    if log.exists():  # left by an interrupted attempt: the run starts over
+        log.unlink()
+    return log
+
+
+def _full_score(estimator: Any, X_pool: Any, y_pool: Any, X_test: Any, y_test: Any,
+                primary: str) -> float:
+    from ..evaluation import full_pool_score
+
+    metric = primary if primary != "rare_recall" else "accuracy"
+    try:
+        return full_pool_score(estimator, X_pool, y_pool, X_test, y_test, metric=metric)
+    except ValueError:
+        return float("nan")
+
+
+def _record(spec: RunSpec, result: Any, metric_names: list[str], primary: str, offset: int,
+            full: float) -> dict[str, Any]:
+    """The JSON result of a run: its curves (target labels only), AULC and times."""
+    from ..evaluation import aulc
+
     curves: dict[str, dict[str, list[float]]] = {}
     for m in metric_names:
         n, v = result.curve(m)
@@ -255,12 +257,11 @@ def execute_run(spec: RunSpec, config: BenchmarkConfig, out_dir: str | Path) -> 
         "stopped_by": result.stopped_by,
         "fit_seconds": float(sum(r.fit_seconds for r in result.rounds)),
         "query_seconds": float(sum(r.query_seconds for r in result.rounds)),
-        "seconds": time.perf_counter() - started,
+        "seconds": 0.0,
         "curves": curves,
     }
     for m in metric_names:
         record[f"final_{m}"] = curves[m]["values"][-1] if curves[m]["values"] else float("nan")
-    atomic_write_json(result_path(out_dir, spec), record)
     return record
 
 
@@ -363,49 +364,76 @@ def run_benchmark(
     specs = config.runs()
     todo = [s for s in specs if not result_path(out, s).exists()]
     n_done = len(specs) - len(todo)
-    report: ProgressCallback | None
-    if callable(progress):
-        report = progress
-    elif progress:
-        def report(done: int, total: int, run_id: str) -> None:
-            print(f"[{done}/{total}] {run_id}", file=sys.stderr, flush=True)
-    else:
-        report = None
+    report = _progress_reporter(progress)
     if report is not None:
         report(n_done, len(specs), "")
+
+    def finished(k: int, run_id: str) -> None:
+        if report is not None:
+            report(n_done + k, len(specs), run_id)
+
     workers = n_jobs if n_jobs else (config.n_jobs or os.cpu_count() or 1)
     workers = max(1, min(workers, len(todo) or 1))
-    ran = 0
     if workers == 1:
-        for spec in todo:
-            execute_run(spec, config, out)
-            ran += 1
-            if report is not None:
-                report(n_done + ran, len(specs), spec.run_id)
-    elif todo:
-        config_dict = config.to_dict()
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            queue = iter(todo)
-            pending: set[Future[Any]] = set()
-
-            def submit(k: int) -> None:
-                for _ in range(k):
-                    spec = next(queue, None)
-                    if spec is None:
-                        return
-                    pending.add(pool.submit(_worker, spec, config_dict, str(out)))
-
-            submit(2 * workers)
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    run_id, _ = fut.result()
-                    ran += 1
-                    if report is not None:
-                        report(n_done + ran, len(specs), run_id)
-                submit(len(finished))
+        ran = _run_here(todo, config, out, finished)
+    else:
+        ran = _run_in_workers(todo, config, out, workers, finished)
     table = gather_results(out, config)
     return BenchmarkSummary(out, len(specs), n_done, ran, table, time.perf_counter() - started)
+
+
+def _progress_reporter(progress: bool | ProgressCallback) -> ProgressCallback | None:
+    """The callback of ``progress``: itself, one stderr line per run, or none."""
+    if callable(progress):
+        return progress
+    if not progress:
+        return None
+
+    def report(done: int, total: int, run_id: str) -> None:
+        print(f"[{done}/{total}] {run_id}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _run_here(
+    todo: list[RunSpec], config: BenchmarkConfig, out: Path, finished: Callable[[int, str], None]
+) -> int:
+    """Run ``todo`` one after the other in this process; returns how many ran."""
+    for k, spec in enumerate(todo, start=1):
+        execute_run(spec, config, out)
+        finished(k, spec.run_id)
+    return len(todo)
+
+
+def _run_in_workers(
+    todo: list[RunSpec], config: BenchmarkConfig, out: Path, workers: int,
+    finished: Callable[[int, str], None],
+) -> int:
+    """Run ``todo`` in ``workers`` processes, at most two queued per worker."""
+    if not todo:
+        return 0
+    config_dict = config.to_dict()
+    ran = 0
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        queue = iter(todo)
+        pending: set[Future[Any]] = set()
+
+        def submit(k: int) -> None:
+            for _ in range(k):
+                spec = next(queue, None)
+                if spec is None:
+                    return
+                pending.add(pool.submit(_worker, spec, config_dict, str(out)))
+
+        submit(2 * workers)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                run_id, _ = fut.result()
+                ran += 1
+                finished(ran, run_id)
+            submit(len(done))
+    return ran
 
 
 def load_results(out_dir: str | os.PathLike[str], with_curves: bool = True) -> list[dict[str, Any]]:

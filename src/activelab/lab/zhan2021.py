@@ -15,20 +15,29 @@ sets.  Per trial (seed ``t``):
 
 Strategies
 ----------
+Every column queries through :func:`activelab.strategies.query.query_once` with the
+library's registered strategy of the same name (seeded with ``RandomState(t)``, kept for
+the whole trial); ties at the top utility are broken at random by that generator.
+
 ``random``
-    Uniform sampling.
+    Uniform sampling (the library's ``random``).
 ``margin``
     The smallest ``|f(x)|`` of the SVC's ``decision_function`` (the distance to the
     separating surface), with the same SVC as query model.  This is Lu et al.'s
     "US-C" (uncertainty sampling with the compatible model), which uses the margin
-    sampler of Google's active-learning library on the task SVC.
+    sampler of Google's active-learning library on the task SVC.  The library's
+    ``margin`` reads class probabilities, so it is given the two columns of
+    :func:`svm_margin_proba`, whose margin ``|f| / (1 + |f|)`` orders items as ``|f|``
+    does: the same pick as ``argmin |f(x)|``, not the margin of Platt probabilities.
 ``entropy``
-    Entropy of Platt-scaled probabilities of the same SVC (``probability=True``).  For
-    two classes entropy, margin and least-confident rank items alike on the same
-    probabilities; the difference from ``margin`` is Platt's calibration.
+    The library's ``entropy`` of Platt-scaled probabilities of the same SVC
+    (``probability=True``).  For two classes entropy, margin and least-confident rank
+    items alike on the same probabilities; the difference from ``margin`` is Platt's
+    calibration.
 ``coreset``
-    k-center greedy on the standardised features: the unlabeled item farthest from
-    its nearest labeled item (batch size 1 makes greedy exact).
+    The library's ``coreset`` (k-center greedy) on the standardised features: the
+    unlabeled item farthest from its nearest labeled item (batch size 1 makes greedy
+    exact).
 ``ours``
     The library's own strategy through the strategy registry: ``auto`` (the strategy
     bandit) when it is registered, else ``margin`` with the library defaults (margin of
@@ -234,106 +243,123 @@ def run_trial(
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}.")
     started = time.perf_counter()
-    probabilistic = strategy in ("entropy", "ours")
     with warnings.catch_warnings():
         # scikit-learn >= 1.9 deprecates probability=True; it is libsvm's Platt scaling,
         # which the protocol's probabilistic strategies use.
         warnings.simplefilter("ignore", FutureWarning)
-        return _run_trial(X, y, strategy, trial, n_initial, budget, probabilistic, started)
+        data = prepare_trial(X, y, trial, n_initial)
+        return _run_trial(data, strategy, trial, budget, started)
+
+
+def svm_margin_proba(model: Any, X: np.ndarray) -> np.ndarray:
+    """Two columns whose margin orders items as ``|decision_function|`` does.
+
+    The library's ``margin`` strategy reads class probabilities; the protocol's margin
+    (Lu et al.'s US-C) is the distance ``|f(x)|`` of the task SVC's decision value.  The
+    columns ``0.5 -/+ f / (2 (1 + |f|))`` have the margin ``|f| / (1 + |f|)``, which rises
+    strictly with ``|f|`` (and does not round to 1 for large ``|f|`` as a sigmoid would),
+    so ``margin`` on them picks the item of smallest ``|f(x)|``.
+    """
+    f = np.asarray(model.decision_function(X), dtype=np.float64)
+    half = 0.5 * f / (1.0 + np.abs(f))
+    return np.column_stack([0.5 - half, 0.5 + half])
+
+
+def _task_model(strategy: str, trial: int) -> Any:
+    """The protocol's SVC; Platt-scaled probabilities only for the strategies that read them."""
+    from sklearn.svm import SVC
+
+    probabilistic = strategy in ("entropy", "ours")
+    return SVC(kernel="rbf", gamma="auto", C=1.0, probability=probabilistic, random_state=trial)
+
+
+def _trial_strategy(strategy: str, trial: int) -> tuple[Any, str]:
+    """The library strategy that runs for a protocol column, and its registry name.
+
+    One seeded generator per trial, kept by the strategy, so random draws and tie breaks
+    go on from query to query (an integer seed would restart them every query).
+    """
+    from ..strategies import get_strategy
+
+    name = _ours_strategy() if strategy == "ours" else strategy
+    return get_strategy(name, random_state=np.random.RandomState(trial)), name
+
+
+@dataclass
+class _Curve:
+    """What a trial records while it runs."""
+
+    accuracy: np.ndarray
+    order: list[int]
+    fit_seconds: float = 0.0
+    query_seconds: float = 0.0
+
+
+def _fit_and_score(model: Any, data: ZhanTrial, labeled: np.ndarray) -> float:
+    rows = np.flatnonzero(labeled)
+    model.fit(data.X_train[rows], data.y_train[rows])
+    return float(np.mean(model.predict(data.X_test) == data.y_test))
+
+
+def _choose(model: Any, chooser: Any, strategy: str, data: ZhanTrial, labeled: np.ndarray) -> int:
+    """One query through :func:`activelab.strategies.query.query_once`."""
+    from ..strategies.query import query_once
+
+    pool = np.flatnonzero(~labeled)
+    rows = np.flatnonzero(labeled)
+    context: dict[str, Any] = {"X_labeled": data.X_train[rows], "y_labeled": data.y_train[rows]}
+    if strategy == "margin":
+        context["proba"] = svm_margin_proba(model, data.X_train[pool])
+    result = query_once(model, data.X_train[pool], pool, chooser, 1, **context)
+    return int(result.ids[0])
 
 
 def _run_trial(
-    X: np.ndarray,
-    y: np.ndarray,
-    strategy: str,
-    trial: int,
-    n_initial: int,
-    budget: int | None,
-    probabilistic: bool,
-    started: float,
+    data: ZhanTrial, strategy: str, trial: int, budget: int | None, started: float
 ) -> dict[str, Any]:
-    from sklearn.svm import SVC
-
-    data = prepare_trial(X, y, trial, n_initial)
-    X_train, y_train = data.X_train, data.y_train
-    n_train = X_train.shape[0]
+    n_train, n_initial = data.X_train.shape[0], data.initial.size
     n_queries = n_train - n_initial if budget is None else min(budget, n_train - n_initial)
-    model = SVC(kernel="rbf", gamma="auto", C=1.0, probability=probabilistic, random_state=trial)
-    rng = np.random.RandomState(trial)
+    model = _task_model(strategy, trial)
+    chooser, used = _trial_strategy(strategy, trial)
     labeled = np.zeros(n_train, dtype=bool)
     labeled[data.initial] = True
-    order = list(data.initial)
-    ours_name = None
-    lib_strategy = None
-    if strategy == "ours":
-        from ..strategies import QueryContext, get_strategy
-
-        ours_name = _ours_strategy()
-        lib_strategy = get_strategy(ours_name, random_state=trial)
-    min_dist = None
-    if strategy == "coreset":
-        from sklearn.metrics.pairwise import euclidean_distances
-
-        min_dist = euclidean_distances(
-            X_train, X_train[data.initial], squared=True
-        ).min(axis=1)
-    accuracy = np.empty(n_queries + 1)
-    fit_seconds = query_seconds = 0.0
+    curve = _Curve(np.empty(n_queries + 1), [int(i) for i in data.initial])
     for step in range(n_queries + 1):
         t0 = time.perf_counter()
-        rows = np.flatnonzero(labeled)
-        model.fit(X_train[rows], y_train[rows])
-        accuracy[step] = float(np.mean(model.predict(data.X_test) == data.y_test))
-        fit_seconds += time.perf_counter() - t0
-        if step > 0 and hasattr(lib_strategy, "update"):
+        curve.accuracy[step] = _fit_and_score(model, data, labeled)
+        t1 = time.perf_counter()
+        curve.fit_seconds += t1 - t0
+        if step > 0 and hasattr(chooser, "update"):
             # a bandit learns from the refit model which of its arms pays off
-            t0 = time.perf_counter()
-            last = order[-1]
-            lib_strategy.update(np.asarray([last]), y_train[[last]], model)
-            query_seconds += time.perf_counter() - t0
-        if step == n_queries:
-            break
-        t0 = time.perf_counter()
-        pool = np.flatnonzero(~labeled)
-        if strategy == "random":
-            chosen = int(rng.choice(pool))
-        elif strategy == "margin":
-            f = model.decision_function(X_train[pool])
-            chosen = int(pool[np.argmin(np.abs(f))])
-        elif strategy == "entropy":
-            p = np.clip(model.predict_proba(X_train[pool]), 1e-12, 1.0)
-            chosen = int(pool[np.argmax(-(p * np.log(p)).sum(axis=1))])
-        elif strategy == "coreset":
-            assert min_dist is not None
-            chosen = int(pool[np.argmax(min_dist[pool])])
-            new = X_train[chosen]
-            d = np.einsum("ij,ij->i", X_train - new, X_train - new)
-            np.minimum(min_dist, d, out=min_dist)
-        else:
-            assert lib_strategy is not None
-            context = QueryContext(
-                pool, X_train[pool], estimator=model,
-                X_labeled=X_train[rows], y_labeled=y_train[rows],
-            )
-            chosen = int(lib_strategy.select(context, 1).ids[0])
-        labeled[chosen] = True
-        order.append(chosen)
-        query_seconds += time.perf_counter() - t0
-    n_labeled = np.arange(n_initial, n_initial + n_queries + 1)
+            last = curve.order[-1]
+            chooser.update(np.asarray([last]), data.y_train[[last]], model)
+        if step < n_queries:
+            chosen = _choose(model, chooser, strategy, data, labeled)
+            labeled[chosen] = True
+            curve.order.append(chosen)
+        curve.query_seconds += time.perf_counter() - t1
+    return _trial_record(data, strategy, used, trial, curve, started)
+
+
+def _trial_record(
+    data: ZhanTrial, strategy: str, used: str, trial: int, curve: _Curve, started: float
+) -> dict[str, Any]:
+    n_initial = data.initial.size
+    n_labeled = np.arange(n_initial, n_initial + curve.accuracy.size)
     return {
         "strategy": strategy,
-        "strategy_used": ours_name or strategy,
+        "strategy_used": used,
         "trial": int(trial),
-        "n_train": int(n_train),
+        "n_train": int(data.X_train.shape[0]),
         "n_test": int(data.X_test.shape[0]),
         "n_initial": int(n_initial),
         "n_labeled": n_labeled.tolist(),
-        "accuracy": accuracy.tolist(),
-        "aubc": aubc(n_labeled, accuracy),
-        "fit_seconds": fit_seconds,
-        "query_seconds": query_seconds,
+        "accuracy": curve.accuracy.tolist(),
+        "aubc": aubc(n_labeled, curve.accuracy),
+        "fit_seconds": curve.fit_seconds,
+        "query_seconds": curve.query_seconds,
         "seconds": time.perf_counter() - started,
-        "query_order": [int(i) for i in order],
+        "query_order": curve.order,
     }
 
 
