@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import Dataset
+from .dataset import Dataset
 
 __all__ = ["BUNDLED", "SYNTHETIC_OPTIONS", "load_bundled", "make_synthetic"]
 

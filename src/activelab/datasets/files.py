@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from . import Dataset
+from .dataset import Dataset
 
 __all__ = ["FILE_FORMATS", "detect_format", "load_file", "LABEL_COLUMN_GUESSES"]
 

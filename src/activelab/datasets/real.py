@@ -158,7 +158,7 @@ def is_real_dataset(name: str) -> bool:
 def _make_dataset(**kwargs: Any) -> Any:
     """Build the project's ``Dataset`` with the fields it has."""
     try:
-        from . import Dataset  # the package defines it; imported late to avoid a cycle
+        from .dataset import Dataset
     except ImportError:  # the package without its shared container: plain attributes
         from types import SimpleNamespace
 
