@@ -35,7 +35,8 @@ from threadpoolctl import threadpool_limits
 
 from activelab.datasets import load_dataset
 from activelab.pool import RowView
-from activelab.strategies import QueryContext, get_strategy
+from activelab.strategies import get_strategy
+from activelab.strategies.query import query_once
 
 STRATEGIES = [
     "random",
@@ -90,11 +91,10 @@ def learning_curve(X, y, X_test, y_test, name, batch, budget, seed, initial=20):
         cand = np.flatnonzero(~labeled)
         ids = np.flatnonzero(labeled)
         k = int(min(batch, budget - labeled.sum(), cand.size))
-        context = QueryContext(
-            cand, RowView(X, cand), estimator=model, X_labeled=X[ids], y_labeled=y[ids]
-        )
         t0 = time.perf_counter()
-        result = strategy.select(context, k)
+        result = query_once(
+            model, RowView(X, cand), cand, strategy, k, X_labeled=X[ids], y_labeled=y[ids]
+        )
         query_seconds.append(time.perf_counter() - t0)
         labeled[result.ids] = True
         model = fit()

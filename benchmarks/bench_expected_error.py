@@ -20,7 +20,8 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from activelab.strategies import QueryContext, get_strategy
+from activelab.strategies import get_strategy
+from activelab.strategies.query import query_context
 
 
 def main() -> None:
@@ -34,9 +35,8 @@ def main() -> None:
         model = LogisticRegression(max_iter=1000).fit(X[labeled], y[labeled])
 
         def context():
-            return QueryContext(
-                candidates, X[candidates], estimator=model, X_labeled=X[labeled],
-                y_labeled=y[labeled],
+            return query_context(
+                model, X[candidates], candidates, X_labeled=X[labeled], y_labeled=y[labeled],
             )
 
         t0, c0 = time.perf_counter(), time.process_time()
