@@ -233,10 +233,29 @@ def test_resume_needs_an_unfinished_run_and_a_seed(iris, tmp_path):
         run(_lr(), X, y, resume=path, **_args(iris))
     with pytest.raises(ValueError, match="integer random_state"):
         run(_lr(), X, y, resume=path, **_args(iris, random_state=None))
-    with pytest.raises(FileNotFoundError, match="no event log"):
-        run(_lr(), X, y, resume=tmp_path / "missing.jsonl", **_args(iris))
-    (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
-    with pytest.raises(ValueError, match="holds no run"):
-        run(_lr(), X, y, resume=tmp_path / "empty.jsonl", **_args(iris))
+    with pytest.raises(FileNotFoundError, match="folder .* does not exist"):
+        run(_lr(), X, y, resume=tmp_path / "no-such-dir" / "run.jsonl", **_args(iris))
     with pytest.raises(TypeError, match="resume must be the path"):
         run(_lr(), X, y, resume=3, **_args(iris))
+
+
+@pytest.mark.parametrize("existing", [None, "", "\n"])
+def test_resume_with_nothing_logged_starts_fresh_and_writes_the_log(iris, tmp_path, existing):
+    X, y = iris[0], iris[1]
+    path = tmp_path / "run.jsonl"
+    if existing is not None:
+        path.write_text(existing, encoding="utf-8")
+    whole = run(_lr(), X, y, **_args(iris))
+    fresh = run(_lr(), X, y, resume=path, **_args(iris))
+    _assert_same_run(fresh, whole)
+    assert [e["event"] for e in read_events(path)][0] == "run_start"
+    _assert_same_run(replay(path), whole)
+
+
+def test_one_script_serves_the_first_run_and_the_restart(iris, tmp_path):
+    X, y = iris[0], iris[1]
+    path = tmp_path / "run.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        run(_lr(), X, Interrupting(y, 3), resume=path, **_args(iris))
+    resumed = run(_lr(), X, y, resume=path, **_args(iris))
+    _assert_same_run(resumed, run(_lr(), X, y, **_args(iris)))

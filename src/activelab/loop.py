@@ -138,7 +138,9 @@ def run(
         its events are appended to the same log (a :class:`JSONLSink` on ``resume`` is
         added when no sink writes there); the sinks receive only the new events.  The
         latest run of the log is resumed; a last line cut off mid-write is ignored and
-        removed.  Needs an integer ``random_state``.  The timings of replayed rounds are
+        removed.  When nothing is logged at ``resume`` yet (no file, or an empty one) the
+        run starts fresh and writes its log there, so one script serves the first run and
+        every restart.  Needs an integer ``random_state``.  The timings of replayed rounds are
         those logged; ``total_seconds`` and time-based stopping count from the resume.
 
     Returns

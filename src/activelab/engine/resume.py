@@ -21,9 +21,19 @@ import numpy as np
 from ..events import read_events, split_runs
 from .records import STOP_ERROR, RoundRecord, to_jsonable
 
-__all__ = ["ResumeLog", "LoggedRound", "read_resume_log", "log_mismatch"]
+__all__ = ["ResumeLog", "LoggedRound", "read_resume_log", "log_mismatch", "is_new_log"]
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def is_new_log(path: str | os.PathLike[str]) -> bool:
+    """True when nothing is logged at ``path`` yet (no file, or an empty one).
+
+    ``run(..., resume=path)`` then starts a fresh run that writes its log there, so one
+    script serves the first run and every restart after an interrupt.
+    """
+    p = Path(path)
+    return not p.exists() or (p.is_file() and not p.read_bytes().strip())
 
 
 def log_mismatch(path: str | os.PathLike[str], what: str) -> ValueError:

@@ -70,7 +70,7 @@ from .records import (
     RunResult,
     to_jsonable,
 )
-from .resume import LoggedRound, ResumeLog, log_mismatch, read_resume_log
+from .resume import LoggedRound, ResumeLog, is_new_log, log_mismatch, read_resume_log
 
 __all__ = ["Session", "make_learner"]
 
@@ -128,6 +128,8 @@ class Session:
         check_proba_support(self.learner, self._needs, name, fitted=False)
         self._resume = check_resume(resume, random_state)
         self.sinks = check_sinks(sinks, progress, self._resume)
+        if self._resume is not None and is_new_log(self._resume):
+            self._resume = None  # nothing logged yet: a fresh run that writes the log
         self.run_name = run_name
         self._cold_start = cold_start
         self.config = self._make_config(estimator, cold_start, committee_size, random_state)
