@@ -17,10 +17,11 @@ import numpy as np
 
 from ..pool import DEFAULT_CHUNK_ROWS
 from ..strategies.base import QueryResult, UtilityStrategy
+from .candidates import block_ids
 from .out_of_core import (
     _candidates,
     _release_pages,
-    chunk_plan,
+    check_chunk_rows,
     open_pool_array,
     resolve_model,
     score_chunk,
@@ -44,15 +45,14 @@ def _import_dask() -> Any:
 def _score_block(
     rows: Any,
     start: int,
-    ids: np.ndarray | None,
+    selector: tuple[np.ndarray | None, np.ndarray | None],
     model: Any,
     strategy: UtilityStrategy,
     k: int,
     X_labeled: Any,
     y_labeled: Any,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    if ids is not None and ids.size == 0:
-        return np.empty(0), np.empty(0, dtype=np.int64), 0
+    ids = block_ids(start, start + len(rows), *selector)
     utilities, chunk_ids = score_chunk(
         rows, start, ids, model, strategy, X_labeled=X_labeled, y_labeled=y_labeled
     )
@@ -64,7 +64,7 @@ def _score_file_block(
     path: str,
     start: int,
     stop: int,
-    ids: np.ndarray | None,
+    selector: tuple[np.ndarray | None, np.ndarray | None],
     model: Any,
     strategy: UtilityStrategy,
     k: int,
@@ -75,7 +75,7 @@ def _score_file_block(
     # are handed back once the block is scored.
     arr = open_pool_array(path)
     try:
-        return _score_block(arr[start:stop], start, ids, model, strategy, k, X_labeled, y_labeled)
+        return _score_block(arr[start:stop], start, selector, model, strategy, k, X_labeled, y_labeled)
     finally:
         _release_pages(arr)
 
@@ -92,6 +92,7 @@ def score_dask(
     *,
     strategy: Any = None,
     candidate_ids: Any = None,
+    exclude_ids: Any = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     client: Any = None,
     X_labeled: Any = None,
@@ -116,6 +117,9 @@ def score_dask(
         strategy, else ``"margin"``.
     candidate_ids : array-like of int, optional
         Pool ids to score; all rows by default.
+    exclude_ids : array-like of int, optional
+        Pool ids to leave out (the labeled ones); each task gets only the excluded ids
+        inside its rows and drops them itself.
     chunk_rows : int, default=65536
         Rows per task when ``X`` is not already a dask array.
     client : dask.distributed.Client, optional
@@ -147,11 +151,11 @@ def score_dask(
         n_rows = int(arr.shape[0])
         if isinstance(X, (str, os.PathLike)):
             path = str(X)
-        plan_rows = chunk_plan(n_rows, chunk_rows, None)  # validates chunk_rows
-        offsets = np.asarray([p[0] for p in plan_rows] + [n_rows], dtype=np.int64)
+        step = check_chunk_rows(chunk_rows)
+        offsets = np.append(np.arange(0, n_rows, step, dtype=np.int64), n_rows)
         if path is None:
             darr = da.from_array(arr, chunks=(int(chunk_rows), arr.shape[1]), asarray=True)
-    cand, n_candidates, k = _candidates(candidate_ids, n_rows, n_instances)
+    cand, n_candidates, k = _candidates(candidate_ids, n_rows, n_instances, exclude_ids)
 
     token = uuid.uuid4().hex
     model_d = dask.delayed(model, name=f"activelab-model-{token}")
@@ -163,12 +167,9 @@ def score_dask(
     tasks = []
     for b in range(len(offsets) - 1):
         start, stop = int(offsets[b]), int(offsets[b + 1])
-        ids = None
-        if cand is not None:
-            lo, hi = np.searchsorted(cand, [start, stop])
-            if hi == lo:
-                continue
-            ids = None if hi - lo == stop - start else cand[lo:hi]
+        if not cand.count(start, stop):
+            continue
+        ids = cand.selector(start, stop)
         if blocks is None:
             tasks.append(score_file(path, start, stop, ids, model_d, strat_d, k,
                                     labeled_d[0], labeled_d[1]))

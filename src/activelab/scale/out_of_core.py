@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import mmap
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..pool import DEFAULT_CHUNK_ROWS
 from ..strategies.base import QueryResult, UtilityStrategy, check_n_instances
 from ..strategies.query import utilities_once
 from ..strategies.registry import get_strategy
+from .candidates import CandidateRows
 from .topk import RunningTopK
 
 __all__ = ["open_pool_array", "score_out_of_core", "score_chunk", "resolve_model"]
@@ -119,54 +121,44 @@ def resolve_model(model: Any, strategy: Any, random_state: Any) -> tuple[Any, Ut
     return model, strat
 
 
-def _candidate_ids(candidate_ids: Any, n_rows: int) -> np.ndarray | None:
-    if candidate_ids is None:
-        return None
-    ids = np.asarray(candidate_ids)
-    if ids.size and not np.issubdtype(ids.dtype, np.integer):
-        raise TypeError(f"candidate_ids must be integer pool ids, got dtype {ids.dtype}.")
-    ids = np.unique(ids.astype(np.int64).ravel())
-    if ids.size and (ids[0] < 0 or ids[-1] >= n_rows):
-        raise ValueError(
-            f"candidate_ids must be between 0 and {n_rows - 1}; got {ids[0]}..{ids[-1]}."
-        )
-    if ids.size == 0:
-        raise ValueError("candidate_ids is empty; give at least one pool id to score.")
-    return ids
-
-
 def _candidates(
-    candidate_ids: Any, n_rows: int, n_instances: int
-) -> tuple[np.ndarray | None, int, int]:
-    """The sorted candidate ids (None: every row), their number, and the checked ``k``."""
-    cand = _candidate_ids(candidate_ids, n_rows)
-    n_candidates = n_rows if cand is None else int(cand.size)
-    return cand, n_candidates, check_n_instances(n_instances, n_candidates)
+    candidate_ids: Any, n_rows: int, n_instances: int, exclude_ids: Any = None
+) -> tuple[CandidateRows, int, int]:
+    """The candidate rows, their number, and the checked ``k``."""
+    cand = CandidateRows(n_rows, candidate_ids, exclude_ids)
+    return cand, cand.n_candidates, check_n_instances(n_instances, cand.n_candidates)
 
 
-def chunk_plan(
-    n_rows: int, chunk_rows: int, candidate_ids: np.ndarray | None
-) -> list[tuple[int, int, np.ndarray | None]]:
-    """``(start, stop, ids)`` per chunk of rows that holds candidates.
-
-    ``ids`` is None when every row of the chunk is a candidate.
-    """
+def check_chunk_rows(chunk_rows: Any) -> int:
+    """``chunk_rows`` as a positive int, or a TypeError/ValueError naming it."""
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)):
         raise TypeError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}.")
-    plan = []
-    for start in range(0, n_rows, int(chunk_rows)):  # chunks, not rows
-        stop = min(start + int(chunk_rows), n_rows)
-        if candidate_ids is None:
-            plan.append((start, stop, None))
-            continue
-        lo, hi = np.searchsorted(candidate_ids, [start, stop])
-        if hi == lo:
-            continue
-        ids = candidate_ids[lo:hi]
-        plan.append((start, stop, None if ids.size == stop - start else ids))
-    return plan
+    return int(chunk_rows)
+
+
+def chunk_plan(
+    n_rows: int, chunk_rows: int, candidates: CandidateRows | None
+) -> Iterator[tuple[int, int, np.ndarray | None]]:
+    """``(start, stop, ids)`` per chunk of rows that holds candidates, one at a time.
+
+    ``ids`` is None when every row of the chunk is a candidate.  The ids of a chunk
+    are made only when the chunk is reached, so the plan of a 10⁹-row pool holds no
+    more than one chunk's ids.
+    """
+    return _plan(n_rows, check_chunk_rows(chunk_rows), candidates)
+
+
+def _plan(
+    n_rows: int, step: int, candidates: CandidateRows | None
+) -> Iterator[tuple[int, int, np.ndarray | None]]:
+    for start in range(0, n_rows, step):  # chunks, not rows
+        stop = min(start + step, n_rows)
+        if candidates is None:
+            yield start, stop, None
+        elif candidates.count(start, stop):
+            yield start, stop, candidates.ids_in(start, stop)
 
 
 def score_chunk(
@@ -234,6 +226,7 @@ def score_out_of_core(
     *,
     strategy: Any = None,
     candidate_ids: Any = None,
+    exclude_ids: Any = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     utilities_path: str | os.PathLike[str] | None = None,
     X_labeled: Any = None,
@@ -254,7 +247,11 @@ def score_out_of_core(
         A strategy whose utility depends on each row alone (uncertainty or committee
         strategies).  Defaults to the learner's strategy, else ``"margin"``.
     candidate_ids : array-like of int, optional
-        Pool ids to score (e.g. the unlabeled ones); all rows by default.
+        Pool ids to score; all rows by default.
+    exclude_ids : array-like of int, optional
+        Pool ids to leave out, typically the labeled ones.  Only this (small) array is
+        kept; each chunk drops its own excluded rows, so no list of all candidates is
+        ever made.  Prefer it to ``candidate_ids`` on big pools.
     chunk_rows : int, default=65536
         Rows read and scored at a time; memory grows with it.
     utilities_path : str or Path, optional
@@ -280,8 +277,9 @@ def score_out_of_core(
     arr = open_pool_array(X)
     model, strat = resolve_model(model, strategy, random_state)
     n_rows = int(arr.shape[0])
-    cand, n_candidates, k = _candidates(candidate_ids, n_rows, n_instances)
+    cand, n_candidates, k = _candidates(candidate_ids, n_rows, n_instances, exclude_ids)
     plan = chunk_plan(n_rows, chunk_rows, cand)
+    n_chunks = 0
 
     out_path = None if utilities_path is None else Path(utilities_path)
     partial = None if out_path is None else out_path.with_name(out_path.name + ".partial")
@@ -299,6 +297,7 @@ def score_out_of_core(
                 y_labeled=y_labeled,
             )
             top.push(utilities, chunk_ids)
+            n_chunks += 1
             if store is not None:
                 store[written : written + utilities.size] = utilities
                 written += utilities.size
@@ -320,7 +319,7 @@ def score_out_of_core(
         strategy=strat.name,
         info={
             "n_candidates": n_candidates,
-            "n_chunks": len(plan),
+            "n_chunks": n_chunks,
             "chunk_rows": int(chunk_rows),
             "utilities_path": None if out_path is None else str(out_path),
             "n_scored": top.n_seen,
