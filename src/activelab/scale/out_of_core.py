@@ -10,9 +10,7 @@ Utilities of every candidate can be written to a ``.npy`` file on disk.
 
 from __future__ import annotations
 
-import mmap
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +22,27 @@ from ..strategies.base import QueryResult, UtilityStrategy, check_n_instances
 from ..strategies.query import utilities_once
 from ..strategies.registry import get_strategy
 from .candidates import CandidateRows
+from .reading import iter_chunks
+from .sources import block_offsets, open_source
 from .topk import RunningTopK
 
 __all__ = ["open_pool_array", "score_out_of_core", "score_chunk", "resolve_model"]
 
 
-def open_pool_array(source: Any) -> Any:
+def open_pool_array(source: Any, *, columns: Any = None, storage_options: Any = None) -> Any:
     """Open a pool's feature matrix without reading it into memory.
 
     Parameters
     ----------
-    source : str, Path, ndarray, memmap or Zarr array
-        A ``.npy`` file (memory-mapped read-only), a Zarr array directory (``.zarr``),
-        or an array-like with ``shape``, ``dtype`` and row slicing.
+    source : str, Path, ndarray, memmap or array-like
+        A path or fsspec URL (``file://``, ``s3://``, ``gs://``, ``memory://``) of a
+        ``.npy`` file (memory-mapped read-only when local), a Zarr array directory
+        or Parquet file(s) (see :func:`activelab.scale.sources.open_source`), or an
+        array-like with ``shape``, ``dtype`` and row slicing.
+    columns : sequence of str, optional
+        Parquet only: the feature columns.
+    storage_options : dict, optional
+        fsspec options for URLs.
 
     Returns
     -------
@@ -50,24 +56,7 @@ def open_pool_array(source: Any) -> Any:
         When the array is not 2-D and numeric, or the file type is unknown.
     """
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.exists():
-            raise FileNotFoundError(f"pool file {str(path)!r} does not exist; check the path.")
-        if path.suffix == ".npy":
-            arr: Any = np.load(path, mmap_mode="r", allow_pickle=False)
-        elif path.is_dir() or path.suffix == ".zarr":
-            try:
-                import zarr
-            except ImportError as exc:
-                raise ImportError(
-                    "reading a Zarr pool needs the zarr package: pip install zarr."
-                ) from exc
-            arr = zarr.open_array(str(path), mode="r")
-        else:
-            raise ValueError(
-                f"cannot read a pool from {str(path)!r}: give a .npy file or a .zarr directory "
-                "(save an array with np.save(path, X))."
-            )
+        arr: Any = open_source(source, columns=columns, storage_options=storage_options)
     else:
         arr = source
     shape = getattr(arr, "shape", None)
@@ -138,29 +127,6 @@ def check_chunk_rows(chunk_rows: Any) -> int:
     return int(chunk_rows)
 
 
-def chunk_plan(
-    n_rows: int, chunk_rows: int, candidates: CandidateRows | None
-) -> Iterator[tuple[int, int, np.ndarray | None]]:
-    """``(start, stop, ids)`` per chunk of rows that holds candidates, one at a time.
-
-    ``ids`` is None when every row of the chunk is a candidate.  The ids of a chunk
-    are made only when the chunk is reached, so the plan of a 10⁹-row pool holds no
-    more than one chunk's ids.
-    """
-    return _plan(n_rows, check_chunk_rows(chunk_rows), candidates)
-
-
-def _plan(
-    n_rows: int, step: int, candidates: CandidateRows | None
-) -> Iterator[tuple[int, int, np.ndarray | None]]:
-    for start in range(0, n_rows, step):  # chunks, not rows
-        stop = min(start + step, n_rows)
-        if candidates is None:
-            yield start, stop, None
-        elif candidates.count(start, stop):
-            yield start, stop, candidates.ids_in(start, stop)
-
-
 def score_chunk(
     rows: Any,
     start: int,
@@ -205,18 +171,6 @@ def score_chunk(
             f"{ids.shape[0]} candidates; a chunked utility must give one value per row."
         )
     return utilities, ids
-
-
-def _release_pages(arr: Any) -> None:
-    # Hand the pages of a read-only memory map back to the OS (they stay in the page
-    # cache); otherwise every page read would count towards the process's memory.
-    mm = getattr(arr, "_mmap", None)
-    if mm is None or getattr(arr, "mode", None) != "r" or not hasattr(mm, "madvise"):
-        return
-    try:
-        mm.madvise(mmap.MADV_DONTNEED)
-    except (OSError, ValueError, AttributeError):  # pragma: no cover - platform specific
-        pass
 
 
 def score_out_of_core(
@@ -278,7 +232,7 @@ def score_out_of_core(
     model, strat = resolve_model(model, strategy, random_state)
     n_rows = int(arr.shape[0])
     cand, n_candidates, k = _candidates(candidate_ids, n_rows, n_instances, exclude_ids)
-    plan = chunk_plan(n_rows, chunk_rows, cand)
+    offsets = block_offsets(arr, check_chunk_rows(chunk_rows))
     n_chunks = 0
 
     out_path = None if utilities_path is None else Path(utilities_path)
@@ -291,17 +245,15 @@ def score_out_of_core(
                 partial, mode="w+", dtype=np.float64, shape=(n_candidates,)
             )
         written = 0
-        for start, stop, ids in plan:
+        for start, _, ids, rows in iter_chunks(arr, offsets, cand):
             utilities, chunk_ids = score_chunk(
-                arr[start:stop], start, ids, model, strat, X_labeled=X_labeled,
-                y_labeled=y_labeled,
+                rows, start, ids, model, strat, X_labeled=X_labeled, y_labeled=y_labeled,
             )
             top.push(utilities, chunk_ids)
             n_chunks += 1
             if store is not None:
                 store[written : written + utilities.size] = utilities
                 written += utilities.size
-            _release_pages(arr)
         if store is not None:
             store.flush()
             del store
