@@ -11,6 +11,7 @@ Utilities of every candidate can be written to a ``.npy`` file on disk.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +187,8 @@ def score_out_of_core(
     X_labeled: Any = None,
     y_labeled: Any = None,
     random_state: Any = None,
+    prefetch: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> QueryResult:
     """Choose the ``n_instances`` most useful rows of a pool too large for memory.
 
@@ -215,6 +218,11 @@ def score_out_of_core(
         The labeled set, for strategies that read it.
     random_state : int, RandomState or None
         Seed for strategies that use randomness.
+    prefetch : bool, default=True
+        Read the next chunk in a background thread while scoring this one, so the
+        disk and the processor work at the same time (two chunks in memory).
+    progress : callable, optional
+        Called as ``progress(n_scored, n_candidates)`` after each chunk.
 
     Returns
     -------
@@ -245,12 +253,14 @@ def score_out_of_core(
                 partial, mode="w+", dtype=np.float64, shape=(n_candidates,)
             )
         written = 0
-        for start, _, ids, rows in iter_chunks(arr, offsets, cand):
+        for start, _, ids, rows in iter_chunks(arr, offsets, cand, prefetch=prefetch):
             utilities, chunk_ids = score_chunk(
                 rows, start, ids, model, strat, X_labeled=X_labeled, y_labeled=y_labeled,
             )
             top.push(utilities, chunk_ids)
             n_chunks += 1
+            if progress is not None:
+                progress(top.n_seen, n_candidates)
             if store is not None:
                 store[written : written + utilities.size] = utilities
                 written += utilities.size

@@ -2,18 +2,23 @@
 
 :func:`iter_chunks` yields ``(start, stop, ids, rows)`` for every chunk that holds a
 candidate.  The candidate ids of a chunk are made when the chunk is reached, so a
-10⁹-row pool never has its candidate list in memory.
+10⁹-row pool never has its candidate list in memory; the next chunk is read in a
+background thread while the current one is scored, so the disk and the processor
+work at the same time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from .candidates import CandidateRows
-from .sources import release_rows
+from .sources import _memmap_spec, release_rows
+from .spec import SourceSpec
 
 __all__ = ["chunk_plan", "iter_chunks"]
 
@@ -43,19 +48,85 @@ def chunk_plan(offsets: np.ndarray, candidates: CandidateRows | None) -> Iterato
             yield start, stop, candidates.ids_in(start, stop)
 
 
-def _read(arr: Any, start: int, stop: int) -> np.ndarray:
-    return np.asarray(arr[start:stop])
+class _FileReader:
+    """Rows of a memory-mapped pool read with ``os.preadv`` into a fresh buffer.
+
+    The interpreter lock is free during the read, so a reader thread overlaps the
+    disk with the scoring; the pages go to the page cache, not into this process's
+    memory.
+    """
+
+    def __init__(self, spec: SourceSpec) -> None:
+        self.fd = os.open(spec.location, os.O_RDONLY)
+        self.offset, self.dtype = spec.offset, np.dtype(spec.dtype)
+        self.n_features = int(spec.shape[1])
+        self.row_bytes = self.dtype.itemsize * self.n_features
+
+    def __call__(self, start: int, stop: int) -> np.ndarray:
+        rows = np.empty((stop - start, self.n_features), dtype=self.dtype)
+        view = memoryview(rows).cast("B")
+        first, done = self.offset + start * self.row_bytes, 0
+        while done < view.nbytes:  # a long read may come back in parts
+            got = os.preadv(self.fd, [view[done:]], first + done)
+            if got == 0:
+                raise OSError(f"the pool file ended early while reading rows {start}..{stop - 1}")
+            done += got
+        return rows
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def _reader(arr: Any) -> tuple[Callable[[int, int], np.ndarray], Callable[[], None]]:
+    """A function reading rows ``start..stop-1`` into memory, and how to close it."""
+    if not isinstance(arr, np.memmap):
+        return (lambda start, stop: np.asarray(arr[start:stop])), (lambda: None)
+    spec = _memmap_spec(arr)
+    if spec is not None and hasattr(os, "preadv"):
+        reader = _FileReader(spec)
+        return reader, reader.close
+
+    def copy_rows(start: int, stop: int) -> np.ndarray:
+        rows = np.array(arr[start:stop])
+        release_rows(arr, start, stop)
+        return rows
+
+    return copy_rows, (lambda: None)
 
 
 def iter_chunks(
-    arr: Any, offsets: np.ndarray, candidates: CandidateRows | None
+    arr: Any, offsets: np.ndarray, candidates: CandidateRows | None, *, prefetch: bool = True
 ) -> Iterator[tuple[int, int, np.ndarray | None, np.ndarray]]:
     """``(start, stop, ids, rows)`` for each chunk of ``arr`` that holds candidates.
 
-    The pages of a memory-mapped pool are handed back to the OS once the caller has
-    taken the next chunk (see :func:`~activelab.scale.sources.release_rows`).
+    Parameters
+    ----------
+    arr : array-like
+        The pool (see :func:`~activelab.scale.open_pool_array`).
+    offsets : ndarray of int
+        Chunk boundaries.
+    candidates : CandidateRows or None
+    prefetch : bool, default=True
+        Read the next chunk in a background thread while the caller works on this
+        one (two chunks in memory).  Without it, a memory-mapped pool is scored in
+        place and its pages are handed back to the OS after each chunk.
     """
-    for start, stop, ids in chunk_plan(offsets, candidates):
-        rows = _read(arr, start, stop)
-        yield start, stop, ids, rows
-        release_rows(arr, start, stop)
+    plan = chunk_plan(offsets, candidates)
+    if not prefetch or type(arr) is np.ndarray:  # rows already in memory: nothing to read
+        for start, stop, ids in plan:
+            yield start, stop, ids, np.asarray(arr[start:stop])
+            release_rows(arr, start, stop)
+        return
+    read, close = _reader(arr)
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="activelab-read") as pool:
+            nxt = next(plan, None)
+            pending = None if nxt is None else (nxt, pool.submit(read, nxt[0], nxt[1]))
+            while pending is not None:
+                (start, stop, ids), future = pending
+                rows = future.result()
+                nxt = next(plan, None)
+                pending = None if nxt is None else (nxt, pool.submit(read, nxt[0], nxt[1]))
+                yield start, stop, ids, rows
+    finally:
+        close()
