@@ -150,16 +150,17 @@ def _tree(dask: Any, nodes: list[Any], k: int, split_every: int, token: str) -> 
 
 
 def _default_client(client: Any) -> Any:
+    """The distributed client to use: the one given, else the scheduler Dask would use
+    now when it is a client (a ``dask.config.set(scheduler=...)`` is respected)."""
     if client is not None:
         return client
     try:
-        from distributed import default_client
+        from dask.base import get_scheduler
+        from distributed import Client
     except ImportError:  # pragma: no cover - distributed is in the scale extra
         return None
-    try:
-        return default_client()
-    except ValueError:  # no client made
-        return None
+    owner = getattr(get_scheduler(), "__self__", None)
+    return owner if isinstance(owner, Client) else None
 
 
 def _gather(
