@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from .candidates import CandidateRows
-from .sources import _memmap_spec, release_rows
+from .sources import _memmap_spec, block_offsets, release_rows
 from .spec import SourceSpec
 
-__all__ = ["chunk_plan", "iter_chunks"]
+__all__ = ["chunk_plan", "iter_chunks", "take_rows"]
 
 Chunk = tuple[int, int, "np.ndarray | None"]
 
@@ -130,3 +130,30 @@ def iter_chunks(
                 yield start, stop, ids, rows
     finally:
         close()
+
+
+def take_rows(arr: Any, ids: Any, chunk_rows: int = 65_536) -> np.ndarray:
+    """The rows of ``arr`` at the pool ids ``ids`` (in that order), read chunk by chunk.
+
+    An in-memory or memory-mapped array is indexed directly (only the pages holding
+    those rows are read); other sources read each chunk that holds an asked-for row
+    once (Parquet: its row groups).
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    if isinstance(arr, np.ndarray):
+        return np.asarray(arr[ids])
+    if ids.size == 0:
+        return np.empty((0, arr.shape[1]), dtype=arr.dtype)
+    order = np.argsort(ids, kind="stable")
+    wanted = ids[order]
+    out = np.empty((ids.size, arr.shape[1]), dtype=arr.dtype)
+    offsets = block_offsets(arr, chunk_rows)
+    # the chunk of each wanted id, then one read per chunk that holds any
+    which = np.searchsorted(offsets, wanted, side="right") - 1
+    cuts = np.flatnonzero(np.diff(which)) + 1
+    for part in np.split(np.arange(wanted.size), cuts):  # chunks, not rows
+        b = int(which[part[0]])
+        start, stop = int(offsets[b]), int(offsets[b + 1])
+        rows = np.asarray(arr[start:stop])
+        out[order[part]] = rows[wanted[part] - start]
+    return out
