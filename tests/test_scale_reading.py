@@ -1,4 +1,4 @@
-"""Chunks are read ahead in a thread while the current one is scored; same ids either way."""
+"""Chunks are read ahead while the current one is scored; same ids either way."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from _scale_data import fitted_learner, in_memory_ids, pool_data
-from activelab.scale import score_out_of_core
+from activelab.scale import reading, score_out_of_core
 from activelab.scale.candidates import CandidateRows
-from activelab.scale.reading import _reader, iter_chunks
+from activelab.scale.reading import iter_chunks, take_rows
 from activelab.scale.sources import block_offsets
 
 
@@ -61,20 +61,35 @@ def test_without_prefetch_reads_wait_for_the_scoring():
         ("read", 0), ("scored", 500), ("read", 500), ("scored", 1000)]
 
 
-def test_memmap_rows_are_read_with_pread_at_the_right_offset(tmp_path):
+def test_a_memmap_asks_for_the_next_chunk_ahead_and_gives_pages_back(tmp_path, monkeypatch):
     X = pool_data()[2]
     np.save(tmp_path / "pool.npy", X)
     view = np.load(tmp_path / "pool.npy", mmap_mode="r")[300:]
-    read, close = _reader(view)
-    try:
-        np.testing.assert_array_equal(read(0, 10), X[300:310])
-        np.testing.assert_array_equal(read(2190, 2200), X[2490:2500])
-    finally:
-        close()
-    chunks = list(iter_chunks(view, block_offsets(view, 999), CandidateRows(2200, exclude_ids=[5])))
-    assert [(c[0], c[1]) for c in chunks] == [(0, 999), (999, 1998), (1998, 2200)]
+    log = []
+    monkeypatch.setattr(reading, "will_need_rows", lambda a, s, e: log.append(("ahead", s, e)))
+    monkeypatch.setattr(reading, "release_rows", lambda a, s, e: log.append(("done", s, e)))
+    chunks = []
+    for start, stop, ids, rows in iter_chunks(view, block_offsets(view, 999),
+                                              CandidateRows(2200, exclude_ids=[5])):
+        log.append(("scored", start, stop))
+        chunks.append((start, stop, ids, np.array(rows)))
+    assert log == [("ahead", 999, 1998), ("scored", 0, 999), ("done", 0, 999),
+                   ("ahead", 1998, 2200), ("scored", 999, 1998), ("done", 999, 1998),
+                   ("scored", 1998, 2200), ("done", 1998, 2200)]
     assert chunks[0][2].tolist() == [i for i in range(999) if i != 5]
     np.testing.assert_array_equal(np.concatenate([c[3] for c in chunks]), X[300:])
+
+
+def test_take_rows_reads_only_what_it_is_asked(tmp_path):
+    X = pool_data()[2]
+    np.save(tmp_path / "pool.npy", X)
+    ids = np.array([2499, 3, 1000, 3, 64])
+    mm = np.load(tmp_path / "pool.npy", mmap_mode="r")
+    np.testing.assert_array_equal(take_rows(mm, ids, chunk_rows=100), X[ids])
+    np.testing.assert_array_equal(take_rows(LoggedRows(X), ids, chunk_rows=100), X[ids])
+    pool = LoggedRows(X)
+    take_rows(pool, ids, chunk_rows=100)
+    assert [entry[1] for entry in pool.log] == [0, 1000, 2400]  # one read per chunk needed
 
 
 def test_a_read_error_surfaces_at_its_chunk():

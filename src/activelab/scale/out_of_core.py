@@ -219,8 +219,10 @@ def score_out_of_core(
     random_state : int, RandomState or None
         Seed for strategies that use randomness.
     prefetch : bool, default=True
-        Read the next chunk in a background thread while scoring this one, so the
-        disk and the processor work at the same time (two chunks in memory).
+        Have the next chunk read while this one is scored, so the disk and the
+        processor work at the same time: the OS reads a memory map's next pages ahead
+        (``MADV_WILLNEED``), a background thread reads other sources (two chunks in
+        memory).
     progress : callable, optional
         Called as ``progress(n_scored, n_candidates)`` after each chunk.
 

@@ -37,6 +37,7 @@ __all__ = [
     "open_spec",
     "release_rows",
     "source_spec",
+    "will_need_rows",
 ]
 
 _PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -220,12 +221,8 @@ def block_offsets(arr: Any, chunk_rows: int) -> np.ndarray:
     return np.append(np.arange(0, n_rows, chunk_rows, dtype=np.int64), n_rows)
 
 
-def release_rows(arr: Any, start: int, stop: int) -> None:
-    """Hand the pages of rows ``start..stop-1`` of a read-only memory map back to the OS.
-
-    They stay in the page cache; without this every page read counts towards the
-    process's resident memory.  Does nothing for other arrays.
-    """
+def _advise(arr: Any, start: int, stop: int, advice: int) -> None:
+    """``madvise`` the pages of rows ``start..stop-1`` of a read-only memory map."""
     mm = getattr(arr, "_mmap", None)
     if mm is None or getattr(arr, "mode", None) != "r" or not arr.flags.c_contiguous:
         return
@@ -237,12 +234,27 @@ def release_rows(arr: Any, start: int, stop: int) -> None:
         first -= first % mmap.PAGESIZE
         last = min(last + (-last) % mmap.PAGESIZE, len(mm))
         if last > first:
-            mm.madvise(mmap.MADV_DONTNEED, first, last - first)
+            mm.madvise(advice, first, last - first)
     except (OSError, ValueError, AttributeError):  # pragma: no cover - platform specific
         pass
 
 
-# --------------------------------------------------------------- remote .npy
+def release_rows(arr: Any, start: int, stop: int) -> None:
+    """Hand the pages of rows ``start..stop-1`` of a read-only memory map back to the OS.
+
+    They stay in the page cache; without this every page read counts towards the
+    process's resident memory.  Does nothing for other arrays.
+    """
+    if hasattr(mmap, "MADV_DONTNEED"):
+        _advise(arr, start, stop, mmap.MADV_DONTNEED)
+
+
+def will_need_rows(arr: Any, start: int, stop: int) -> None:
+    """Ask the OS to start reading rows ``start..stop-1`` of a memory map into the page
+    cache now (``MADV_WILLNEED``), so that they are there when scored.  Returns at once;
+    does nothing for other arrays."""
+    if hasattr(mmap, "MADV_WILLNEED"):
+        _advise(arr, start, stop, mmap.MADV_WILLNEED)
 
 
 class RemoteNpy(_Rows):
