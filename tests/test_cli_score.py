@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from _scale_data import fitted_learner, in_memory_ids, pool_data
 from activelab.cli import app
+from activelab.scale import prefilter_select
 
 sio = pytest.importorskip("skops.io", reason="model files are skops files")
 
@@ -74,10 +75,13 @@ def test_score_on_a_dask_scheduler_and_a_text_id_list(files, tmp_path):
 def test_score_a_batch_strategy_on_prefiltered_rows(files, tmp_path):
     out = tmp_path / "picks.csv"
     result = invoke(str(files / "pool.npy"), "--model", str(files / "learner.skops"),
-                    "--strategy", "coreset", "--n", "5", "--candidates", "100",
-                    "--out", str(out), "-q")
+                    "--strategy", "coreset", "--n", "5", "--candidates", "100", "--labeled",
+                    str(files / "labeled.npy"), "--out", str(out), "-q")
     assert result.exit_code == 0, result.output
-    assert len(_rows(out)) == 5 and "coreset" in result.stdout
+    assert "coreset" in result.stdout and "2496 candidates" in result.stdout
+    expected = prefilter_select(fitted_learner(), pool_data()[2], 5, strategy="coreset",
+                                n_candidates=100, labeled_ids=LABELED)
+    assert [int(r["id"]) for r in _rows(out)] == expected.ids.tolist()
 
 
 def _error(result) -> str:

@@ -118,12 +118,13 @@ def _score(model: Any, pool: Any, options: dict[str, Any], client: Any, progress
     from ..strategies.registry import get_strategy
 
     strategy = get_strategy(options["strategy"], random_state=options["seed"])
-    common = {"exclude_ids": options["labeled"], "chunk_rows": options["chunk_rows"],
-              "random_state": options["seed"], "progress": progress}
-    if not isinstance(strategy, UtilityStrategy):
+    common = {"chunk_rows": options["chunk_rows"], "random_state": options["seed"],
+              "progress": progress}
+    if not isinstance(strategy, UtilityStrategy):  # the labeled rows: distances to them
         return prefilter_select(model, pool, options["n"], strategy=strategy,
-                                prefilter=options["prefilter"],
+                                prefilter=options["prefilter"], labeled_ids=options["labeled"],
                                 n_candidates=options["candidates"], client=client, **common)
+    common["exclude_ids"] = options["labeled"]
     if client is not None:
         return score_dask(model, pool, options["n"], strategy=strategy, client=client, **common)
     return score_out_of_core(model, pool, options["n"], strategy=strategy, **common)
