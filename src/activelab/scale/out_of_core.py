@@ -1,10 +1,12 @@
 """Score a pool stored on disk, chunk by chunk, keeping only a running top-k.
 
-The pool is a ``.npy`` file (read through ``np.load(mmap_mode="r")``), a Zarr array
-(when the ``zarr`` package is installed), or any array-like that slices by rows.  Each
-chunk is scored with the strategy's utility, its best items merge into a running
-top-k (see :mod:`activelab.scale.topk`), and the chunk's pages are handed back to
-the operating system, so the memory used stays about one chunk whatever the pool size.
+The pool is a ``.npy`` file (read through ``np.load(mmap_mode="r")``), a Zarr array, or
+Parquet, on disk or behind an fsspec URL (see :mod:`activelab.scale.sources`), or any
+array-like that slices by rows.  Each chunk is scored with the strategy's utility, its
+best items merge into a running top-k (see :mod:`activelab.scale.topk`), the next
+chunk is read ahead meanwhile (:mod:`activelab.scale.reading`), and the chunk's pages
+are handed back to the operating system, so the memory used stays about two chunks
+whatever the pool size.  Labeled ids are left out chunk by chunk (``exclude_ids``).
 Utilities of every candidate can be written to a ``.npy`` file on disk.
 """
 
