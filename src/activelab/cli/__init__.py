@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import benchmark, label, ls_backend, simulate
+from . import benchmark, label, ls_backend, score, simulate
 
 app = typer.Typer(
     name="activelab",
@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (simulate, benchmark, label, ls_backend):
+for _module in (simulate, benchmark, label, ls_backend, score):
     _module.register(app)
 
 

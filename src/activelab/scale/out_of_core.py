@@ -1,17 +1,19 @@
 """Score a pool stored on disk, chunk by chunk, keeping only a running top-k.
 
-The pool is a ``.npy`` file (read through ``np.load(mmap_mode="r")``), a Zarr array
-(when the ``zarr`` package is installed), or any array-like that slices by rows.  Each
-chunk is scored with the strategy's utility, its best items merge into a running
-top-k (see :mod:`activelab.scale.topk`), and the chunk's pages are handed back to
-the operating system, so the memory used stays about one chunk whatever the pool size.
+The pool is a ``.npy`` file (read through ``np.load(mmap_mode="r")``), a Zarr array, or
+Parquet, on disk or behind an fsspec URL (see :mod:`activelab.scale.sources`), or any
+array-like that slices by rows.  Each chunk is scored with the strategy's utility, its
+best items merge into a running top-k (see :mod:`activelab.scale.topk`), the next
+chunk is read ahead meanwhile (:mod:`activelab.scale.reading`), and the chunk's pages
+are handed back to the operating system, so the memory used stays about two chunks
+whatever the pool size.  Labeled ids are left out chunk by chunk (``exclude_ids``).
 Utilities of every candidate can be written to a ``.npy`` file on disk.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +24,28 @@ from ..pool import DEFAULT_CHUNK_ROWS
 from ..strategies.base import QueryResult, UtilityStrategy, check_n_instances
 from ..strategies.query import utilities_once
 from ..strategies.registry import get_strategy
+from .candidates import CandidateRows
+from .reading import iter_chunks
+from .sources import block_offsets, open_source
 from .topk import RunningTopK
 
 __all__ = ["open_pool_array", "score_out_of_core", "score_chunk", "resolve_model"]
 
 
-def open_pool_array(source: Any) -> Any:
+def open_pool_array(source: Any, *, columns: Any = None, storage_options: Any = None) -> Any:
     """Open a pool's feature matrix without reading it into memory.
 
     Parameters
     ----------
-    source : str, Path, ndarray, memmap or Zarr array
-        A ``.npy`` file (memory-mapped read-only), a Zarr array directory (``.zarr``),
-        or an array-like with ``shape``, ``dtype`` and row slicing.
+    source : str, Path, ndarray, memmap or array-like
+        A path or fsspec URL (``file://``, ``s3://``, ``gs://``, ``memory://``) of a
+        ``.npy`` file (memory-mapped read-only when local), a Zarr array directory
+        or Parquet file(s) (see :func:`activelab.scale.sources.open_source`), or an
+        array-like with ``shape``, ``dtype`` and row slicing.
+    columns : sequence of str, optional
+        Parquet only: the feature columns.
+    storage_options : dict, optional
+        fsspec options for URLs.
 
     Returns
     -------
@@ -48,24 +59,7 @@ def open_pool_array(source: Any) -> Any:
         When the array is not 2-D and numeric, or the file type is unknown.
     """
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.exists():
-            raise FileNotFoundError(f"pool file {str(path)!r} does not exist; check the path.")
-        if path.suffix == ".npy":
-            arr: Any = np.load(path, mmap_mode="r", allow_pickle=False)
-        elif path.is_dir() or path.suffix == ".zarr":
-            try:
-                import zarr
-            except ImportError as exc:
-                raise ImportError(
-                    "reading a Zarr pool needs the zarr package: pip install zarr."
-                ) from exc
-            arr = zarr.open_array(str(path), mode="r")
-        else:
-            raise ValueError(
-                f"cannot read a pool from {str(path)!r}: give a .npy file or a .zarr directory "
-                "(save an array with np.save(path, X))."
-            )
+        arr: Any = open_source(source, columns=columns, storage_options=storage_options)
     else:
         arr = source
     shape = getattr(arr, "shape", None)
@@ -119,54 +113,21 @@ def resolve_model(model: Any, strategy: Any, random_state: Any) -> tuple[Any, Ut
     return model, strat
 
 
-def _candidate_ids(candidate_ids: Any, n_rows: int) -> np.ndarray | None:
-    if candidate_ids is None:
-        return None
-    ids = np.asarray(candidate_ids)
-    if ids.size and not np.issubdtype(ids.dtype, np.integer):
-        raise TypeError(f"candidate_ids must be integer pool ids, got dtype {ids.dtype}.")
-    ids = np.unique(ids.astype(np.int64).ravel())
-    if ids.size and (ids[0] < 0 or ids[-1] >= n_rows):
-        raise ValueError(
-            f"candidate_ids must be between 0 and {n_rows - 1}; got {ids[0]}..{ids[-1]}."
-        )
-    if ids.size == 0:
-        raise ValueError("candidate_ids is empty; give at least one pool id to score.")
-    return ids
-
-
 def _candidates(
-    candidate_ids: Any, n_rows: int, n_instances: int
-) -> tuple[np.ndarray | None, int, int]:
-    """The sorted candidate ids (None: every row), their number, and the checked ``k``."""
-    cand = _candidate_ids(candidate_ids, n_rows)
-    n_candidates = n_rows if cand is None else int(cand.size)
-    return cand, n_candidates, check_n_instances(n_instances, n_candidates)
+    candidate_ids: Any, n_rows: int, n_instances: int, exclude_ids: Any = None
+) -> tuple[CandidateRows, int, int]:
+    """The candidate rows, their number, and the checked ``k``."""
+    cand = CandidateRows(n_rows, candidate_ids, exclude_ids)
+    return cand, cand.n_candidates, check_n_instances(n_instances, cand.n_candidates)
 
 
-def chunk_plan(
-    n_rows: int, chunk_rows: int, candidate_ids: np.ndarray | None
-) -> list[tuple[int, int, np.ndarray | None]]:
-    """``(start, stop, ids)`` per chunk of rows that holds candidates.
-
-    ``ids`` is None when every row of the chunk is a candidate.
-    """
+def check_chunk_rows(chunk_rows: Any) -> int:
+    """``chunk_rows`` as a positive int, or a TypeError/ValueError naming it."""
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)):
         raise TypeError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}.")
-    plan = []
-    for start in range(0, n_rows, int(chunk_rows)):  # chunks, not rows
-        stop = min(start + int(chunk_rows), n_rows)
-        if candidate_ids is None:
-            plan.append((start, stop, None))
-            continue
-        lo, hi = np.searchsorted(candidate_ids, [start, stop])
-        if hi == lo:
-            continue
-        ids = candidate_ids[lo:hi]
-        plan.append((start, stop, None if ids.size == stop - start else ids))
-    return plan
+    return int(chunk_rows)
 
 
 def score_chunk(
@@ -215,18 +176,6 @@ def score_chunk(
     return utilities, ids
 
 
-def _release_pages(arr: Any) -> None:
-    # Hand the pages of a read-only memory map back to the OS (they stay in the page
-    # cache); otherwise every page read would count towards the process's memory.
-    mm = getattr(arr, "_mmap", None)
-    if mm is None or getattr(arr, "mode", None) != "r" or not hasattr(mm, "madvise"):
-        return
-    try:
-        mm.madvise(mmap.MADV_DONTNEED)
-    except (OSError, ValueError, AttributeError):  # pragma: no cover - platform specific
-        pass
-
-
 def score_out_of_core(
     model: Any,
     X: Any,
@@ -234,11 +183,14 @@ def score_out_of_core(
     *,
     strategy: Any = None,
     candidate_ids: Any = None,
+    exclude_ids: Any = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     utilities_path: str | os.PathLike[str] | None = None,
     X_labeled: Any = None,
     y_labeled: Any = None,
     random_state: Any = None,
+    prefetch: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> QueryResult:
     """Choose the ``n_instances`` most useful rows of a pool too large for memory.
 
@@ -254,7 +206,11 @@ def score_out_of_core(
         A strategy whose utility depends on each row alone (uncertainty or committee
         strategies).  Defaults to the learner's strategy, else ``"margin"``.
     candidate_ids : array-like of int, optional
-        Pool ids to score (e.g. the unlabeled ones); all rows by default.
+        Pool ids to score; all rows by default.
+    exclude_ids : array-like of int, optional
+        Pool ids to leave out, typically the labeled ones.  Only this (small) array is
+        kept; each chunk drops its own excluded rows, so no list of all candidates is
+        ever made.  Prefer it to ``candidate_ids`` on big pools.
     chunk_rows : int, default=65536
         Rows read and scored at a time; memory grows with it.
     utilities_path : str or Path, optional
@@ -264,6 +220,13 @@ def score_out_of_core(
         The labeled set, for strategies that read it.
     random_state : int, RandomState or None
         Seed for strategies that use randomness.
+    prefetch : bool, default=True
+        Have the next chunk read while this one is scored, so the disk and the
+        processor work at the same time: the OS reads a memory map's next pages ahead
+        (``MADV_WILLNEED``), a background thread reads other sources (two chunks in
+        memory).
+    progress : callable, optional
+        Called as ``progress(n_scored, n_candidates)`` after each chunk.
 
     Returns
     -------
@@ -280,8 +243,9 @@ def score_out_of_core(
     arr = open_pool_array(X)
     model, strat = resolve_model(model, strategy, random_state)
     n_rows = int(arr.shape[0])
-    cand, n_candidates, k = _candidates(candidate_ids, n_rows, n_instances)
-    plan = chunk_plan(n_rows, chunk_rows, cand)
+    cand, n_candidates, k = _candidates(candidate_ids, n_rows, n_instances, exclude_ids)
+    offsets = block_offsets(arr, check_chunk_rows(chunk_rows))
+    n_chunks = 0
 
     out_path = None if utilities_path is None else Path(utilities_path)
     partial = None if out_path is None else out_path.with_name(out_path.name + ".partial")
@@ -293,16 +257,17 @@ def score_out_of_core(
                 partial, mode="w+", dtype=np.float64, shape=(n_candidates,)
             )
         written = 0
-        for start, stop, ids in plan:
+        for start, _, ids, rows in iter_chunks(arr, offsets, cand, prefetch=prefetch):
             utilities, chunk_ids = score_chunk(
-                arr[start:stop], start, ids, model, strat, X_labeled=X_labeled,
-                y_labeled=y_labeled,
+                rows, start, ids, model, strat, X_labeled=X_labeled, y_labeled=y_labeled,
             )
             top.push(utilities, chunk_ids)
+            n_chunks += 1
+            if progress is not None:
+                progress(top.n_seen, n_candidates)
             if store is not None:
                 store[written : written + utilities.size] = utilities
                 written += utilities.size
-            _release_pages(arr)
         if store is not None:
             store.flush()
             del store
@@ -320,7 +285,7 @@ def score_out_of_core(
         strategy=strat.name,
         info={
             "n_candidates": n_candidates,
-            "n_chunks": len(plan),
+            "n_chunks": n_chunks,
             "chunk_rows": int(chunk_rows),
             "utilities_path": None if out_path is None else str(out_path),
             "n_scored": top.n_seen,
