@@ -227,3 +227,15 @@ def test_cost_intervals_never_go_below_zero():
     assert not s.interval_is_informative  # two pairs: the t-interval is mean ± 12.7 × …
     s3 = al.evaluation.compare_to_random([10, 90, 50], [100, 95, 90])
     assert s3.interval_is_informative
+
+
+def test_a_lecture_function_with_n_samples_works_as_written():
+    # docs/lecture-map.md: the lecture's functions need no renaming
+    def uncertainty_sampling(model, X_unlabeled, n_samples=10):
+        proba = model.predict_proba(X_unlabeled)
+        return np.argsort(proba.max(axis=1))[:n_samples]
+
+    learner = al.ActiveLearner(LogisticRegression(), query_strategy=uncertainty_sampling,
+                               X_training=[[0, 1], [1, 0]], y_training=[0, 1])
+    ids, _ = learner.query(np.asarray(ROWS), n_instances=1)
+    assert ids.tolist() == [2]
