@@ -219,7 +219,7 @@ def _run(data: str, data_dir: str | None, strategies: str, model: str, out: Path
     from ..datasets import load_dataset
     from ..experiment import simulate
 
-    dataset = load_dataset(data, data_dir=data_dir, **load)
+    dataset = load_dataset(data, data_dir=data_dir, progress=not quiet, **load)
     result = simulate(dataset, strategies=strategies, model=model, progress=not quiet, **numbers)
     paths = _write(result, out_dir)
     _print_report(result, paths)

@@ -121,6 +121,7 @@ def load_dataset(
     label_column: str | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     random_state: int | None = None,
+    progress: Any = False,
     **options: Any,
 ) -> Dataset:
     """Load a dataset by name, name with options, or file path.
@@ -137,6 +138,10 @@ def load_dataset(
     random_state : int, optional
         Seed for datasets that draw at random (``synthetic``'s generator; subsets of the
         real sets).  ``synthetic`` uses seed 0 when neither this nor ``seed=`` is given.
+    progress : bool or callable, default=False
+        Steps of slow loads (reading a large file, featurizing texts, the feature cache):
+        ``True`` prints them on stderr, a callable receives each message.  Featurized
+        SpamAssassin matrices are cached on disk (see :mod:`activelab.datasets.cache`).
     **options
         Options of the named dataset (merged with the ones in the name) or of
         :func:`activelab.datasets.files.load_file` for files.
@@ -159,18 +164,21 @@ def load_dataset(
     >>> load_dataset("synthetic:samples=300,classes=3").y.shape
     (300,)
     """
+    from .progress import reporting
+
     spec = _spec_text(name_or_path)
-    if _looks_like_path(spec):
-        from .files import load_file
+    with reporting(progress):
+        if _looks_like_path(spec):
+            from .files import load_file
 
-        return load_file(spec, label_column=label_column, **options)
-    name, options = _name_and_options(spec, label_column, options)
-    key = _ALIASES.get(name.lower(), name.lower())
-    from .bundled import BUNDLED
+            return load_file(spec, label_column=label_column, **options)
+        name, options = _name_and_options(spec, label_column, options)
+        key = _ALIASES.get(name.lower(), name.lower())
+        from .bundled import BUNDLED
 
-    if key in BUNDLED or key == "synthetic":
-        return _load_generated(key, name, options, random_state)
-    return _load_real(key, name, options, data_dir, random_state)
+        if key in BUNDLED or key == "synthetic":
+            return _load_generated(key, name, options, random_state)
+        return _load_real(key, name, options, data_dir, random_state)
 
 
 def check_dataset(

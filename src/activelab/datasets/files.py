@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .dataset import Dataset
+from .progress import report
 from .table import LABEL_COLUMN_GUESSES, frame_to_dataset
 
 __all__ = [
@@ -49,6 +50,7 @@ FILE_FORMATS: dict[str, tuple[str, ...]] = {
 }
 _COMPRESSION = (".gz", ".bz2", ".zip", ".xz")
 _DENSE_CELLS = 20_000_000
+SLOW_FILE_BYTES = 20 * 2**20  # reading a larger file is reported as a step of the load
 
 
 def detect_format(path: str | os.PathLike[str]) -> str | None:
@@ -168,6 +170,8 @@ def _read_table(p: Path, fmt: str, encoding: str | None = None, delimiter: str |
             "reading CSV/Parquet needs pandas (and pyarrow for Parquet); "
             "install them with `pip install 'activelab[cli]'`."
         ) from exc
+    if p.stat().st_size > SLOW_FILE_BYTES:
+        report(f"reading {p.name} ({p.stat().st_size / 2**20:,.0f} MiB)")
     if fmt == "parquet":
         frame = _read_parquet(p)
     else:

@@ -32,12 +32,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from .dataset import Dataset
+from .progress import report
 
 __all__ = ["LABEL_COLUMN_GUESSES", "ID_COLUMN_GUESSES", "frame_to_dataset"]
 
 LABEL_COLUMN_GUESSES: tuple[str, ...] = ("label", "target", "class", "y")
 ID_COLUMN_GUESSES: tuple[str, ...] = ("id", "key")
 TEXT_COLUMN_GUESS = "text"
+SLOW_TEXT_ROWS = 2000  # featurizing more rows than this is reported as a step of the load
 
 
 @dataclass
@@ -199,6 +201,8 @@ def _text_block(frame: Any, columns: list[str], method: str) -> tuple[Any, list[
 
     blocks, names = [], []
     for c in columns:
+        if len(frame) >= SLOW_TEXT_ROWS:
+            report(f"featurizing column {c!r} of {len(frame):,} rows as text ({method})")
         X, featurizer = text_features(column_texts(frame[c]), method=method)
         blocks.append(X)
         prefix = f"{c}:" if len(columns) > 1 else ""
