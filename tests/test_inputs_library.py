@@ -239,3 +239,21 @@ def test_a_lecture_function_with_n_samples_works_as_written():
                                X_training=[[0, 1], [1, 0]], y_training=[0, 1])
     ids, _ = learner.query(np.asarray(ROWS), n_instances=1)
     assert ids.tolist() == [2]
+
+
+def test_simulate_svm_is_not_the_deprecated_probability_svc():
+    import warnings
+
+    from sklearn.datasets import load_iris
+    from sklearn.svm import SVC
+
+    from activelab.experiment import make_model
+
+    model = make_model("svm", random_state=0)  # what simulate --model svm builds
+    params = model.get_params(deep=True).values()
+    assert not any(isinstance(p, SVC) and p.probability for p in params)
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # SVC(probability=True) warns
+        proba = model.fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
