@@ -5,10 +5,15 @@ One command runs the whole reproduction (hours on two cores) and writes the tabl
     python benchmarks/reproduce_zhan2021.py                 # 26 sets x 5 strategies x 20 trials
     python benchmarks/reproduce_zhan2021.py --quick         # 5 small sets x 5 trials (minutes)
 
-Results go to one JSON file per (dataset, strategy, trial) under ``--out``; an interrupted
-run resumes where it stopped.  BLAS threads are pinned to 1 in every worker.  The table
-(mean ± SD AUBC) replaces the part between the markers of ``--markdown`` that belong to
-the mode (``zhan2021-table``, ``zhan2021-quick-table``, ``zhan2021-subset-table``).
+    python benchmarks/reproduce_zhan2021.py --datasets spambase,banana --trials 2 \
+        --strategies random,margin --n-jobs 2                 # some of the large sets
+
+Results go to one JSON file per (dataset, strategy, trial) under ``--out``, each with the
+commit of the code that made it; an interrupted run resumes where it stopped (a running
+trial from its last checkpoint, saved every minute).  BLAS threads are pinned to 1 in
+every worker.  The tables (Lu et al.'s AUBC formula unless ``--metric aubc``) replace the
+part between the markers of ``--markdown`` that belong to the mode (``zhan2021-table``,
+``zhan2021-quick-table``, ``zhan2021-subset-table``, or ``--tag``), with the commit.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import os
 import platform
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -48,6 +54,20 @@ def machine() -> str:
         f"{os.cpu_count()} vCPU, {mem_text}, Python {platform.python_version()}, "
         "BLAS threads = 1 per worker"
     )
+
+
+def code_commit() -> str:
+    """The checkout's commit, with ``+changes`` when src/ or benchmarks/ differ from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short=12", "HEAD")
+        dirty = git("status", "--porcelain", "--", "src", "benchmarks")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + ("+changes" if dirty else "")
 
 
 def write_markdown(path: Path, body: str, tag: str) -> None:
@@ -84,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", default=str(REPO / "docs" / "benchmarks" / "zhan2021.md"))
     parser.add_argument("--table-only", action="store_true",
                         help="write the table from the results so far; run nothing")
+    parser.add_argument("--metric", default="aubc_published", choices=["aubc_published", "aubc"],
+                        help="AUBC formula of the tables: Lu et al.'s (default) or activelab's")
+    parser.add_argument("--tag", default=None, help="markers of the table in --markdown")
     args = parser.parse_args(argv)
 
     datasets = list(QUICK_DATASETS if args.quick else ZHAN_BINARY)
@@ -98,16 +121,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.table_only:
             run_reproduction(out, datasets=datasets, strategies=strategies, trials=trials,
-                             n_jobs=args.n_jobs, data_dir=args.data_dir)
+                             n_jobs=args.n_jobs, data_dir=args.data_dir, commit=code_commit())
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rows = [r for r in collect(out) if r["dataset"] in datasets and r["strategy"] in strategies]
     body = markdown_report(rows, command=command.strip(), machine=machine(),
-                           strategies=strategies)
+                           strategies=strategies, metric=args.metric)
     tag = "zhan2021-quick-table" if args.quick else "zhan2021-table"
     if args.datasets and not args.quick:
         tag = "zhan2021-subset-table"
+    tag = args.tag or tag
     write_markdown(Path(args.markdown), body, tag)
     print(body)
     return 0

@@ -285,7 +285,7 @@ def test_cli_benchmark_with_flags_then_report(tmp_path):
         (["benchmark", "--datasets", "iris", "--seeds", "two"], "--seeds"),
         (["benchmark", "--datasets", "iris", "--strategies", "nope"], "unknown strategy"),
         (["benchmark", "--config", "missing.toml"], "does not exist"),
-        (["report", "nowhere"], "holds no benchmark"),
+        (["report", "nowhere"], "no such run folder 'nowhere'"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_code_2(tmp_path, args, message):

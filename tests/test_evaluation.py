@@ -130,10 +130,14 @@ def test_cost_analysis_arithmetic():
     assert c.labels.mean == pytest.approx(110)
     assert c.hours.mean == pytest.approx(110 * 36 / 3600)
     assert c.money.mean == pytest.approx(55)
-    # sd of (100, 120) is sqrt(200); sem = 10
-    assert c.labels.half_width == pytest.approx(T_975_DF1 * 10, rel=1e-6)
-    assert c.money.half_width == pytest.approx(T_975_DF1 * 10 * 0.5, rel=1e-6)
+    # sd of (100, 120) is sqrt(200); sem = 10; the t-interval reaches below 0 labels,
+    # which no count or cost can: it is cut at 0
+    assert c.labels.high == pytest.approx(110 + T_975_DF1 * 10, rel=1e-6)
+    assert c.money.high == pytest.approx((110 + T_975_DF1 * 10) * 0.5, rel=1e-6)
+    assert c.labels.low == 0 and c.money.low == 0 and c.hours.low == 0
     assert (c.n_seeds, c.n_reached) == (2, 2)
+    narrow = cost_analysis([100, 102, 104], cost_per_label=0.5)
+    assert narrow.labels.half_width == pytest.approx(T_975_DF2 * 2 / np.sqrt(3), rel=1e-6)
 
 
 def test_cost_analysis_leaves_out_unreached_seeds():

@@ -311,28 +311,36 @@ class SimulationResult:
         ]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         lines += ["", *(f"- {line}" for line in self.legend())]
-        lines += ["", "## Cost to reach the target", "",
-                  f"At {c.get('cost_per_label')} per label and {c.get('seconds_per_label')} s "
-                  "per label (mean over the seeds that reached the target; savings paired "
-                  "by seed):", "",
-                  "| strategy | labels | hours | money | saved labels | saved hours | "
-                  "saved money | saved % |", "|---|---|---|---|---|---|---|---|"]
-        for row in self.summary():
-            s = row.savings
-            lines.append(
-                f"| {row.strategy} | {_fmt_est(row.cost.labels, '{:.0f}')} | "
-                f"{_fmt_est(row.cost.hours, '{:.2f}')} | {_fmt_est(row.cost.money, '{:.2f}')} | "
-                + (" | ".join([
-                    _fmt_est(s.labels, "{:.0f}"), _fmt_est(s.hours, "{:.2f}"),
-                    _fmt_est(s.money, "{:.2f}"), _fmt_est(s.percent, "{:.0f}%"),
-                ]) if s is not None else "baseline | | |")
-                + " |"
-            )
+        lines += self._cost_lines()
         if self.notes:
             lines += ["", "## Notes", "", *(f"- {n}" for n in self.notes)]
         if plot_name:
             lines += ["", f"![learning curves]({plot_name})"]
         return "\n".join(lines) + "\n"
+
+    def _cost_lines(self) -> list[str]:
+        """The markdown section on labels, hours and money to the target."""
+        c = self.config
+        lines = ["", "## Cost to reach the target", "",
+                 f"At {c.get('cost_per_label')} per label and {c.get('seconds_per_label')} s "
+                 "per label (mean over the seeds that reached the target; savings paired "
+                 "by seed; intervals of savings need at least 3 pairs):", "",
+                 "| strategy | labels | hours | money | saved labels | saved hours | "
+                 "saved money | saved % |", "|---|---|---|---|---|---|---|---|"]
+        for row in self.summary():
+            s = row.savings
+            saved = "baseline | | |" if s is None else " | ".join(
+                _fmt_saved(s, est, fmt) for est, fmt in (
+                    (s.labels, "{:.0f}"), (s.hours, "{:.2f}"), (s.money, "{:.2f}"),
+                    (s.percent, "{:.0f}%"),
+                )
+            )
+            lines.append(
+                f"| {row.strategy} | {_fmt_est(row.cost.labels, '{:.0f}')} | "
+                f"{_fmt_est(row.cost.hours, '{:.2f}')} | {_fmt_est(row.cost.money, '{:.2f}')} | "
+                f"{saved} |"
+            )
+        return lines
 
     def write_summary(self, path: str | os.PathLike[str]) -> Path:
         """The markdown report (see :meth:`to_markdown`)."""
@@ -345,7 +353,8 @@ class SimulationResult:
         from .evaluation.plots import plot_learning_curves
 
         target = float(np.mean(self.targets)) if np.all(np.isfinite(self.targets)) else None
-        title = f"{self.dataset}: {self.config.get('model')}, {len(self.seeds)} seeds"
+        n = len(self.seeds)
+        title = f"{self.dataset}: {self.config.get('model')}, {n} seed{'s' if n != 1 else ''}"
         return plot_learning_curves(
             self.curves(), baseline=BASELINE, metric=self.metric, target=target,
             title=title, path=path,
@@ -382,9 +391,18 @@ def _fmt_est(e: Estimate, fmt: str) -> str:
     if math.isnan(e.mean):
         return "–"
     text = fmt.format(e.mean)
-    if not math.isnan(e.low):
-        text += " ± " + fmt.format(e.half_width)
-    return text
+    if math.isnan(e.low):
+        return text
+    if not math.isclose(e.high - e.mean, e.mean - e.low, rel_tol=1e-9, abs_tol=1e-12):
+        return f"{text} ({fmt.format(e.low)}–{fmt.format(e.high)})"  # cut at a bound
+    return text + " ± " + fmt.format(e.half_width)
+
+
+def _fmt_saved(s: Savings, est: Estimate, fmt: str) -> str:
+    """A saving with its interval, or its mean alone when the pairs are too few."""
+    if s.interval_is_informative or math.isnan(est.mean):
+        return _fmt_est(est, fmt)
+    return fmt.format(est.mean) + f" ({s.n_pairs} pair{'s' if s.n_pairs != 1 else ''})"
 
 
 def _fmt_reached(row: StrategySummary) -> str:
@@ -403,7 +421,9 @@ def _fmt_savings(row: StrategySummary) -> str:
     if s.n_pairs == 0:
         return "– (target not reached)"
     text = f"{s.labels.mean:+.0f} ({s.percent.mean:+.0f}%"
-    if not math.isnan(s.percent.low):
+    if not s.interval_is_informative:
+        text += f"; {s.n_pairs} seed{'s' if s.n_pairs != 1 else ''}, too few for an interval"
+    elif not math.isnan(s.percent.low):
         text += f" ±{s.percent.half_width:.0f}"
     text += ")"
     if s.n_unreached:
@@ -480,26 +500,28 @@ def check_strategies(strategies: Any) -> tuple[list[str], list[str]]:
     return names, notes
 
 
-def _resolve_data(X: Any, y: Any, label_column: str | None) -> tuple[str, Any, np.ndarray]:
+def _resolve_data(
+    X: Any, y: Any, label_column: str | None
+) -> tuple[str, Any, np.ndarray, list[str]]:
+    """The data's name, checked features, labels, and the loader's notes."""
     from .datasets import Dataset, load_dataset
+    from .pool import check_features
 
     if isinstance(X, (str, os.PathLike)):
         if y is not None:
             raise ValueError("y must be left out when data is given by name or path.")
         X = load_dataset(X, label_column=label_column)
     if isinstance(X, Dataset):
-        return X.name, X.X, np.asarray(X.y)
+        return X.name, check_features(X.X, "X"), np.asarray(X.y), list(X.notes)
     if y is None:
         raise ValueError("give y (the true labels) with X, or pass a dataset name or Dataset.")
-    from .pool import check_features
-
     X = check_features(X, "X")
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(
             f"y has shape {y.shape} but X has {X.shape[0]} rows; give one label per row."
         )
-    return "data", X, y
+    return "data", X, y, []
 
 
 @dataclass
@@ -580,12 +602,27 @@ def _check_targets(
     if target is not None and target_of_full is not None:
         raise ValueError("give target or target_of_full, not both.")
     if target is not None:
-        return _check_number(target, "target", 0.0, 1.0, "e.g. 0.9 accuracy."), None
+        return _check_share(target, "target", "e.g. 0.9 accuracy."), None
     if target_of_full is None:
         return None, 0.95
-    return None, _check_number(
-        target_of_full, "target_of_full", 0.0, 1.0, "e.g. 0.95 of the full-pool score."
-    )
+    return None, _check_share(target_of_full, "target_of_full", "e.g. 0.95 of the full-pool score.")
+
+
+def _check_share(value: Any, name: str, fix: str) -> float:
+    """A number in (0, 1]: a target of 0 is reached by every run before its first query."""
+    value = _check_number(value, name, 0.0, 1.0, fix)
+    if value == 0.0:
+        raise ValueError(f"{name} must be above 0 (every run reaches 0 at once), got 0; {fix}")
+    return value
+
+
+def _check_batch(batch_size: int, limit: int | None, what: str) -> None:
+    """One batch cannot be larger than the whole budget (or the whole pool)."""
+    if limit is not None and batch_size > limit:
+        raise ValueError(
+            f"batch_size ({batch_size}) is larger than {what} ({limit}); one round can never "
+            "label that many, so lower batch_size (e.g. 10)."
+        )
 
 
 def _check_settings(
@@ -602,6 +639,7 @@ def _check_settings(
     initial = _check_count(initial, "initial", 2, "start with two labels or more.")
     batch_size = _check_count(batch_size, "batch_size", 1, "query at least one item per round.")
     budget = _check_budget(budget, initial)
+    _check_batch(batch_size, budget, "the whole budget")
     test_size = _check_number(test_size, "test_size", 0.0, 1.0, "e.g. 0.25.")
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be strictly between 0 and 1, got {test_size}; e.g. 0.25.")
@@ -621,7 +659,7 @@ def _check_settings(
 
 def _load_data(X: Any, y: Any, label_column: str | None, settings: _Settings) -> _Data:
     """The data, checked against the split; lowers the budget to the pool size (noted)."""
-    name, X_all, y_all = _resolve_data(X, y, label_column)
+    name, X_all, y_all, notes = _resolve_data(X, y, label_column)
     n_test = check_split_sizes(y_all, settings.test_size)
     n_pool = y_all.shape[0] - n_test
     if settings.initial >= n_pool:
@@ -633,6 +671,8 @@ def _load_data(X: Any, y: Any, label_column: str | None, settings: _Settings) ->
         if settings.budget is not None:
             settings.notes.append(f"budget lowered from {settings.budget} to the pool size ({n_pool}).")
         settings.budget = n_pool
+    _check_batch(settings.batch_size, n_pool, "the pool")
+    settings.notes.extend(notes)
     return _Data(name, X_all, y_all, n_pool, n_test, int(np.unique(y_all).size))
 
 

@@ -17,10 +17,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TextFeaturizer", "text_features", "image_features", "resolve_inside"]
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "TextFeaturizer",
+    "column_texts",
+    "text_features",
+    "image_features",
+    "resolve_inside",
+]
 
 _TEXT_METHODS = ("tfidf", "minilm")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+#: Longest text kept per item; longer texts are cut (the app and the command line alike).
+MAX_TEXT_CHARS = 100_000
 
 
 def _as_text_list(texts: Iterable[Any], name: str = "texts") -> list[str]:
@@ -39,6 +48,43 @@ def _as_text_list(texts: Iterable[Any], name: str = "texts") -> list[str]:
         else:
             out.append(str(item))
     return out
+
+
+def column_texts(values: Iterable[Any], max_chars: int = MAX_TEXT_CHARS) -> list[str]:
+    """The texts of a table column, ready for :func:`text_features`.
+
+    Missing values (``None``, NaN, ``pandas.NA``) become empty texts, other values their
+    ``str``, each cut to ``max_chars`` characters.  The labeling app and the command line
+    (``--text-column``) both read text columns this way, so a column gives the same
+    features in either.
+
+    Parameters
+    ----------
+    values : iterable
+        The column's values (a pandas Series, list or array).
+    max_chars : int, default=100_000
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> column_texts(["spam!", None, float("nan"), 3])
+    ['spam!', '', '', '3']
+    """
+    if isinstance(values, (str, bytes)):
+        raise TypeError("values must be a column of texts, not one string; wrap it in a list")
+    tolist = getattr(values, "tolist", None)
+    items = list(tolist()) if callable(tolist) else list(values)
+    return ["" if _is_missing(v) else str(v)[:max_chars] for v in items]
+
+
+def _is_missing(value: Any) -> bool:
+    """None, NaN or ``pandas.NA`` (checked without importing pandas)."""
+    if value is None or type(value).__name__ == "NAType":
+        return True
+    return isinstance(value, (float, np.floating)) and value != value
 
 
 class TextFeaturizer:

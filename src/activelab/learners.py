@@ -21,7 +21,7 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
 
-from .pool import RowView, check_features, materialize, take_rows
+from .pool import RowView, as_rows, check_features, materialize, take_rows
 from .proba import predict_proba_chunked
 from .strategies.base import MODEL_NEEDS, QueryResult, Strategy, needs_of
 from .strategies.query import query_once
@@ -458,6 +458,7 @@ class ActiveLearner:
             Row positions into ``X_pool``, most useful first.
         instances : the rows ``X_pool[indices]``.
         """
+        X_pool = as_rows(X_pool, "X_pool")  # a list of rows is converted once
         result = self.query_result(X_pool, n_instances, **kwargs)
         return result.ids, take_rows(X_pool, result.ids)
 
@@ -758,6 +759,7 @@ class Committee:
 
         Returns ``(indices, X_pool[indices])`` like :meth:`ActiveLearner.query`.
         """
+        X_pool = as_rows(X_pool, "X_pool")  # a list of rows is converted once
         result = self.query_result(X_pool, n_instances, **kwargs)
         return result.ids, take_rows(X_pool, result.ids)
 

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Pool", "RowView", "check_features", "materialize", "n_rows", "take_rows"]
+__all__ = [
+    "Pool", "RowView", "as_rows", "check_features", "materialize", "n_rows", "take_rows",
+]
 
 DEFAULT_CHUNK_ROWS = 65_536
 
@@ -35,13 +37,7 @@ def check_features(X: Any, name: str = "X") -> Any:
         When ``X`` is not 2-D, is empty, or holds NaN or infinite values.
     """
     if hasattr(X, "to_numpy") and hasattr(X, "columns"):
-        non_numeric = [c for c, t in X.dtypes.items() if not np.issubdtype(t, np.number)]
-        if non_numeric:
-            raise TypeError(
-                f"{name} has non-numeric columns {non_numeric[:5]}; encode them as numbers "
-                "(e.g. one-hot) or drop them before building the pool."
-            )
-        X = X.to_numpy(dtype=np.float64)
+        X = _frame_to_array(X, name)
     if sp.issparse(X):
         X = X.tocsr() if X.format != "csr" else X
         data = X.data
@@ -71,6 +67,33 @@ def check_features(X: Any, name: str = "X") -> Any:
             "(e.g. sklearn.impute.SimpleImputer) before active learning."
         )
     return X
+
+
+def _is_number_dtype(dtype: Any) -> bool:
+    """numpy numbers and booleans, and pandas' nullable ones (``Int64``, ``boolean``)."""
+    try:
+        return bool(np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.bool_))
+    except TypeError:  # a pandas extension dtype, e.g. StringDtype or Int64Dtype
+        return getattr(dtype, "kind", "O") in "iufb"
+
+
+def _frame_to_array(X: Any, name: str) -> np.ndarray:
+    """A DataFrame of numbers as one float64 array; text columns are named in the error."""
+    non_numeric = [c for c, t in X.dtypes.items() if not _is_number_dtype(t)]
+    if non_numeric:
+        raise TypeError(
+            f"{name} has non-numeric columns {non_numeric[:5]}; encode them as numbers "
+            "(e.g. one-hot), featurize text (activelab.featurize.text_features, or "
+            "load_dataset(path, text_column=...)) or drop them before building the pool."
+        )
+    arr = X.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = [str(c) for c, b in zip(X.columns, ~np.isfinite(arr).all(axis=0), strict=True) if b]
+    if bad:
+        raise ValueError(
+            f"{name} has NaN or infinite values in column(s) {bad[:5]}; impute or drop them "
+            "(e.g. sklearn.impute.SimpleImputer) before active learning."
+        )
+    return arr
 
 
 def _take(X: Any, positions: Any) -> Any:
@@ -166,7 +189,21 @@ def take_rows(X: Any, positions: Any) -> Any:
     """
     if hasattr(X, "iloc"):
         return X.iloc[positions]
+    if isinstance(X, (list, tuple)):
+        return check_features(X, "X")[positions]
     return X[positions]  # RowView, ndarray and sparse matrices all index by position
+
+
+def as_rows(X: Any, name: str = "X") -> Any:
+    """A list or tuple of rows as one checked array; other inputs as they are.
+
+    Arrays, sparse matrices, DataFrames and :class:`RowView` objects index by row
+    position already; a Python list of rows is converted once (and checked) so that
+    ``X[ids]`` works on it.
+    """
+    if isinstance(X, (list, tuple)):
+        return check_features(X, name)
+    return X
 
 
 def n_rows(X: Any) -> int:

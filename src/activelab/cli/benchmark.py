@@ -13,16 +13,20 @@ from typing import Annotated, Any
 
 import typer
 
+from . import _options as opt
+from ._checks import (
+    check_data,
+    check_model_name,
+    check_out,
+    check_strategy_names,
+    file_options,
+    split_names,
+)
 from ._errors import UsageError, friendly_errors
 
 
-def _split(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    if not items:
-        raise UsageError("a list option is empty; give comma-separated names, e.g. iris,digits.")
-    return items
+def _split(value: str | None, option: str = "a list option") -> list[str] | None:
+    return split_names(value, option)
 
 
 def _seeds(value: str | None) -> Any:
@@ -93,11 +97,8 @@ Initial = Annotated[int | None, typer.Option(help="Initial labels.")]
 BatchSize = Annotated[int | None, typer.Option(help="Labels per round.")]
 Budget = Annotated[int | None, typer.Option(help="Total labels per run, initial included.")]
 TestSize = Annotated[float | None, typer.Option(help="Share held out for testing.")]
-DataDir = Annotated[str | None, typer.Option(
-    help="Folder of the real datasets (default $ACTIVELAB_DATA_DIR or ../shared/data)."
-)]
 NJobs = Annotated[int | None, typer.Option(
-    "--n-jobs", "-j", help="Worker processes (all cores)."
+    "--n-jobs", "-j", help="Worker processes (default: all cores; -1 = all cores)."
 )]
 TableFormat = Annotated[str | None, typer.Option("--format", help="parquet or csv.")]
 Name = Annotated[str | None, typer.Option(help="Name of the benchmark.")]
@@ -117,6 +118,47 @@ def _benchmark_config(config: Path | None, overrides: dict[str, Any]) -> Any:
     if overrides["datasets"] is None:
         raise UsageError("give --config bench.toml or --datasets (e.g. --datasets iris).")
     return BenchmarkConfig.from_dict({k: v for k, v in overrides.items() if v is not None})
+
+
+def _check_flags(flags: dict[str, Any], out: Path | None) -> None:
+    """What the flags alone tell, checked before the settings are built (no heavy import)."""
+    sizes = {"--initial": (flags["initial"], 1), "--batch-size": (flags["batch_size"], 1),
+             "--budget": (flags["budget"], 2)}
+    for option, (value, low) in sizes.items():
+        if value is not None and value < low:
+            raise UsageError(f"{option} must be at least {low}, got {value}.")
+    if flags["batch_size"] is not None and flags["budget"] is not None \
+            and flags["batch_size"] > flags["budget"]:
+        raise UsageError(
+            f"--batch-size ({flags['batch_size']}) is larger than the whole --budget "
+            f"({flags['budget']}); one round can never label that many, so lower --batch-size."
+        )
+    n_jobs = flags["n_jobs"]
+    if n_jobs is not None and not (n_jobs >= 1 or n_jobs == -1):
+        raise UsageError(
+            f"--n-jobs must be a number of worker processes (1 or more, or -1 for all "
+            f"cores), got {n_jobs}."
+        )
+    if out is not None:
+        check_out(out)
+    load = {k: flags[k] for k in _FILE_KEYS if flags.get(k) is not None}
+    for name in flags["datasets"] or ():
+        if name not in ("imbalanced", "spamassassin-domain"):
+            check_data(name, flags["data_dir"], load if _is_path(name) else {})
+    if flags["strategies"]:
+        check_strategy_names(flags["strategies"], registry=False)
+    for model in flags["models"] or ():
+        check_model_name(model, "--models")
+
+
+_FILE_KEYS = ("label_column", "text_column", "drop_columns", "id_column", "text_method",
+              "encoding", "delimiter")
+
+
+def _is_path(name: str) -> bool:
+    from ..datasets import _looks_like_path
+
+    return _looks_like_path(name)
 
 
 def _run_with_progress(cfg: Any, target: Path, n_jobs: int | None) -> Any:
@@ -141,25 +183,38 @@ def benchmark(
     batch_size: BatchSize = None,
     budget: Budget = None,
     test_size: TestSize = None,
-    data_dir: DataDir = None,
+    data_dir: opt.DataDir = None,
+    label_column: opt.LabelColumn = None,
+    text_column: opt.TextColumn = None,
+    drop_columns: opt.DropColumns = None,
+    id_column: opt.IdColumn = None,
+    text_features: opt.TextFeatures = None,
+    encoding: opt.Encoding = None,
+    delimiter: opt.Delimiter = None,
     n_jobs: NJobs = None,
     table_format: TableFormat = None,
     name: Name = None,
     report: Report = True,
 ) -> None:
     """Compare strategies against random on datasets x models x seeds (resumable)."""
-    from ..lab.report import build_report
-
-    cfg = _benchmark_config(config, {
-        "datasets": _split(datasets), "strategies": _split(strategies),
-        "models": _split(models), "seeds": _seeds(seeds), "noise": _noise(noise),
+    flags = {
+        "datasets": _split(datasets, "--datasets"), "strategies": _split(strategies, "--strategies"),
+        "models": _split(models, "--models"), "seeds": _seeds(seeds), "noise": _noise(noise),
         "initial": initial, "batch_size": batch_size, "budget": budget,
         "test_size": test_size, "data_dir": data_dir, "n_jobs": n_jobs,
         "format": table_format, "name": name,
-    })
+        **file_options(
+            label_column=label_column, text_column=text_column, drop_columns=drop_columns,
+            id_column=id_column, text_features=text_features, encoding=encoding,
+            delimiter=delimiter,
+        ),
+    }
+    flags.update({k: flags.get(k) for k in _FILE_KEYS})
+    _check_flags(flags, out)
+    cfg = _benchmark_config(config, flags)
     target = out if out is not None else Path("runs") / cfg.name
-    if target.exists() and not target.is_dir():
-        raise UsageError(f"--out {str(target)!r} is a file; give a folder.")
+    if out is None:
+        check_out(target)
     cfg.check_datasets()
     summary = _run_with_progress(cfg, target, n_jobs)
     typer.echo(
@@ -167,11 +222,20 @@ def benchmark(
         f"({summary.n_total} in all); table: {summary.table_path}"
     )
     if report:
+        from ..lab.report import build_report
+
         typer.echo(f"report: {build_report(target)}")
 
 
 def report_command(run_dir: RunDir, out: ReportOut = None) -> None:
     """Build a self-contained HTML report (and PNGs) of a benchmark folder."""
+    if not run_dir.exists():
+        raise UsageError(
+            f"no such run folder {str(run_dir)!r}; pass the folder given to "
+            "`activelab benchmark --out`."
+        )
+    if out is not None:
+        check_out(out.parent, "--out")
     from ..lab.report import build_report, report_summary
 
     path = build_report(run_dir, out)

@@ -1,8 +1,10 @@
 """``activelab simulate``: strategies against random on a dataset, over several seeds.
 
-Everything is checked and the whole simulation runs before the output folder is created,
-so bad input (or an interrupted run) leaves nothing behind; if writing the files fails,
-what this command created is removed again.
+Every option is checked before anything heavy is imported or read (the numbers, the
+output folder, the data's path or name, the strategy and model names), then the data is
+loaded and the whole simulation runs before the output folder is created, so bad input
+(or an interrupted run) leaves nothing behind; if writing the files fails, what this
+command created is removed again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Annotated, Any
 
 import typer
 
+from . import _options as opt
+from ._checks import check_data, check_model_name, check_out, check_strategy_names, file_options
 from ._errors import UsageError, friendly_errors
 
 OUTPUT_FILES = ("events.jsonl", "curves.csv", "summary.md", "learning_curve.png")
@@ -51,24 +55,6 @@ def _default_out(data: str) -> Path:
     return Path("runs") / (re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-") or "simulation")
 
 
-def _check_out(out: Path) -> None:
-    """The output path must be a folder (or not exist yet) that we can write into."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} is a file; give a folder for the results.")
-    probe = out
-    while not probe.exists():
-        parent = probe.parent
-        if parent == probe:
-            break
-        probe = parent
-    if not probe.is_dir():
-        raise UsageError(f"--out {str(out)!r} is inside {str(probe)!r}, which is a file.")
-    import os
-
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write into {str(probe)!r}; choose another --out folder.")
-
-
 def _write(result: Any, out: Path) -> dict[str, Path]:
     """Create ``out`` and write the files; on failure remove what was created here."""
     created: list[Path] = []
@@ -89,6 +75,10 @@ def _write(result: Any, out: Path) -> dict[str, Path]:
         raise
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _print_report(result: Any, paths: dict[str, Path]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -99,7 +89,7 @@ def _print_report(result: Any, paths: dict[str, Path]) -> None:
     full = result.full_pool_scores
     console.print(
         f"[bold]{result.dataset}[/]: {c['n_pool']} pool / {c['n_test']} test items, "
-        f"{c['n_classes']} classes, model {c['model']}, {len(result.seeds)} seeds, "
+        f"{c['n_classes']} classes, model {c['model']}, {_count(len(result.seeds), 'seed')}, "
         f"{c['initial']} initial + batches of {c['batch_size']} up to {c['budget']} labels"
         + (f", label noise {c['noise']:g}" if c["noise"] else "")
         + f"  ({result.seconds:.0f} s)"
@@ -128,9 +118,6 @@ Data = Annotated[str, typer.Option(
     "--data", "-d",
     help="Dataset: iris, digits, wine, breast_cancer, synthetic[:classes=3,imbalance=0.05,"
     "samples=2000], a real set (mnist-10k, zhan:australian, ...), or a CSV/Parquet/libsvm path.",
-)]
-LabelColumn = Annotated[str | None, typer.Option(
-    "--label-column", help="Column holding the class, for CSV/Parquet files."
 )]
 Strategies = Annotated[str, typer.Option(
     "--strategies", "-s",
@@ -190,20 +177,49 @@ def _numbers(
     }
     if numbers["target"] is not None and numbers["target_of_full"] is not None:
         raise UsageError("give --target or --target-of-full, not both.")
+    for option, key in (("--target", "target"), ("--target-of-full", "target_of_full")):
+        if numbers[key] == 0:
+            raise UsageError(f"{option} must be above 0 (every run reaches 0 at once), got 0.")
+    _check_rounds(numbers["initial"], numbers["batch_size"], numbers["budget"])
     return numbers
 
 
-def _run(data: str, label_column: str | None, strategies: str, model: str, out: Path | None,
-         quiet: bool, numbers: dict[str, Any]) -> None:
-    """Check the names, load the data, simulate, then write and print the results."""
-    from ..datasets import load_dataset
-    from ..experiment import check_strategies, make_model, simulate
+def _check_rounds(initial: int, batch: int, budget: int) -> None:
+    """The budget holds the initial labels, and one batch is not larger than the budget."""
+    if budget < initial:
+        raise UsageError(
+            f"budget ({budget}) is smaller than initial ({initial}): --budget counts the "
+            "initial labels too, so raise it or lower --initial."
+        )
+    if batch > budget:
+        raise UsageError(
+            f"--batch ({batch}) is larger than the whole --budget ({budget}); one round can "
+            "never label that many, so lower --batch (e.g. 10)."
+        )
 
-    check_strategies(strategies)
-    make_model(model)
+
+def _check_first(data: str, data_dir: str | None, strategies: str, model: str,
+                 out: Path | None, load: dict[str, Any]) -> Path:
+    """Everything that can be checked without reading the data; returns the output folder."""
     out_dir = Path(out) if out is not None else _default_out(data)
-    _check_out(out_dir)
-    dataset = load_dataset(data, label_column=label_column)
+    check_out(out_dir)
+    check_data(data, data_dir, load)
+    names = [s for s in strategies.split(",") if s.strip()]
+    if not names:
+        raise UsageError("--strategies is empty; give at least one, e.g. margin,entropy.")
+    check_strategy_names(names)
+    check_model_name(model)
+    return out_dir
+
+
+def _run(data: str, data_dir: str | None, strategies: str, model: str, out: Path | None,
+         quiet: bool, numbers: dict[str, Any], load: dict[str, Any]) -> None:
+    """Check the names, load the data, simulate, then write and print the results."""
+    out_dir = _check_first(data, data_dir, strategies, model, out, load)
+    from ..datasets import load_dataset
+    from ..experiment import simulate
+
+    dataset = load_dataset(data, data_dir=data_dir, progress=not quiet, **load)
     result = simulate(dataset, strategies=strategies, model=model, progress=not quiet, **numbers)
     paths = _write(result, out_dir)
     _print_report(result, paths)
@@ -211,7 +227,14 @@ def _run(data: str, label_column: str | None, strategies: str, model: str, out: 
 
 def simulate_command(
     data: Data = "digits",
-    label_column: LabelColumn = None,
+    label_column: opt.LabelColumn = None,
+    text_column: opt.TextColumn = None,
+    drop_columns: opt.DropColumns = None,
+    id_column: opt.IdColumn = None,
+    text_features: opt.TextFeatures = None,
+    encoding: opt.Encoding = None,
+    delimiter: opt.Delimiter = None,
+    data_dir: opt.DataDir = None,
     strategies: Strategies = "margin,entropy,random",
     seeds: Seeds = "3",
     initial: Initial = "20",
@@ -233,7 +256,12 @@ def simulate_command(
         target_of_full=target_of_full, test_size=test_size, cost_per_label=cost_per_label,
         seconds_per_label=seconds_per_label,
     )
-    _run(data, label_column, strategies, model, out, quiet, numbers)
+    load = file_options(
+        label_column=label_column, text_column=text_column, drop_columns=drop_columns,
+        id_column=id_column, text_features=text_features, encoding=encoding,
+        delimiter=delimiter,
+    )
+    _run(data, data_dir, strategies, model, out, quiet, numbers, load)
 
 
 def register(app: typer.Typer) -> None:

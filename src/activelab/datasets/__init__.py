@@ -26,9 +26,13 @@ from typing import Any
 
 from .dataset import Dataset
 
-__all__ = ["Dataset", "load_dataset", "known_names", "parse_spec"]
+__all__ = ["Dataset", "check_dataset", "load_dataset", "known_names", "parse_spec"]
 
 
+#: Options of :func:`activelab.datasets.files.load_file` that only tables take.
+FILE_ONLY_OPTIONS: tuple[str, ...] = (
+    "text_column", "id_column", "drop_columns", "encoding", "delimiter", "text_method",
+)
 _ALIASES = {"breast-cancer": "breast_cancer", "breastcancer": "breast_cancer"}
 
 
@@ -117,6 +121,7 @@ def load_dataset(
     label_column: str | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     random_state: int | None = None,
+    progress: Any = False,
     **options: Any,
 ) -> Dataset:
     """Load a dataset by name, name with options, or file path.
@@ -133,6 +138,10 @@ def load_dataset(
     random_state : int, optional
         Seed for datasets that draw at random (``synthetic``'s generator; subsets of the
         real sets).  ``synthetic`` uses seed 0 when neither this nor ``seed=`` is given.
+    progress : bool or callable, default=False
+        Steps of slow loads (reading a large file, featurizing texts, the feature cache):
+        ``True`` prints them on stderr, a callable receives each message.  Featurized
+        SpamAssassin matrices are cached on disk (see :mod:`activelab.datasets.cache`).
     **options
         Options of the named dataset (merged with the ones in the name) or of
         :func:`activelab.datasets.files.load_file` for files.
@@ -155,6 +164,65 @@ def load_dataset(
     >>> load_dataset("synthetic:samples=300,classes=3").y.shape
     (300,)
     """
+    from .progress import reporting
+
+    spec = _spec_text(name_or_path)
+    with reporting(progress):
+        if _looks_like_path(spec):
+            from .files import load_file
+
+            return load_file(spec, label_column=label_column, **options)
+        name, options = _name_and_options(spec, label_column, options)
+        key = _ALIASES.get(name.lower(), name.lower())
+        from .bundled import BUNDLED
+
+        if key in BUNDLED or key == "synthetic":
+            return _load_generated(key, name, options, random_state)
+        return _load_real(key, name, options, data_dir, random_state)
+
+
+def check_dataset(
+    name_or_path: str | os.PathLike[str],
+    *,
+    label_column: str | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> None:
+    """Check that :func:`load_dataset` can find a dataset, without reading it.
+
+    Takes the arguments of :func:`load_dataset`.  A file must exist and have a known
+    format; a name must be known, a real set's files must be in the data directory, and
+    options that only apply to files must not be given with a name.  What only reading
+    can tell (a column, a value) is checked by :func:`load_dataset`.
+
+    Raises
+    ------
+    ValueError, TypeError, FileNotFoundError
+        As :func:`load_dataset` would, naming the problem and the fix.
+    """
+    spec = _spec_text(name_or_path)
+    if _looks_like_path(spec):
+        from .files import check_file
+
+        check_file(spec, options.get("format"))
+        return
+    name, options = _name_and_options(spec, label_column, options)
+    key = _ALIASES.get(name.lower(), name.lower())
+    from .bundled import BUNDLED, normalise_synthetic_options
+
+    if key in BUNDLED:
+        _no_options(name, options)
+    elif key == "synthetic":
+        normalise_synthetic_options({k: v for k, v in options.items() if k != "seed"})
+    else:
+        from .real import is_real_dataset, require_files
+
+        if not is_real_dataset(key):
+            raise ValueError(_unknown_message(name))
+        require_files(key, data_dir)
+
+
+def _spec_text(name_or_path: Any) -> str:
     if isinstance(name_or_path, os.PathLike):
         name_or_path = os.fspath(name_or_path)
     if not isinstance(name_or_path, str):
@@ -164,25 +232,40 @@ def load_dataset(
     spec = name_or_path.strip()
     if not spec:
         raise ValueError("the dataset name is empty; give a name such as 'digits' or a file path.")
-    if _looks_like_path(spec):
-        from .files import load_file
+    return spec
 
-        return load_file(spec, label_column=label_column, **options)
+
+def _name_and_options(
+    spec: str, label_column: str | None, options: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """The name and all its options; file-only options are refused for a name."""
     name, spec_options = parse_spec(spec)
     for key in set(spec_options) & set(options):
         raise ValueError(f"option {key!r} is given both in the name and as an argument; give it once.")
     options = {**spec_options, **options}
-    if label_column is not None:
+    given = {"label_column": label_column, **options}
+    file_only = [k for k in ("label_column", *FILE_ONLY_OPTIONS) if given.get(k) not in (None, (), [])]
+    if file_only:
         raise ValueError(
-            f"label_column only applies to CSV/Parquet files, not to the dataset {name!r}; "
+            f"{file_only[0]} only applies to CSV/Parquet files, not to the dataset {name!r}; "
             "leave it out."
         )
-    key = _ALIASES.get(name.lower(), name.lower())
-    from .bundled import BUNDLED
+    return name, {k: v for k, v in options.items() if k not in FILE_ONLY_OPTIONS}
 
-    if key in BUNDLED or key == "synthetic":
-        return _load_generated(key, name, options, random_state)
-    return _load_real(key, name, options, data_dir, random_state)
+
+def _no_options(name: str, options: dict[str, Any]) -> None:
+    if options:
+        raise ValueError(
+            f"dataset {name!r} takes no options, got {', '.join(sorted(options))}; "
+            "options apply to synthetic and the real sets."
+        )
+
+
+def _unknown_message(name: str) -> str:
+    return (
+        f"unknown dataset {name!r}; known names: {', '.join(known_names())}, "
+        "or a CSV/Parquet/libsvm file path."
+    )
 
 
 def _load_generated(
@@ -192,11 +275,7 @@ def _load_generated(
     from .bundled import BUNDLED, load_bundled, make_synthetic, normalise_synthetic_options
 
     if key in BUNDLED:
-        if options:
-            raise ValueError(
-                f"dataset {name!r} takes no options, got {', '.join(sorted(options))}; "
-                "options apply to synthetic and the real sets."
-            )
+        _no_options(name, options)
         return load_bundled(key)
     opts = normalise_synthetic_options(options)
     if random_state is not None:
@@ -210,10 +289,7 @@ def _load_real(
     key: str, name: str, options: dict[str, Any], data_dir: Any, random_state: int | None
 ) -> Dataset:
     """A real set of the data directory; an unknown name lists the known ones."""
-    unknown = (
-        f"unknown dataset {name!r}; known names: {', '.join(known_names())}, "
-        "or a CSV/Parquet/libsvm file path."
-    )
+    unknown = _unknown_message(name)
     try:
         from .real import REAL_DATASETS, load_real_dataset
     except ImportError as exc:

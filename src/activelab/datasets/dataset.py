@@ -26,6 +26,11 @@ class Dataset:
         A group per item (e.g. the corpus an e-mail came from).
     classes : ndarray
         The sorted distinct labels (computed from ``y`` when not given).
+    keys : ndarray, optional
+        An identifier per item (a table's id column), never used as a feature.
+    notes : list of str
+        What the loader decided that the user should know (e.g. which column it took as
+        the items' ids).
     """
 
     name: str
@@ -35,6 +40,8 @@ class Dataset:
     feature_names: list[str] | None = None
     groups: Any = None
     classes: np.ndarray = field(default=None)  # type: ignore[assignment]
+    keys: Any = None
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.y = np.asarray(self.y)

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from .progress import report
+
 __all__ = [
     "DATA_DIR_ENV",
     "REAL_DATASETS",
@@ -324,6 +326,7 @@ def _load_fashion(
     if split not in ("train", "test", "all"):
         raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}.")
     paths = _require(root, _FILES["fashion-mnist"], "fashion-mnist")
+    report(f"reading Fashion-MNIST ({split})")
     parts = {"train": (paths[0], paths[1]), "test": (paths[2], paths[3])}
     chosen = ["train", "test"] if split == "all" else [split]
     images = [_read_idx(parts[s][0]) for s in chosen]
@@ -340,12 +343,31 @@ def _load_fashion(
 
 def _read_spam(root: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     (path,) = _require(root, _FILES["spamassassin"], "spamassassin")
+    report(f"reading the SpamAssassin e-mails ({path})")
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
     texts = [r["text"] for r in rows]
     y = np.asarray([r["label"] for r in rows], dtype=object).astype(str)
     groups = np.asarray([r["group"] for r in rows]).astype(str)
     return texts, y, groups
+
+
+def _spam_tfidf(
+    root: Path, texts: list[str], max_features: int, subset: str
+) -> tuple[Any, list[str] | None]:
+    """TF-IDF of the e-mails, from the feature cache when it holds them (see ``cache``)."""
+    from ..featurize import text_features
+    from .cache import cache_dir, cached_features, file_digest
+
+    (path,) = _require(root, _FILES["spamassassin"], "spamassassin")
+    key = {"file": file_digest(path), "subset": subset, "max_features": int(max_features)}
+
+    def compute() -> tuple[Any, list[str] | None]:
+        later = "; cached for the next time" if cache_dir() is not None else ""
+        report(f"TF-IDF of {len(texts):,} e-mails (tens of seconds{later})")
+        return _tfidf(texts, max_features)
+
+    return cached_features("spamassassin-tfidf", key, text_features, compute)
 
 
 def _tfidf(texts: list[str], max_features: int) -> tuple[Any, list[str]]:
@@ -388,7 +410,7 @@ def _load_spam(
         X: Any = np.zeros((len(texts), 0))
         names: list[str] | None = []
     else:
-        X, names = _tfidf(texts, max_features)
+        X, names = _spam_tfidf(root, texts, max_features, domain or "all")
     name = "spamassassin" if domain is None else f"spamassassin-{domain}"
     return _make_dataset(
         name=name, X=X, y=y, raw=raw, feature_names=names, groups=groups, classes=np.unique(y),
@@ -410,7 +432,7 @@ def spamassassin_domains(
     """
     root = _resolve_data_dir(data_dir)
     texts, y, groups = _read_spam(root)
-    X, names = _tfidf(texts, max_features)
+    X, names = _spam_tfidf(root, texts, max_features, "all")
     source = np.char.endswith(groups, "-1")
     out = []
     for label, mask in (("source", source), ("target", ~source)):

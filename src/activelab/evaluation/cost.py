@@ -16,7 +16,9 @@ import numpy as np
 
 from .curves import mean_and_interval
 
-__all__ = ["Estimate", "CostEstimate", "Savings", "cost_analysis", "compare_to_random"]
+__all__ = [
+    "Estimate", "CostEstimate", "Savings", "MIN_PAIRS", "cost_analysis", "compare_to_random",
+]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,10 @@ class Estimate:
             return cls(float("nan"), float("nan"), float("nan"))
         mean, low, high, _ = mean_and_interval(x, confidence)
         return cls(float(mean), float(low), float(high))
+
+    def at_least(self, floor: float) -> Estimate:
+        """The estimate with its interval cut at ``floor`` (e.g. 0 for a cost)."""
+        return Estimate(self.mean, max(self.low, floor), max(self.high, floor))
 
     def scaled(self, factor: float) -> Estimate:
         """The estimate multiplied by a positive constant."""
@@ -91,8 +97,21 @@ class Savings:
     n_pairs: int
     n_unreached: int
 
+    @property
+    def interval_is_informative(self) -> bool:
+        """Whether there are enough pairs (:data:`MIN_PAIRS`) for the interval to mean much.
+
+        With two pairs the 95 % t-interval is the mean ± 12.7 half-differences: it says
+        nothing, so reports show the mean alone and say why.
+        """
+        return self.n_pairs >= MIN_PAIRS
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+#: Fewest seed pairs whose savings interval is worth showing.
+MIN_PAIRS = 3
 
 
 def _check_rates(cost_per_label: float, seconds_per_label: float) -> None:
@@ -136,6 +155,8 @@ def cost_analysis(
     -------
     CostEstimate
         ``hours = labels * seconds_per_label / 3600`` and ``money = labels * cost_per_label``.
+        Intervals are cut at 0 (a t-interval of few, spread-out counts can reach below
+        0, which no count or cost can).
 
     Examples
     --------
@@ -146,7 +167,7 @@ def cost_analysis(
     _check_rates(cost_per_label, seconds_per_label)
     x = _as_labels(labels, "labels")
     reached = x[~np.isnan(x)]
-    est = Estimate.of(reached, confidence)
+    est = Estimate.of(reached, confidence).at_least(0.0)  # no count or cost is below 0
     return CostEstimate(
         labels=est,
         hours=est.scaled(seconds_per_label / 3600.0),
@@ -178,6 +199,8 @@ def compare_to_random(
     -------
     Savings
         Per pair ``saved = random - strategy``; ``percent = 100 * saved / random``.
+        With fewer than :data:`MIN_PAIRS` pairs the interval is given but not worth
+        reading (:attr:`Savings.interval_is_informative` is False).
 
     Examples
     --------

@@ -43,10 +43,17 @@ SCENARIO_DATASETS: dict[str, str] = {
     "TF-IDF with 5,000 terms",
 }
 
+#: Settings that apply to every dataset given as a CSV/Parquet path (see
+#: :func:`activelab.datasets.files.load_file`).
+FILE_OPTIONS: tuple[str, ...] = (
+    "label_column", "text_column", "drop_columns", "id_column", "text_method", "encoding",
+    "delimiter",
+)
+
 _KEYS = {
     "name", "datasets", "strategies", "models", "seeds", "noise", "initial", "batch_size",
     "budget", "test_size", "metrics", "target", "data_dir", "n_jobs", "format",
-    "cost_per_label", "seconds_per_label", "min_effect",
+    "cost_per_label", "seconds_per_label", "min_effect", *FILE_OPTIONS,
 }
 
 
@@ -106,13 +113,16 @@ class BenchmarkConfig:
     data_dir : str, optional
         Folder of the real datasets.
     n_jobs : int, optional
-        Worker processes; ``None`` or 0 = all cores.
+        Worker processes; ``None`` or -1 = all cores.
     format : {"parquet", "csv"}
         Format of the results table.
     cost_per_label, seconds_per_label : float
         For the savings in money and hours.
     min_effect : float
         The smallest AULC difference the report calls a win (default 0.005).
+    label_column, text_column, drop_columns, id_column, text_method, encoding, delimiter
+        How the datasets given as CSV/Parquet paths are read (the arguments of
+        :func:`activelab.datasets.files.load_file`); ignored for named datasets.
     """
 
     name: str = "benchmark"
@@ -133,6 +143,13 @@ class BenchmarkConfig:
     cost_per_label: float = 1.0
     seconds_per_label: float = 30.0
     min_effect: float = 0.005
+    label_column: str | None = None
+    text_column: Any = None
+    drop_columns: Any = None
+    id_column: str | None = None
+    text_method: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -147,8 +164,14 @@ class BenchmarkConfig:
         self._check_sizes()
         if self.format not in ("parquet", "csv"):
             raise ValueError(f"format must be 'parquet' or 'csv', got {self.format!r}.")
-        if self.n_jobs is not None and (not isinstance(self.n_jobs, int) or self.n_jobs < 0):
-            raise ValueError(f"n_jobs must be a non-negative integer, got {self.n_jobs!r}.")
+        if self.n_jobs is not None and (
+            isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int)
+            or not (self.n_jobs >= 1 or self.n_jobs == -1)
+        ):
+            raise ValueError(
+                f"n_jobs must be a number of worker processes (1 or more, or -1 for all "
+                f"cores), got {self.n_jobs!r}."
+            )
         from ..evaluation.metrics import METRICS
 
         bad = [m for m in self.metrics if m not in METRICS]
@@ -197,6 +220,11 @@ class BenchmarkConfig:
                 f"budget ({self.budget}) must be larger than initial ({self.initial}); "
                 "the budget counts the initial labels too."
             )
+        if self.batch_size > self.budget:
+            raise ValueError(
+                f"batch_size ({self.batch_size}) is larger than the whole budget "
+                f"({self.budget}); one round can never label that many, so lower batch_size."
+            )
         if not 0.0 < float(self.test_size) < 1.0:
             raise ValueError(f"test_size must be between 0 and 1, got {self.test_size!r}.")
         if not 0.0 < float(self.target) <= 1.0:
@@ -215,28 +243,34 @@ class BenchmarkConfig:
     def check_datasets(self) -> None:
         """Check that every dataset can be found, before any run starts.
 
-        Bundled and synthetic sets are built (cheap); the real sets only have their
-        files checked; paths must exist.
+        Nothing is read: names must be known, the real sets' files must be in the data
+        directory, files must exist and have a known format
+        (:func:`activelab.datasets.check_dataset`).
         """
-        from ..datasets import known_names, parse_spec
-        from ..datasets.real import is_real_dataset, require_files
+        from ..datasets import _looks_like_path, check_dataset, known_names
+        from ..datasets.real import require_files
 
         for name in self.datasets:
-            base, _ = parse_spec(name)
             if name == "imbalanced":
                 continue
-            if name == "spamassassin-domain" or is_real_dataset(base):
-                require_files(base, self.data_dir)
-                continue
-            if "/" in name or Path(name).suffix:
-                if not Path(name).is_file():
-                    raise FileNotFoundError(f"dataset file {name!r} does not exist.")
-                continue
-            if base.lower().replace("-", "_") not in {n.replace("-", "_") for n in known_names()}:
-                raise ValueError(
-                    f"unknown dataset {name!r}; known names: {', '.join(known_names())}, "
-                    "imbalanced, spamassassin-domain, or a CSV/Parquet/libsvm file path."
-                )
+            if name == "spamassassin-domain":
+                require_files(name, self.data_dir)
+            elif _looks_like_path(name):
+                check_dataset(name, **self.file_options())
+            else:
+                try:
+                    check_dataset(name, data_dir=self.data_dir)
+                except ValueError as exc:
+                    if not str(exc).startswith("unknown dataset"):
+                        raise
+                    raise ValueError(
+                        f"unknown dataset {name!r}; known names: {', '.join(known_names())}, "
+                        "imbalanced, spamassassin-domain, or a CSV/Parquet/libsvm file path."
+                    ) from None
+
+    def file_options(self) -> dict[str, Any]:
+        """The table settings that were given, as :func:`activelab.load_dataset` arguments."""
+        return {k: getattr(self, k) for k in FILE_OPTIONS if getattr(self, k) not in (None, [], ())}
 
     def seed_list(self) -> list[int]:
         """The seeds as a list."""

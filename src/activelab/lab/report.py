@@ -123,6 +123,16 @@ def build_report(
 
 def _read_benchmark(run_dir: Path) -> tuple[BenchmarkConfig, list[dict[str, Any]]]:
     """The settings and the finished results of a benchmark folder."""
+    if not run_dir.exists():
+        raise FileNotFoundError(
+            f"no such run folder {str(run_dir)!r}; pass the folder given to "
+            "`activelab benchmark --out`."
+        )
+    if not run_dir.is_dir():
+        raise ValueError(
+            f"{str(run_dir)!r} is a file, not a run folder; pass the folder given to "
+            "`activelab benchmark --out`."
+        )
     if not (run_dir / "config.json").is_file():
         raise FileNotFoundError(
             f"{str(run_dir)!r} holds no benchmark (config.json is missing); pass the folder "

@@ -70,7 +70,7 @@ def rare_class_recall(y_true: Any, y_pred: Any) -> float:
 
 
 # --------------------------------------------------------------------- data
-_CACHE: dict[tuple[str, str | None], Any] = {}
+_CACHE: dict[tuple[str, str | None, str], Any] = {}
 
 
 @dataclass
@@ -83,8 +83,11 @@ class _Data:
     extra_metrics: tuple[str, ...]
 
 
-def _load(dataset: str, data_dir: str | None) -> _Data:
-    key = (dataset, data_dir)
+def _load(dataset: str, data_dir: str | None, file_options: dict[str, Any] | None = None) -> _Data:
+    from ..datasets import _looks_like_path
+
+    options = dict(file_options or {}) if _looks_like_path(dataset) else {}
+    key = (dataset, data_dir, repr(sorted(options.items())))
     if key in _CACHE:
         return _CACHE[key]
     from ..datasets import load_dataset
@@ -106,7 +109,7 @@ def _load(dataset: str, data_dir: str | None) -> _Data:
         n_src = source.X.shape[0]
         data = _Data(X, y, np.arange(n_src), np.arange(n_src, X.shape[0]), None, ())
     else:
-        ds = load_dataset(dataset, data_dir=data_dir)
+        ds = load_dataset(dataset, data_dir=data_dir, **options)
         data = _Data(ds.X, np.asarray(ds.y), None, np.arange(len(ds.y)), None, ())
     _CACHE[key] = data
     return data
@@ -127,7 +130,7 @@ def prepare_data(
         ``initial_ids`` are the seeded random initial set, or every source row in the
         domain-adaptation scenario.
     """
-    data = _load(spec.dataset, config.data_dir)
+    data = _load(spec.dataset, config.data_dir, config.file_options())
     rows = data.target_rows
     split = paired_split(
         data.y[rows], test_size=config.test_size, n_initial=config.initial, seed=spec.seed
@@ -173,7 +176,7 @@ def execute_run(spec: RunSpec, config: BenchmarkConfig, out_dir: str | Path) -> 
     started = time.perf_counter()
     with threadpool_limits(limits=1):
         X_pool, y_pool, X_test, y_test, initial, primary, metric_names = prepare_data(spec, config)
-        domain = _load(spec.dataset, config.data_dir).source_rows is not None
+        domain = _load(spec.dataset, config.data_dir, config.file_options()).source_rows is not None
         offset = len(initial) if domain and initial is not None else 0
         estimator = make_model(spec.model, random_state=spec.seed)
         result = run(
@@ -344,8 +347,8 @@ def run_benchmark(
     out_dir : path
         The benchmark folder (created); starting again with the same folder resumes.
     n_jobs : int, optional
-        Worker processes; default ``config.n_jobs``, else all cores.  ``1`` runs in this
-        process.
+        Worker processes; default ``config.n_jobs``, else all cores (-1 = all cores too).
+        ``1`` runs in this process.
     progress : bool or callable
         ``True`` prints one line per finished run on stderr; a callable gets
         ``(n_done, n_total, run_id)`` after every finished run (and once at the start).
@@ -356,8 +359,15 @@ def run_benchmark(
     """
     if not isinstance(config, BenchmarkConfig):
         raise TypeError(f"config must be a BenchmarkConfig, got {type(config).__name__}.")
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int)
+                               or not (n_jobs >= 1 or n_jobs == -1)):
+        raise ValueError(
+            f"n_jobs must be a number of worker processes (1 or more, or -1 for all cores), "
+            f"got {n_jobs!r}."
+        )
     started = time.perf_counter()
     config.check_datasets()
+    _read_files(config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _check_settings(out, config)
@@ -372,7 +382,9 @@ def run_benchmark(
         if report is not None:
             report(n_done + k, len(specs), run_id)
 
-    workers = n_jobs if n_jobs else (config.n_jobs or os.cpu_count() or 1)
+    workers = n_jobs if n_jobs else config.n_jobs
+    if workers is None or workers == -1:
+        workers = os.cpu_count() or 1
     workers = max(1, min(workers, len(todo) or 1))
     if workers == 1:
         ran = _run_here(todo, config, out, finished)
@@ -380,6 +392,16 @@ def run_benchmark(
         ran = _run_in_workers(todo, config, out, workers, finished)
     table = gather_results(out, config)
     return BenchmarkSummary(out, len(specs), n_done, ran, table, time.perf_counter() - started)
+
+
+def _read_files(config: BenchmarkConfig) -> None:
+    """Read every dataset given as a file now, so that a bad column fails before any folder
+    is made (the tables are kept for the runs of this process)."""
+    from ..datasets import _looks_like_path
+
+    for name in config.datasets:
+        if name not in ("imbalanced", "spamassassin-domain") and _looks_like_path(name):
+            _load(name, config.data_dir, config.file_options())
 
 
 def _progress_reporter(progress: bool | ProgressCallback) -> ProgressCallback | None:

@@ -64,6 +64,8 @@ import numpy as np
 
 from ..datasets.real import ZHAN_BINARY
 from .store import atomic_write_json, read_json
+from .zhan2021_published import PUBLISHED, PUBLISHED_DIFF, STRATEGIES
+from .zhan2021_report import markdown_report, paired_table, summary_table
 
 __all__ = [
     "STRATEGIES",
@@ -73,6 +75,9 @@ __all__ = [
     "ZhanTrial",
     "prepare_trial",
     "run_trial",
+    "aubc",
+    "aubc_published",
+    "outside_margin",
     "run_reproduction",
     "collect",
     "summary_table",
@@ -80,77 +85,9 @@ __all__ = [
     "paired_table",
 ]
 
-STRATEGIES: tuple[str, ...] = ("random", "margin", "entropy", "coreset", "ours")
 QUICK_DATASETS: tuple[str, ...] = ("appendicitis", "sonar", "parkinsons", "ex8b", "heart")
 N_INITIAL = 20
 TEST_SIZE = 0.4
-
-#: Mean ± SD AUBC that Lu et al. publish for 26 binary sets (100 trials), from the
-#: results table in the README of their code repository (ariapoy/active-learning-benchmark,
-#: ``results/README.md``): Uniform, US-C (margin with the task SVC), US-NC (uncertainty
-#: sampling with a logistic-regression query model) and Core-Set.
-PUBLISHED: dict[str, dict[str, str]] = {
-    "appendicitis": {"random": "0.8395±0.0363", "margin": "0.8454±0.0333", "us_nc": "0.8449±0.0322", "coreset": "0.8398±0.0327"},
-    "sonar": {"random": "0.7463±0.0379", "margin": "0.7762±0.0313", "us_nc": "0.7622±0.0329", "coreset": "0.7420±0.0353"},
-    "parkinsons": {"random": "0.8305±0.0368", "margin": "0.8531±0.0343", "us_nc": "0.8511±0.0321", "coreset": "0.8356±0.0346"},
-    "ex8b": {"random": "0.8853±0.0280", "margin": "0.8981±0.0245", "us_nc": "0.8938±0.0250", "coreset": "0.8916±0.0257"},
-    "heart": {"random": "0.8051±0.0279", "margin": "0.8157±0.0262", "us_nc": "0.8120±0.0266", "coreset": "0.8105±0.0260"},
-    "haberman": {"random": "0.7308±0.0270", "margin": "0.7295±0.0287", "us_nc": "0.7301±0.0286", "coreset": "0.7267±0.0280"},
-    "ionosphere": {"random": "0.9180±0.0178", "margin": "0.9300±0.0154", "us_nc": "0.9197±0.0179", "coreset": "0.9134±0.0166"},
-    "clean1": {"random": "0.8183±0.0194", "margin": "0.8425±0.0214", "us_nc": "0.8329±0.0195", "coreset": "0.7897±0.0249"},
-    "breast": {"random": "0.9616±0.0090", "margin": "0.9632±0.0091", "us_nc": "0.9624±0.0092", "coreset": "0.9626±0.0090"},
-    "wdbc": {"random": "0.9539±0.0130", "margin": "0.9652±0.0103", "us_nc": "0.9597±0.0111", "coreset": "0.9586±0.0105"},
-    "australian": {"random": "0.8483±0.0158", "margin": "0.8504±0.0157", "us_nc": "0.8459±0.0159", "coreset": "0.8478±0.0158"},
-    "diabetes": {"random": "0.7424±0.0152", "margin": "0.7479±0.0153", "us_nc": "0.7432±0.0147", "coreset": "0.7491±0.0138"},
-    "mammographic": {"random": "0.8130±0.0198", "margin": "0.8177±0.0195", "us_nc": "0.8167±0.0206", "coreset": "0.8162±0.0193"},
-    "ex8a": {"random": "0.8539±0.0217", "margin": "0.8788±0.0176", "us_nc": "0.8273±0.0220", "coreset": "0.8540±0.0201"},
-    "tictactoe": {"random": "0.8718±0.0153", "margin": "0.8720±0.0158", "us_nc": "0.8718±0.0154", "coreset": "0.8716±0.0149"},
-    "german": {"random": "0.7340±0.0173", "margin": "0.7417±0.0154", "us_nc": "0.7388±0.0149", "coreset": "0.7365±0.0152"},
-    "splice": {"random": "0.8075±0.0161", "margin": "0.8229±0.0130", "us_nc": "0.8158±0.0138", "coreset": "0.7518±0.0276"},
-    "gcloudb": {"random": "0.8952±0.0117", "margin": "0.8981±0.0109", "us_nc": "0.8853±0.0225", "coreset": "0.8920±0.0118"},
-    "gcloudub": {"random": "0.9437±0.0096", "margin": "0.9560±0.0082", "us_nc": "0.9490±0.0089", "coreset": "0.8929±0.0181"},
-    "checkerboard": {"random": "0.9781±0.0059", "margin": "0.9847±0.0062", "us_nc": "0.9134±0.0258", "coreset": "0.9874±0.0031"},
-    "spambase": {"random": "0.9103±0.0057", "margin": "0.9205±0.0043", "us_nc": "0.9010±0.0044", "coreset": "0.9052±0.0073"},
-    "banana": {"random": "0.8926±0.0038", "margin": "0.8787±0.0219", "us_nc": "0.8050±0.0306", "coreset": "0.8930±0.0048"},
-    "phoneme": {"random": "0.8254±0.0101", "margin": "0.8355±0.0063", "us_nc": "0.8211±0.0078", "coreset": "0.8240±0.0059"},
-    "ringnorm": {"random": "0.9776±0.0021", "margin": "0.9786±0.0026", "us_nc": "0.9767±0.0028", "coreset": "0.9477±0.0190"},
-    "twonorm": {"random": "0.9753±0.0019", "margin": "0.9764±0.0017", "us_nc": "0.9755±0.0018", "coreset": "0.9755±0.0017"},
-    "phishing": {"random": "0.9382±0.0048", "margin": "0.9460±0.0049", "us_nc": "0.9391±0.0040", "coreset": "0.9406±0.0043"},
-}
-
-
-#: Mean AUBC difference from Uniform that Lu et al. publish (same README, "Usefulness of
-#: query strategies"; ``*`` / ``**``: paired t-test rejects at 0.05 / 0.01), for US-C
-#: (margin with the task SVC) and Core-Set.
-PUBLISHED_DIFF: dict[str, dict[str, str]] = {
-    "appendicitis": {"margin": "+0.0058**", "coreset": "+0.0003"},
-    "sonar": {"margin": "+0.0299**", "coreset": "-0.0044"},
-    "parkinsons": {"margin": "+0.0226**", "coreset": "+0.0051**"},
-    "ex8b": {"margin": "+0.0127**", "coreset": "+0.0063**"},
-    "heart": {"margin": "+0.0107**", "coreset": "+0.0054**"},
-    "haberman": {"margin": "-0.0014", "coreset": "-0.0041"},
-    "ionosphere": {"margin": "+0.0120**", "coreset": "-0.0046"},
-    "clean1": {"margin": "+0.0242**", "coreset": "-0.0286"},
-    "breast": {"margin": "+0.0016**", "coreset": "+0.0010**"},
-    "wdbc": {"margin": "+0.0113**", "coreset": "+0.0047**"},
-    "australian": {"margin": "+0.0021**", "coreset": "-0.0006"},
-    "diabetes": {"margin": "+0.0054**", "coreset": "+0.0067**"},
-    "mammographic": {"margin": "+0.0047**", "coreset": "+0.0032**"},
-    "ex8a": {"margin": "+0.0249**", "coreset": "+0.0001"},
-    "tictactoe": {"margin": "+0.0001", "coreset": "-0.0002"},
-    "german": {"margin": "+0.0077**", "coreset": "+0.0025**"},
-    "splice": {"margin": "+0.0154**", "coreset": "-0.0557"},
-    "gcloudb": {"margin": "+0.0029**", "coreset": "-0.0032"},
-    "gcloudub": {"margin": "+0.0123**", "coreset": "-0.0508"},
-    "checkerboard": {"margin": "+0.0066**", "coreset": "+0.0093**"},
-    "spambase": {"margin": "+0.0102**", "coreset": "-0.0050"},
-    "banana": {"margin": "-0.0139", "coreset": "+0.0005"},
-    "phoneme": {"margin": "+0.0101**", "coreset": "-0.0014"},
-    "ringnorm": {"margin": "+0.0010**", "coreset": "-0.0299"},
-    "twonorm": {"margin": "+0.0011**", "coreset": "+0.0002"},
-    "phishing": {"margin": "+0.0078**", "coreset": "+0.0024**"},
-}
-
 
 @dataclass
 class ZhanTrial:
@@ -218,6 +155,9 @@ def run_trial(
     *,
     n_initial: int = N_INITIAL,
     budget: int | None = None,
+    skip_refits: bool = True,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_seconds: float = 60.0,
 ) -> dict[str, Any]:
     """Run one trial of the protocol and return its learning curve and AUBC.
 
@@ -230,25 +170,49 @@ def run_trial(
     n_initial : int, default=20
     budget : int, optional
         Number of queries; ``None`` (the protocol) queries until the pool is labeled.
+    skip_refits : bool, default=True
+        Skip the SVC refit when the new point lies outside the margin on its own side
+        (``y f(x) >= 1``): its dual variable stays 0 and the old solution stays optimal,
+        so the refit would return the same classifier.  Only for the columns whose model
+        has no Platt scaling (``random``, ``margin``, ``coreset``): Platt's internal
+        cross-validation changes with every new point.
+    checkpoint : path, optional
+        File where the trial's state is saved every ``checkpoint_seconds``; a trial
+        started again with the same file goes on from the saved step (and removes the
+        file when it finishes).  The file is a pickle: only load your own.
+    checkpoint_seconds : float, default=60
 
     Returns
     -------
     dict
-        ``n_labeled`` and ``accuracy`` (the curve, initial fit included), ``aubc``,
-        ``n_train``, ``n_test``, ``fit_seconds``, ``query_seconds``, ``seconds`` and
-        ``strategy_used`` (for ``ours``).
+        ``n_labeled`` and ``accuracy`` (the curve, initial fit included), ``aubc``
+        (activelab's, initial point included), ``aubc_published`` (Lu et al.'s, see
+        :func:`aubc_published`), ``n_train``, ``n_test``, ``n_refits`` / ``n_steps``,
+        ``fit_seconds``, ``query_seconds``, ``seconds`` and ``strategy_used``.
     """
     import warnings
 
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}.")
-    started = time.perf_counter()
     with warnings.catch_warnings():
         # scikit-learn >= 1.9 deprecates probability=True; it is libsvm's Platt scaling,
         # which the protocol's probabilistic strategies use.
         warnings.simplefilter("ignore", FutureWarning)
         data = prepare_trial(X, y, trial, n_initial)
-        return _run_trial(data, strategy, trial, budget, started)
+        n_train = data.X_train.shape[0]
+        n_queries = n_train - data.initial.size
+        if budget is not None:
+            n_queries = min(budget, n_queries)
+        saver = _Checkpoint(checkpoint, checkpoint_seconds, (strategy, trial, n_train, n_queries))
+        state = saver.load() or _start(data, strategy, trial, n_queries)
+        skip = skip_refits and strategy in SKIPPABLE
+        _run_steps(data, state, strategy, skip, saver)
+        saver.done()
+        return _trial_record(data, strategy, trial, state)
+
+
+#: Columns whose task SVC has no Platt scaling, so an exact refit skip applies.
+SKIPPABLE: frozenset[str] = frozenset({"random", "margin", "coreset"})
 
 
 def svm_margin_proba(model: Any, X: np.ndarray) -> np.ndarray:
@@ -286,19 +250,47 @@ def _trial_strategy(strategy: str, trial: int) -> tuple[Any, str]:
 
 
 @dataclass
-class _Curve:
-    """What a trial records while it runs."""
+class _State:
+    """Everything a running trial needs to go on (what a checkpoint saves)."""
 
+    model: Any
+    chooser: Any
+    used: str
+    labeled: np.ndarray
     accuracy: np.ndarray
     order: list[int]
+    step: int = 0
+    refit: bool = True
+    n_refits: int = 0
     fit_seconds: float = 0.0
     query_seconds: float = 0.0
+    seconds: float = 0.0
+
+
+def _start(data: ZhanTrial, strategy: str, trial: int, n_queries: int) -> _State:
+    chooser, used = _trial_strategy(strategy, trial)
+    labeled = np.zeros(data.X_train.shape[0], dtype=bool)
+    labeled[data.initial] = True
+    return _State(_task_model(strategy, trial), chooser, used, labeled,
+                  np.empty(n_queries + 1), [int(i) for i in data.initial])
 
 
 def _fit_and_score(model: Any, data: ZhanTrial, labeled: np.ndarray) -> float:
     rows = np.flatnonzero(labeled)
     model.fit(data.X_train[rows], data.y_train[rows])
     return float(np.mean(model.predict(data.X_test) == data.y_test))
+
+
+def outside_margin(model: Any, x: np.ndarray, label: Any) -> bool:
+    """Whether a new point leaves a fitted binary SVC optimal: ``y f(x) >= 1``.
+
+    A point on the right side of the margin (or on it) gets dual variable 0 in the
+    solution with it, and every other optimality (KKT) condition is unchanged, so the
+    old solution is the solution of the larger problem: refitting is not needed.
+    """
+    f = float(np.ravel(model.decision_function(np.atleast_2d(x)))[0])
+    sign = 1.0 if label == model.classes_[1] else -1.0
+    return sign * f >= 1.0
 
 
 def _choose(model: Any, chooser: Any, strategy: str, data: ZhanTrial, labeled: np.ndarray) -> int:
@@ -314,59 +306,100 @@ def _choose(model: Any, chooser: Any, strategy: str, data: ZhanTrial, labeled: n
     return int(result.ids[0])
 
 
-def _run_trial(
-    data: ZhanTrial, strategy: str, trial: int, budget: int | None, started: float
-) -> dict[str, Any]:
-    n_train, n_initial = data.X_train.shape[0], data.initial.size
-    n_queries = n_train - n_initial if budget is None else min(budget, n_train - n_initial)
-    model = _task_model(strategy, trial)
-    chooser, used = _trial_strategy(strategy, trial)
-    labeled = np.zeros(n_train, dtype=bool)
-    labeled[data.initial] = True
-    curve = _Curve(np.empty(n_queries + 1), [int(i) for i in data.initial])
-    for step in range(n_queries + 1):
+def _run_steps(data: ZhanTrial, st: _State, strategy: str, skip: bool, saver: _Checkpoint) -> None:
+    """Fit (or keep) the SVC, score it, query one item; until the budget is spent."""
+    n_queries = st.accuracy.size - 1
+    for step in range(st.step, n_queries + 1):
         t0 = time.perf_counter()
-        curve.accuracy[step] = _fit_and_score(model, data, labeled)
+        if st.refit:
+            st.accuracy[step] = _fit_and_score(st.model, data, st.labeled)
+            st.n_refits += 1
+        else:  # the same classifier as before: the same test accuracy
+            st.accuracy[step] = st.accuracy[step - 1]
         t1 = time.perf_counter()
-        curve.fit_seconds += t1 - t0
-        if step > 0 and hasattr(chooser, "update"):
+        st.fit_seconds += t1 - t0
+        if step > 0 and hasattr(st.chooser, "update"):
             # a bandit learns from the refit model which of its arms pays off
-            last = curve.order[-1]
-            chooser.update(np.asarray([last]), data.y_train[[last]], model)
+            last = st.order[-1]
+            st.chooser.update(np.asarray([last]), data.y_train[[last]], st.model)
         if step < n_queries:
-            chosen = _choose(model, chooser, strategy, data, labeled)
-            labeled[chosen] = True
-            curve.order.append(chosen)
-        curve.query_seconds += time.perf_counter() - t1
-    return _trial_record(data, strategy, used, trial, curve, started)
+            chosen = _choose(st.model, st.chooser, strategy, data, st.labeled)
+            st.refit = not (skip and outside_margin(
+                st.model, data.X_train[chosen], data.y_train[chosen]))
+            st.labeled[chosen] = True
+            st.order.append(chosen)
+        t2 = time.perf_counter()
+        st.query_seconds += t2 - t1
+        st.seconds += t2 - t0
+        st.step = step + 1
+        saver.maybe_save(st)
 
 
-def _trial_record(
-    data: ZhanTrial, strategy: str, used: str, trial: int, curve: _Curve, started: float
-) -> dict[str, Any]:
+def _trial_record(data: ZhanTrial, strategy: str, trial: int, st: _State) -> dict[str, Any]:
     n_initial = data.initial.size
-    n_labeled = np.arange(n_initial, n_initial + curve.accuracy.size)
+    n_labeled = np.arange(n_initial, n_initial + st.accuracy.size)
     return {
         "strategy": strategy,
-        "strategy_used": used,
+        "strategy_used": st.used,
         "trial": int(trial),
         "n_train": int(data.X_train.shape[0]),
         "n_test": int(data.X_test.shape[0]),
         "n_initial": int(n_initial),
         "n_labeled": n_labeled.tolist(),
-        "accuracy": curve.accuracy.tolist(),
-        "aubc": aubc(n_labeled, curve.accuracy),
-        "fit_seconds": curve.fit_seconds,
-        "query_seconds": curve.query_seconds,
-        "seconds": time.perf_counter() - started,
-        "query_order": curve.order,
+        "accuracy": st.accuracy.tolist(),
+        "aubc": aubc(n_labeled, st.accuracy),
+        "aubc_published": aubc_published(st.accuracy),
+        "n_refits": int(st.n_refits),
+        "n_steps": int(st.accuracy.size),
+        "fit_seconds": st.fit_seconds,
+        "query_seconds": st.query_seconds,
+        "seconds": st.seconds,
+        "query_order": st.order,
     }
+
+
+class _Checkpoint:
+    """Saves a trial's state now and then; a trial started again goes on from it."""
+
+    def __init__(self, path: Any, every: float, identity: tuple[Any, ...]) -> None:
+        self.path = None if path is None else Path(path)
+        self.every, self.identity = float(every), identity
+        self.last = time.monotonic()
+
+    def load(self) -> _State | None:
+        import pickle
+
+        if self.path is None or not self.path.is_file():
+            return None
+        try:
+            with open(self.path, "rb") as fh:
+                identity, state = pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
+            return None  # a damaged checkpoint: start the trial again
+        return state if identity == self.identity else None
+
+    def maybe_save(self, state: _State) -> None:
+        if self.path is None or time.monotonic() - self.last < self.every:
+            return
+        import pickle
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump((self.identity, state), fh)
+        os.replace(tmp, self.path)
+        self.last = time.monotonic()
+
+    def done(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
 def aubc(n_labeled: np.ndarray, accuracy: np.ndarray) -> float:
     """Area under the budget curve: trapezoid area divided by the budget's length.
 
-    Uses :func:`activelab.evaluation.aulc` when it is available (same definition).
+    activelab's AULC (:func:`activelab.evaluation.aulc`): the curve's first point, at
+    the initial labels, is included.
     """
     n_labeled = np.asarray(n_labeled, dtype=np.float64)
     accuracy = np.asarray(accuracy, dtype=np.float64)
@@ -377,6 +410,27 @@ def aubc(n_labeled: np.ndarray, accuracy: np.ndarray) -> float:
     except ImportError:
         return float(np.trapezoid(accuracy, n_labeled) / (n_labeled[-1] - n_labeled[0]))
     return float(aulc(n_labeled, accuracy))
+
+
+def aubc_published(accuracy: Any) -> float:
+    """Lu et al.'s AUBC (Zhan et al.'s ``AUBC_Zhan``) of a batch-size-1 curve.
+
+    ``accuracy[0]`` is the test accuracy at the initial labels and ``accuracy[1:]`` the
+    ``Q`` accuracies after each query.  The published formula leaves out the initial
+    point and divides the trapezoid area of the ``Q - 1`` intervals between the
+    post-query points by ``Q``.  It equals :func:`aubc` minus ``(a0 + a1) / (2 Q)``.
+
+    Examples
+    --------
+    >>> aubc_published([0.5, 0.6, 0.8, 1.0])   # (0.7 + 0.9) / 3
+    0.5333333333333333
+    """
+    a = np.asarray(accuracy, dtype=np.float64)
+    q = a.size - 1
+    if q < 1:
+        return float(a[0]) if a.size else math.nan
+    after = a[1:]
+    return float(np.sum((after[1:] + after[:-1]) / 2.0) / q)
 
 
 # ------------------------------------------------------------------ the whole grid
@@ -399,8 +453,10 @@ def result_path(out_dir: Path, dataset: str, strategy: str, trial: int) -> Path:
 
 
 def _task(
-    out_dir: str, dataset: str, strategy: str, trial: int, data_dir: str | None
+    out_dir: str, dataset: str, strategy: str, trial: int, data_dir: str | None,
+    commit: str | None = None,
 ) -> tuple[str, str, int, float]:
+    """One (dataset, strategy, trial): checkpointed while it runs, one JSON file when done."""
     from threadpoolctl import threadpool_limits
 
     path = result_path(Path(out_dir), dataset, strategy, trial)
@@ -408,8 +464,9 @@ def _task(
         return dataset, strategy, trial, float(read_json(path)["seconds"])
     with threadpool_limits(limits=1):
         X, y = _load(dataset, data_dir)
-        result = run_trial(X, y, strategy, trial)
+        result = run_trial(X, y, strategy, trial, checkpoint=path.with_suffix(".partial.pkl"))
     result["dataset"] = dataset
+    result["commit"] = commit
     atomic_write_json(path, result)
     return dataset, strategy, trial, result["seconds"]
 
@@ -423,12 +480,15 @@ def run_reproduction(
     n_jobs: int | None = None,
     data_dir: str | None = None,
     progress: bool = True,
+    commit: str | None = None,
 ) -> int:
     """Run every missing (dataset, strategy, trial) of the grid; return how many ran.
 
-    Finished results are never redone: a result is done iff its file exists.
-    Tasks run dataset by dataset, smallest first, trial by trial, so that the
-    table fills in whole rows.
+    Finished results are never redone: a result is done iff its file exists, and a
+    trial that was stopped goes on from its last checkpoint (saved every minute).
+    Tasks run dataset by dataset, smallest first, trial by trial, so that the table
+    fills in whole rows; ``n_jobs`` trials run at once.  ``commit`` (the code's
+    version) is written into every result.
     """
     out = Path(out_dir)
     unknown = [d for d in datasets if d not in ZHAN_BINARY]
@@ -458,7 +518,7 @@ def run_reproduction(
     ran = 0
     if workers == 1:
         for item in todo:
-            dataset, strategy, trial, seconds = _task(str(out), *item, data_dir)
+            dataset, strategy, trial, seconds = _task(str(out), *item, data_dir, commit)
             ran += 1
             if progress:
                 print(f"[{done + ran}/{total}] {dataset} {strategy} trial {trial}: "
@@ -468,7 +528,7 @@ def run_reproduction(
         pending: set[Future[Any]] = set()
         queue = iter(todo)
         for item in _take(queue, 2 * workers):
-            pending.add(pool.submit(_task, str(out), *item, data_dir))
+            pending.add(pool.submit(_task, str(out), *item, data_dir, commit))
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
@@ -481,7 +541,7 @@ def run_reproduction(
                         flush=True,
                     )
             for item in _take(queue, len(finished)):
-                pending.add(pool.submit(_task, str(out), *item, data_dir))
+                pending.add(pool.submit(_task, str(out), *item, data_dir, commit))
     return ran
 
 
@@ -495,136 +555,13 @@ def _take(iterator: Iterable[Any], n: int) -> list[Any]:
 
 
 def collect(out_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """All finished results under ``out_dir`` (curves left out), one dict per run."""
+    """All finished results under ``out_dir`` (curves left out), one dict per run.
+
+    Results written before ``aubc_published`` was recorded get it from their curve.
+    """
     rows = []
     for path in sorted(Path(out_dir).glob("*/*.json")):
         r = read_json(path)
+        r.setdefault("aubc_published", aubc_published(r["accuracy"]))
         rows.append({k: v for k, v in r.items() if k not in ("n_labeled", "accuracy", "query_order")})
     return rows
-
-
-def summary_table(
-    rows: list[dict[str, Any]], strategies: Sequence[str] = STRATEGIES
-) -> dict[str, dict[str, tuple[float, float, int]]]:
-    """Mean, SD (ddof=1) and number of trials of AUBC per dataset and strategy."""
-    table: dict[str, dict[str, list[float]]] = {}
-    for r in rows:
-        table.setdefault(r["dataset"], {}).setdefault(r["strategy"], []).append(r["aubc"])
-    out: dict[str, dict[str, tuple[float, float, int]]] = {}
-    for d in [d for d in ZHAN_BINARY if d in table]:
-        out[d] = {}
-        for s in strategies:
-            vals = np.asarray(table[d].get(s, []), dtype=np.float64)
-            sd = float(vals.std(ddof=1)) if vals.size > 1 else math.nan
-            out[d][s] = (float(vals.mean()) if vals.size else math.nan, sd, int(vals.size))
-    return out
-
-
-def _fmt(mean: float, sd: float, n: int) -> str:
-    if n == 0:
-        return "—"
-    sd_text = "n/a" if math.isnan(sd) else f"{sd:.4f}"
-    return f"{mean:.4f}±{sd_text}"
-
-
-def markdown_report(
-    rows: list[dict[str, Any]],
-    *,
-    command: str,
-    machine: str,
-    strategies: Sequence[str] = STRATEGIES,
-) -> str:
-    """The results as markdown: our table, trials per cell, and Lu et al.'s numbers."""
-    table = summary_table(rows, strategies)
-    ours_used = sorted({r.get("strategy_used", "") for r in rows if r["strategy"] == "ours"})
-    seconds: dict[tuple[str, str], list[float]] = {}
-    for r in rows:
-        seconds.setdefault((r["dataset"], r["strategy"]), []).append(float(r["seconds"]))
-    lines = [
-        "| dataset | " + " | ".join(strategies) + " | trials | s per trial |",
-        "|---|" + "---|" * len(strategies) + "---|---|",
-    ]
-    for d, cells in table.items():
-        counts = sorted({c[2] for c in cells.values()})
-        per_trial = sum(float(np.mean(seconds[(d, s)])) for s in strategies if (d, s) in seconds)
-        lines.append(
-            f"| {d} | " + " | ".join(_fmt(*cells[s]) for s in strategies)
-            + f" | {'/'.join(map(str, counts))} | {per_trial:.1f} |"
-        )
-    pub = [
-        "| dataset | random: ours / Lu et al. | margin: ours / Lu et al. (US-C) "
-        "| core-set: ours / Lu et al. | Lu et al. US-NC |",
-        "|---|---|---|---|---|",
-    ]
-    for d, cells in table.items():
-        p = PUBLISHED.get(d, {})
-        pub.append(
-            f"| {d} | {_fmt(*cells.get('random', (math.nan, math.nan, 0)))} / {p.get('random', '—')}"
-            f" | {_fmt(*cells.get('margin', (math.nan, math.nan, 0)))} / {p.get('margin', '—')}"
-            f" | {_fmt(*cells.get('coreset', (math.nan, math.nan, 0)))} / {p.get('coreset', '—')}"
-            f" | {p.get('us_nc', '—')} |"
-        )
-    tests = paired_table(rows, strategies)
-    return "\n".join(
-        [
-            f"Command: `{command}`",
-            "",
-            f"Machine: {machine}",
-            "",
-            f"`ours` ran as: {', '.join(ours_used) or 'not run'}.",
-            "",
-            "AUBC, mean ± SD over trials (SD with ddof=1); `trials` gives the number of "
-            "finished trials per cell; `s per trial`: wall seconds of one trial of every "
-            "strategy together (one worker, BLAS threads = 1, machine shared with other work).",
-            "",
-            *lines,
-            "",
-            "Each strategy against random, paired by trial: mean AUBC difference and the "
-            "two-sided Wilcoxon signed-rank p-value (`*` p < 0.05 with a difference of at "
-            "least 0.005, `~` p < 0.05 but smaller; otherwise not significantly different). "
-            "In brackets after margin and core-set: the mean difference Lu et al. publish "
-            "(100 trials; their `*`/`**` = paired t-test at 0.05/0.01).",
-            "",
-            *tests,
-            "",
-            "Compared with Lu et al. (their README table, 100 trials):",
-            "",
-            *pub,
-            "",
-        ]
-    )
-
-
-def paired_table(rows: list[dict[str, Any]], strategies: Sequence[str] = STRATEGIES) -> list[str]:
-    """Markdown rows: each strategy minus random per dataset, with the Wilcoxon p-value."""
-    from .stats import paired_test
-
-    others = [s for s in strategies if s != "random"]
-    by: dict[tuple[str, str], dict[int, float]] = {}
-    for r in rows:
-        by.setdefault((r["dataset"], r["strategy"]), {})[int(r["trial"])] = float(r["aubc"])
-    lines = [
-        "| dataset | " + " | ".join(
-            f"{s} − random" + (" (Lu et al.)" if s in ("margin", "coreset") else "")
-            for s in others
-        ) + " |",
-        "|---|" + "---|" * len(others),
-    ]
-    for d in [d for d in ZHAN_BINARY if (d, "random") in by]:
-        cells = []
-        for s in others:
-            base = by[(d, "random")]
-            cur = by.get((d, s), {})
-            trials = sorted(set(base) & set(cur))
-            if len(trials) < 2:
-                cells.append("—")
-                continue
-            t = paired_test([cur[k] for k in trials], [base[k] for k in trials])
-            mark = ""
-            if t.significant():
-                mark = "*" if abs(t.mean_diff) >= 0.005 else "~"
-            lu = PUBLISHED_DIFF.get(d, {}).get(s)
-            cells.append(f"{t.mean_diff:+.4f}{mark} (p={t.p_value:.2g}, n={t.n})"
-                         + (f" ({lu})" if lu else ""))
-        lines.append(f"| {d} | " + " | ".join(cells) + " |")
-    return lines

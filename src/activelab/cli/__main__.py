@@ -1,0 +1,5 @@
+"""``python -m activelab.cli``: the ``activelab`` command."""
+
+from . import main
+
+main()
