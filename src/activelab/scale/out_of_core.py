@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from ..learners import ActiveLearner, Committee
 from ..pool import DEFAULT_CHUNK_ROWS
@@ -178,6 +179,7 @@ def score_chunk(
     *,
     X_labeled: Any = None,
     y_labeled: Any = None,
+    extras: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Utilities of the candidates in one chunk of rows.
 
@@ -189,6 +191,8 @@ def score_chunk(
         Pool id of the chunk's first row.
     ids : ndarray of int or None
         Candidate pool ids inside the chunk (sorted); None means all rows.
+    extras : dict, optional
+        Passed to the query context (the query key, the chunk's position offset).
 
     Returns
     -------
@@ -205,7 +209,7 @@ def score_chunk(
             "impute or drop them before scoring."
         )
     utilities = utilities_once(
-        model, rows, ids, strategy, X_labeled=X_labeled, y_labeled=y_labeled
+        model, rows, ids, strategy, X_labeled=X_labeled, y_labeled=y_labeled, extras=extras
     )
     if utilities.shape != ids.shape:
         raise ValueError(
@@ -213,6 +217,32 @@ def score_chunk(
             f"{ids.shape[0]} candidates; a chunked utility must give one value per row."
         )
     return utilities, ids
+
+
+def _read_candidates(arr: Any, cand: np.ndarray | None, positions: np.ndarray) -> np.ndarray:
+    """The rows of the candidates at ``positions`` (in increasing id order)."""
+    ids = positions if cand is None else cand[positions]
+    orthogonal = getattr(arr, "get_orthogonal_selection", None)  # a Zarr array
+    if callable(orthogonal):
+        return np.asarray(orthogonal((ids, slice(None))))
+    return np.asarray(arr[ids])
+
+
+def query_extras(strategy: Any, arr: Any, cand: np.ndarray | None, n_candidates: int,
+                 random_state: Any) -> dict[str, Any]:
+    """What every chunk's query shares, so that chunks choose as the whole pool would.
+
+    One query key (``extras["query_seed"]``) for the strategies that draw at random by
+    position, and what a strategy's ``chunk_extras(read_rows, n_candidates, key)`` asks
+    for (EPIG's target rows).
+    """
+    key = int(check_random_state(random_state).randint(0, 2**31 - 1))
+    extras: dict[str, Any] = {"query_seed": key}
+    chunk_extras = getattr(strategy, "chunk_extras", None)
+    if callable(chunk_extras):
+        extras.update(chunk_extras(
+            lambda positions: _read_candidates(arr, cand, positions), n_candidates, key))
+    return extras
 
 
 def _release_pages(arr: Any) -> None:
@@ -263,7 +293,11 @@ def score_out_of_core(
     X_labeled, y_labeled : optional
         The labeled set, for strategies that read it.
     random_state : int, RandomState or None
-        Seed for strategies that use randomness.
+        Seed for strategies that use randomness.  One query key is drawn from it for
+        the whole pool, and each chunk is told its candidates' positions, so strategies
+        that draw by position (``power_bald``, ``epig``) and MC-dropout models (whose
+        masks do not depend on the rows, see :mod:`activelab.torch.mc`) choose the same
+        ids whatever ``chunk_rows`` is.
 
     Returns
     -------
@@ -282,6 +316,7 @@ def score_out_of_core(
     n_rows = int(arr.shape[0])
     cand, n_candidates, k = _candidates(candidate_ids, n_rows, n_instances)
     plan = chunk_plan(n_rows, chunk_rows, cand)
+    extras = query_extras(strat, arr, cand, n_candidates, random_state)
 
     out_path = None if utilities_path is None else Path(utilities_path)
     partial = None if out_path is None else out_path.with_name(out_path.name + ".partial")
@@ -292,16 +327,16 @@ def score_out_of_core(
             store = np.lib.format.open_memmap(
                 partial, mode="w+", dtype=np.float64, shape=(n_candidates,)
             )
-        written = 0
+        written = 0  # candidates scored so far: the next chunk's position offset
         for start, stop, ids in plan:
             utilities, chunk_ids = score_chunk(
                 arr[start:stop], start, ids, model, strat, X_labeled=X_labeled,
-                y_labeled=y_labeled,
+                y_labeled=y_labeled, extras={**extras, "position_offset": written},
             )
             top.push(utilities, chunk_ids)
             if store is not None:
                 store[written : written + utilities.size] = utilities
-                written += utilities.size
+            written += utilities.size
             _release_pages(arr)
         if store is not None:
             store.flush()
