@@ -16,6 +16,8 @@ from .ensemble import DeepEnsemble
 
 __all__ = [
     "DeepEnsemble",
+    "FrozenEncoder",
+    "FrozenEncoderClassifier",
     "TorchClassifier",
     "WarmStart",
     "make_mlp",
@@ -29,6 +31,8 @@ _NEEDS_TORCH = {
     "make_mlp": "nets",
     "make_cnn": "nets",
     "mc_dropout_proba": "mc",
+    "FrozenEncoder": "head",
+    "FrozenEncoderClassifier": "head",
 }
 
 
