@@ -75,7 +75,16 @@ def test_candidate_ids_and_chunks_agree(pool):
     assert c.ids.tolist() == d.ids.tolist()
 
 
-def test_batchbald_is_refused_out_of_core(pool):
-    clf, _, path = pool
-    with pytest.raises(TypeError, match="batch"):
+def test_batchbald_runs_out_of_core_after_a_bald_prefilter(pool):
+    from activelab.strategies.bayesian import BatchBALD
+    from activelab.strategies.query import query_once
+
+    clf, X, path = pool
+    ids = [score_out_of_core(clf, path, 8, strategy=BatchBALD(prefilter=60, random_state=0),
+                             chunk_rows=rows, random_state=0) for rows in (2400, 500, 77)]
+    assert ids[0].ids.tolist() == ids[1].ids.tolist() == ids[2].ids.tolist()
+    assert ids[0].info["prefiltered"] == 60 and ids[0].strategy == "batchbald"
+    whole = query_once(clf, X, None, BatchBALD(prefilter=60, random_state=0), 8)
+    assert whole.ids.tolist() == ids[0].ids.tolist()
+    with pytest.raises(ValueError, match="prefilter"):
         score_out_of_core(clf, path, 5, strategy="batchbald")

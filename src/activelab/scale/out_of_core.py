@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from ..learners import ActiveLearner, Committee
 from ..pool import DEFAULT_CHUNK_ROWS
 from ..strategies.base import QueryResult, UtilityStrategy, check_n_instances
-from ..strategies.query import utilities_once
+from ..strategies.query import query_once, utilities_once
 from ..strategies.registry import get_strategy
 from .topk import RunningTopK
 
@@ -245,6 +245,38 @@ def query_extras(strategy: Any, arr: Any, cand: np.ndarray | None, n_candidates:
     return extras
 
 
+def _prefiltered_batch(model: Any, strategy: Any, random_state: Any) -> Any:
+    """A batch strategy with a ``chunked_prefilter`` (BatchBALD), else None."""
+    if strategy is None or isinstance(strategy, UtilityStrategy):
+        return None
+    strat = get_strategy(strategy, random_state=random_state)
+    if isinstance(strat, UtilityStrategy) or not callable(
+            getattr(strat, "chunked_prefilter", None)):
+        return None
+    return strat
+
+
+def _score_prefiltered(arr: Any, model: Any, strat: Any, n_instances: int,
+                       candidate_ids: Any, chunk_rows: int, random_state: Any) -> QueryResult:
+    """Score chunk by chunk with the strategy's pre-filter utility, keeping its best
+    ``m``; then let the batch strategy choose among those rows, read once."""
+    utility, size = strat.chunked_prefilter()
+    cand, n_candidates, k = _candidates(candidate_ids, int(arr.shape[0]), n_instances)
+    first = score_out_of_core(model, arr, min(max(size, k), n_candidates), strategy=utility,
+                              candidate_ids=cand, chunk_rows=chunk_rows,
+                              random_state=random_state)
+    ids = np.sort(first.ids)
+    scorer, _ = resolve_model(model, utility, random_state)
+    result = query_once(scorer, _read_candidates(arr, None, ids), ids, strat, k,
+                        random_state=random_state)
+    return QueryResult(
+        ids=result.ids, candidate_ids=result.candidate_ids, utilities=result.utilities,
+        strategy=result.strategy,
+        info={**result.info, "n_candidates": n_candidates, "prefiltered": int(ids.size),
+              "n_chunks": first.info["n_chunks"], "chunk_rows": int(chunk_rows)},
+    )
+
+
 def _release_pages(arr: Any) -> None:
     # Hand the pages of a read-only memory map back to the OS (they stay in the page
     # cache); otherwise every page read would count towards the process's memory.
@@ -280,9 +312,12 @@ def score_out_of_core(
         The pool's features; see :func:`open_pool_array`.  Pool ids are row positions.
     n_instances : int, default=1
         Number of ids to choose.
-    strategy : str or UtilityStrategy, optional
-        A strategy whose utility depends on each row alone (uncertainty or committee
-        strategies).  Defaults to the learner's strategy, else ``"margin"``.
+    strategy : str or Strategy, optional
+        A strategy whose utility depends on each row alone (uncertainty, committee or
+        sampled-output strategies).  Defaults to the learner's strategy, else
+        ``"margin"``.  A batch strategy with a ``chunked_prefilter`` (``BatchBALD(
+        prefilter=m)``) is scored in two passes: its pre-filter utility (BALD) chunk by
+        chunk keeps the ``m`` best rows, and the batch strategy chooses among them.
     candidate_ids : array-like of int, optional
         Pool ids to score (e.g. the unlabeled ones); all rows by default.
     chunk_rows : int, default=65536
@@ -312,6 +347,10 @@ def score_out_of_core(
     >>> result.ids[:3]                                                          # doctest: +SKIP
     """
     arr = open_pool_array(X)
+    prefiltered = _prefiltered_batch(model, strategy, random_state)
+    if prefiltered is not None:
+        return _score_prefiltered(arr, model, prefiltered, n_instances, candidate_ids,
+                                  chunk_rows, random_state)
     model, strat = resolve_model(model, strategy, random_state)
     n_rows = int(arr.shape[0])
     cand, n_candidates, k = _candidates(candidate_ids, n_rows, n_instances)

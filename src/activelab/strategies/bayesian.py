@@ -184,6 +184,16 @@ class BatchBALD(Strategy):
         self.num_samples = num_samples
         self.prefilter = prefilter
 
+    def chunked_prefilter(self) -> tuple[UtilityStrategy, int]:
+        """How a pool too large for memory is scored: BALD chunk by chunk keeps the
+        ``prefilter`` best, and BatchBALD chooses among them."""
+        if self.prefilter is None:
+            raise ValueError(
+                "BatchBALD scores a pool out of core only with a prefilter: give "
+                "BatchBALD(prefilter=m), and BALD keeps the m best candidates for it."
+            )
+        return BALD(random_state=self.random_state), int(self.prefilter)
+
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))
         p = sampled_proba_of(context)
