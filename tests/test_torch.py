@@ -315,7 +315,8 @@ def test_images_as_nd_arrays_and_as_flat_rows():
     y = np.repeat([0, 1], 30)
     images = rng.random((60, 1, 10, 10)).astype(np.float32) * 0.2
     images[y == 1, :, :5] += 0.8  # class 1: a bright top half
-    cnn = make_cnn((1, 10, 10), 2, filters=4, kernel_size=3, hidden_units=8)
+    cnn = make_cnn((1, 10, 10), 2, filters=4, kernel_size=3, hidden_units=16,
+                   dropout=(0.1, 0.2))
     clf = TorchClassifier(cnn, epochs=15, lr=1e-2, batch_size=16, random_state=0)
     clf.fit(images, y)
     assert clf.input_shape_ == (1, 10, 10) and clf.n_features_in_ == 100
@@ -429,3 +430,19 @@ def test_entropy_reads_dropout_off_mc_entropy_reads_the_draws(blobs):
     np.testing.assert_allclose(mc, entropy(clf.sample_proba(X).mean(axis=0), axis=1),
                                rtol=1e-9)
     assert not np.allclose(mc, utilities_once(clf, X, None, "entropy"))
+
+
+def test_a_fixed_output_layer_needs_every_class(blobs):
+    torch = _torch()
+    from activelab.torch import TorchClassifier
+
+    X, y = blobs
+    net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+                              torch.nn.Linear(8, 4))  # four outputs, three classes in y
+    with pytest.raises(ValueError, match="4 outputs but there are 3 classes"):
+        TorchClassifier(net, epochs=1).fit(X, y)
+    clf = TorchClassifier(net, epochs=5, classes=[0, 1, 2, 3], random_state=0).fit(X, y)
+    assert clf.classes_.tolist() == [0, 1, 2, 3]
+    assert clf.predict_proba(X).shape == (120, 4)
+    with pytest.raises(ValueError, match="classes"):
+        TorchClassifier(net, classes=[0, 1]).fit(X, y)

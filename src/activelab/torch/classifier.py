@@ -122,6 +122,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         Applied to every training mini-batch of inputs (a tensor on the device, shaped
         as the module expects), e.g. random flips or crops for augmentation; torch
         random functions inside it are seeded by ``random_state``.
+    classes : array-like, optional
+        Every class there is, when the labels of a fit may not show them all (a module
+        with a fixed number of outputs, e.g. ``make_cnn(..., 10)``, before the first
+        labels cover the ten digits): ``classes_`` is then this list and the output
+        layer has one unit per class.  By default the classes of ``y``.
     embedding_layer : str, optional
         Name (as in ``module.named_modules()``) of the layer whose output
         :meth:`embed` returns; by default the input of the last ``nn.Linear`` (the
@@ -180,6 +185,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         amp: bool = False,
         n_threads: int | None = 1,
         train_transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        classes: Any = None,
         embedding_layer: str | None = None,
         random_state: Any = None,
     ) -> None:
@@ -200,6 +206,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self.amp = amp
         self.n_threads = n_threads
         self.train_transform = train_transform
+        self.classes = classes
         self.embedding_layer = embedding_layer
         self.random_state = random_state
 
@@ -244,22 +251,25 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         )
 
     # ------------------------------------------------------------------ fitting
-    def _training_data(self, X: Any, y: Any) -> tuple[Any, np.ndarray]:
-        """The inputs (array or Dataset) and labels; sets the input attributes."""
+    def _training_data(self, X: Any, y: Any) -> tuple[Any, np.ndarray, np.ndarray]:
+        """The inputs (array or Dataset), the labels and the first input; sets the input
+        attributes."""
         if is_dataset(X):
             y = dataset_labels(X) if y is None else y
             y = check_training_labels(y, len(X), "y")
             first = X[0]  # one item, for the input shape
-            shape = tuple(np.shape(first[0] if isinstance(first, (tuple, list)) else first))
+            first = np.asarray(first[0] if isinstance(first, (tuple, list)) else first,
+                               dtype=np.float32)
+            shape = tuple(first.shape)
         else:
             if y is None:
                 raise ValueError("y is required: give one label per row of X.")
             X = shaped(as_array(X, "X"), self.input_shape, "X")
             y = check_training_labels(y, X.shape[0], "y")
-            shape = tuple(X.shape[1:])
+            first, shape = X[0], tuple(X.shape[1:])
         self.input_shape_ = tuple(int(s) for s in (self.input_shape or shape))
         self.n_features_in_ = int(math.prod(self.input_shape_))
-        return X, y
+        return X, y, first
 
     def fit(self, X: Any, y: Any = None) -> TorchClassifier:
         """Train the network on ``X, y`` with Adam and cross-entropy.
@@ -271,9 +281,9 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n,), optional
             The labels; read from the dataset when ``X`` is one.
         """
-        X, y = self._training_data(X, y)
+        X, y, first = self._training_data(X, y)
         batch_size = _positive_int(self.batch_size, "batch_size")
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        self.classes_, y_idx = self._class_indices(y)
         device = resolve_device(self.device)
         settings = self._settings(device)
         rng = check_random_state(self.random_state)
@@ -287,6 +297,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                 torch.random.fork_rng(devices=forked):
             torch.manual_seed(seed_from(rng))
             module = self._build(self.n_features_in_, len(self.classes_))
+            self._check_outputs(module, first)
             if start is not None:
                 load_matching(module, start)
             log = train_module(module.to(device), batches, validation, settings, rng)
@@ -298,6 +309,34 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.warm_start, WarmStart):
             self.warm_start.save(module)
         return self
+
+    def _class_indices(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.classes is None:
+            classes, y_idx = np.unique(y, return_inverse=True)
+            return classes, y_idx.ravel()
+        classes = np.unique(np.asarray(self.classes))
+        unknown = np.setdiff1d(np.unique(y), classes)
+        if unknown.size:
+            raise ValueError(
+                f"y holds {unknown[:5].tolist()}, which are not in classes; give every class "
+                "in classes= (or leave it None to take the classes of y)."
+            )
+        return classes, np.searchsorted(classes, y)
+
+    def _check_outputs(self, module: nn.Module, first: np.ndarray) -> None:
+        """The module must give one logit per class (checked on the first input)."""
+        x = torch.from_numpy(np.array(first, dtype=np.float32)).reshape((1, *self.input_shape_))
+        was_training = module.training
+        module.eval()
+        with torch.no_grad():
+            width = module(x).shape[-1]
+        module.train(was_training)
+        if width != len(self.classes_):
+            raise ValueError(
+                f"the module gives {width} outputs but there are {len(self.classes_)} "
+                f"classes ({self.classes_.tolist()[:10]}); pass classes= with every class "
+                "(e.g. classes=range(10)), or a function (n_features, n_classes) -> Module."
+            )
 
     # ------------------------------------------------------------------ inputs
     def _inputs(self, X: Any) -> torch.Tensor:
