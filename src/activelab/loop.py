@@ -70,6 +70,7 @@ def run(
     run_name: str | None = None,
     blas_threads: int | None = None,
     resume: Any = None,
+    candidate_subset: int | None = None,
 ) -> RunResult:
     """Run pool-based active learning until the budget, the pool, a stopping rule or the
     oracle ends it.
@@ -142,6 +143,11 @@ def run(
         run starts fresh and writes its log there, so one script serves the first run and
         every restart.  Needs an integer ``random_state``.  The timings of replayed rounds are
         those logged; ``total_seconds`` and time-based stopping count from the resume.
+    candidate_subset : int, optional
+        Score only this many unlabeled items per query, drawn at random (seeded by
+        ``random_state``) from all of them each round: Baal's ``max_sample``, and the
+        random 2,000 of the pool that Gal et al. (2017) score with 100 MC-dropout draws.
+        ``None`` (default) scores every unlabeled item.
 
     Returns
     -------
@@ -176,7 +182,7 @@ def run(
             initial=initial, cold_start=cold_start, batch_size=batch_size, budget=budget,
             stopping=stopping, committee_size=committee_size, random_state=random_state,
             sinks=sinks, progress=progress, metrics=metrics, costs=costs,
-            run_name=run_name, resume=resume,
+            run_name=run_name, resume=resume, candidate_subset=candidate_subset,
         )
         return drive(session)
 

@@ -42,6 +42,7 @@ __all__ = [
     "check_sinks",
     "check_proba_support",
     "check_resume",
+    "check_candidate_subset",
 ]
 
 
@@ -65,6 +66,16 @@ def check_blas_threads(blas_threads: Any) -> int | None:
             f"blas_threads must be a positive integer or None, got {blas_threads!r}."
         )
     return int(blas_threads)
+
+
+def check_candidate_subset(candidate_subset: Any, batch_size: int) -> int | None:
+    """``None`` or the number of candidates scored per query (at least the batch size)."""
+    if candidate_subset is None:
+        return None
+    return check_int(
+        candidate_subset, "candidate_subset", batch_size,
+        "score at least batch_size random candidates per query, or None for all of them.",
+    )
 
 
 def check_pool(X: Any) -> tuple[Pool, np.ndarray, np.ndarray | None]:

@@ -44,6 +44,7 @@ from ..oracles import check_answer
 from ..strategies.base import Strategy
 from .checks import (
     check_budget,
+    check_candidate_subset,
     check_committee_size,
     check_costs,
     check_initial,
@@ -106,10 +107,11 @@ class Session:
         batch_size: int = 10, budget: int | None = None, stopping: Any = None,
         committee_size: int = 5, random_state: Any = None, sinks: Any = (),
         progress: bool = False, metrics: Any = DEFAULT_METRICS, costs: Any = None,
-        run_name: str | None = None, resume: Any = None,
+        run_name: str | None = None, resume: Any = None, candidate_subset: int | None = None,
     ) -> None:
         self.started_at = time.perf_counter()
         self._check_data(X, X_test, y_test, initial, batch_size, budget, metrics, costs)
+        self.candidate_subset = check_candidate_subset(candidate_subset, self.batch_size)
         self.stopping = check_stopping(stopping)
         self.strategy: Strategy = resolve_strategy(strategy)
         self._needs = set(getattr(self.strategy, "needs", frozenset()))
@@ -122,6 +124,9 @@ class Session:
         self.learner = make_learner(
             estimator, self.strategy, committee_size, learner_seed, est_seed
         )
+        # drawn only when used, so that runs without a subset keep their seeds
+        self._subset_rng = None if self.candidate_subset is None else np.random.RandomState(
+            int(rng.randint(0, 2**31 - 1)))
         # the learner seeds an unseeded strategy with a copy; the session owns that copy
         self.strategy = self.learner.strategy_
         name = str(getattr(self.strategy, "name", ""))
@@ -174,6 +179,9 @@ class Session:
             "n_features": int(self.pool.X.shape[1]),
             "n_test": None if self.X_test is None else int(self.X_test.shape[0]),
             "costs": self.costs is not None,
+            # only when set, so that the logs of runs without it stay as they were
+            **({} if self.candidate_subset is None else {
+                "candidate_subset": self.candidate_subset}),
         }
 
     def _init_state(self) -> None:
@@ -478,7 +486,11 @@ class Session:
         )
 
     def _query(self, candidates: np.ndarray, k: int, batch: _Batch) -> np.ndarray:
-        """Ask the strategy (through the learner) for ``k`` of ``candidates``."""
+        """Ask the strategy (through the learner) for ``k`` of ``candidates`` (of a random
+        ``candidate_subset`` of them, when set)."""
+        if self._subset_rng is not None and candidates.size > self.candidate_subset:
+            candidates = np.sort(self._subset_rng.choice(
+                candidates, self.candidate_subset, replace=False))
         pool = self.pool
         view = pool.unlabeled_view() if candidates.size == pool.n_unlabeled else pool.view(candidates)
         context = {} if self.costs is None else {"costs": self.costs[candidates]}

@@ -153,6 +153,17 @@ class CandidateRows:
             return int(include.size)
         return (stop - start) - (0 if exclude is None else int(exclude.size))
 
+    def ids_at(self, positions: Any) -> np.ndarray:
+        """Pool ids of the candidates at ``positions`` (ranks in increasing id order)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if self.include is not None:
+            return self.include[positions]
+        if self.exclude is None or self.exclude.size == 0:
+            return positions
+        # e_j - j non-excluded ids come before the j-th excluded id
+        before = self.exclude - np.arange(self.exclude.size)
+        return positions + np.searchsorted(before, positions, side="right")
+
     def ids_in(self, start: int, stop: int) -> np.ndarray | None:
         """Candidate ids in rows ``[start, stop)`` (None: all of them)."""
         return block_ids(start, stop, *self.selector(start, stop))

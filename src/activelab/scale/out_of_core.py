@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from ..learners import ActiveLearner, Committee
 from ..pool import DEFAULT_CHUNK_ROWS
 from ..strategies.base import QueryResult, UtilityStrategy, check_n_instances
-from ..strategies.query import utilities_once
+from ..strategies.query import query_once, utilities_once
 from ..strategies.registry import get_strategy
 from .candidates import CandidateRows
 from .reading import iter_chunks
@@ -139,6 +140,7 @@ def score_chunk(
     *,
     X_labeled: Any = None,
     y_labeled: Any = None,
+    extras: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Utilities of the candidates in one chunk of rows.
 
@@ -150,6 +152,8 @@ def score_chunk(
         Pool id of the chunk's first row.
     ids : ndarray of int or None
         Candidate pool ids inside the chunk (sorted); None means all rows.
+    extras : dict, optional
+        Passed to the query context (the query key, the chunk's position offset).
 
     Returns
     -------
@@ -166,7 +170,7 @@ def score_chunk(
             "impute or drop them before scoring."
         )
     utilities = utilities_once(
-        model, rows, ids, strategy, X_labeled=X_labeled, y_labeled=y_labeled
+        model, rows, ids, strategy, X_labeled=X_labeled, y_labeled=y_labeled, extras=extras
     )
     if utilities.shape != ids.shape:
         raise ValueError(
@@ -174,6 +178,66 @@ def score_chunk(
             f"{ids.shape[0]} candidates; a chunked utility must give one value per row."
         )
     return utilities, ids
+
+
+def _read_candidates(arr: Any, cand: CandidateRows | None, positions: np.ndarray) -> np.ndarray:
+    """The rows of the candidates at ``positions`` (in increasing id order)."""
+    ids = np.asarray(positions, dtype=np.int64) if cand is None else cand.ids_at(positions)
+    orthogonal = getattr(arr, "get_orthogonal_selection", None)  # a Zarr array
+    if callable(orthogonal):
+        return np.asarray(orthogonal((ids, slice(None))))
+    return np.asarray(arr[ids])
+
+
+def query_extras(strategy: Any, arr: Any, cand: CandidateRows | None, n_candidates: int,
+                 random_state: Any) -> dict[str, Any]:
+    """What every chunk's query shares, so that chunks choose as the whole pool would.
+
+    One query key (``extras["query_seed"]``) for the strategies that draw at random by
+    position, and what a strategy's ``chunk_extras(read_rows, n_candidates, key)`` asks
+    for (EPIG's target rows).
+    """
+    key = int(check_random_state(random_state).randint(0, 2**31 - 1))
+    extras: dict[str, Any] = {"query_seed": key}
+    chunk_extras = getattr(strategy, "chunk_extras", None)
+    if callable(chunk_extras):
+        extras.update(chunk_extras(
+            lambda positions: _read_candidates(arr, cand, positions), n_candidates, key))
+    return extras
+
+
+def _prefiltered_batch(model: Any, strategy: Any, random_state: Any) -> Any:
+    """A batch strategy with a ``chunked_prefilter`` (BatchBALD), else None."""
+    if strategy is None or isinstance(strategy, UtilityStrategy):
+        return None
+    strat = get_strategy(strategy, random_state=random_state)
+    if isinstance(strat, UtilityStrategy) or not callable(
+            getattr(strat, "chunked_prefilter", None)):
+        return None
+    return strat
+
+
+def _score_prefiltered(arr: Any, model: Any, strat: Any, n_instances: int,
+                       candidate_ids: Any, exclude_ids: Any, chunk_rows: int,
+                       random_state: Any) -> QueryResult:
+    """Score chunk by chunk with the strategy's pre-filter utility, keeping its best
+    ``m``; then let the batch strategy choose among those rows, read once."""
+    utility, size = strat.chunked_prefilter()
+    _, n_candidates, k = _candidates(candidate_ids, int(arr.shape[0]), n_instances,
+                                     exclude_ids)
+    first = score_out_of_core(model, arr, min(max(size, k), n_candidates), strategy=utility,
+                              candidate_ids=candidate_ids, exclude_ids=exclude_ids,
+                              chunk_rows=chunk_rows, random_state=random_state)
+    ids = np.sort(first.ids)
+    scorer, _ = resolve_model(model, utility, random_state)
+    result = query_once(scorer, _read_candidates(arr, None, ids), ids, strat, k,
+                        random_state=random_state)
+    return QueryResult(
+        ids=result.ids, candidate_ids=result.candidate_ids, utilities=result.utilities,
+        strategy=result.strategy,
+        info={**result.info, "n_candidates": n_candidates, "prefiltered": int(ids.size),
+              "n_chunks": first.info["n_chunks"], "chunk_rows": int(chunk_rows)},
+    )
 
 
 def score_out_of_core(
@@ -202,9 +266,12 @@ def score_out_of_core(
         The pool's features; see :func:`open_pool_array`.  Pool ids are row positions.
     n_instances : int, default=1
         Number of ids to choose.
-    strategy : str or UtilityStrategy, optional
-        A strategy whose utility depends on each row alone (uncertainty or committee
-        strategies).  Defaults to the learner's strategy, else ``"margin"``.
+    strategy : str or Strategy, optional
+        A strategy whose utility depends on each row alone (uncertainty, committee or
+        sampled-output strategies).  Defaults to the learner's strategy, else
+        ``"margin"``.  A batch strategy with a ``chunked_prefilter`` (``BatchBALD(
+        prefilter=m)``) is scored in two passes: its pre-filter utility (BALD) chunk by
+        chunk keeps the ``m`` best rows, and the batch strategy chooses among them.
     candidate_ids : array-like of int, optional
         Pool ids to score; all rows by default.
     exclude_ids : array-like of int, optional
@@ -219,7 +286,11 @@ def score_out_of_core(
     X_labeled, y_labeled : optional
         The labeled set, for strategies that read it.
     random_state : int, RandomState or None
-        Seed for strategies that use randomness.
+        Seed for strategies that use randomness.  One query key is drawn from it for
+        the whole pool, and each chunk is told its candidates' positions, so strategies
+        that draw by position (``power_bald``, ``epig``) and MC-dropout models (whose
+        masks do not depend on the rows, see :mod:`activelab.torch.mc`) choose the same
+        ids whatever ``chunk_rows`` is.
     prefetch : bool, default=True
         Have the next chunk read while this one is scored, so the disk and the
         processor work at the same time: the OS reads a memory map's next pages ahead
@@ -241,11 +312,16 @@ def score_out_of_core(
     >>> result.ids[:3]                                                          # doctest: +SKIP
     """
     arr = open_pool_array(X)
+    prefiltered = _prefiltered_batch(model, strategy, random_state)
+    if prefiltered is not None:
+        return _score_prefiltered(arr, model, prefiltered, n_instances, candidate_ids,
+                                  exclude_ids, chunk_rows, random_state)
     model, strat = resolve_model(model, strategy, random_state)
     n_rows = int(arr.shape[0])
     cand, n_candidates, k = _candidates(candidate_ids, n_rows, n_instances, exclude_ids)
     offsets = block_offsets(arr, check_chunk_rows(chunk_rows))
     n_chunks = 0
+    extras = query_extras(strat, arr, cand, n_candidates, random_state)
 
     out_path = None if utilities_path is None else Path(utilities_path)
     partial = None if out_path is None else out_path.with_name(out_path.name + ".partial")
@@ -256,10 +332,11 @@ def score_out_of_core(
             store = np.lib.format.open_memmap(
                 partial, mode="w+", dtype=np.float64, shape=(n_candidates,)
             )
-        written = 0
+        written = 0  # candidates scored so far: the next chunk's position offset
         for start, _, ids, rows in iter_chunks(arr, offsets, cand, prefetch=prefetch):
             utilities, chunk_ids = score_chunk(
                 rows, start, ids, model, strat, X_labeled=X_labeled, y_labeled=y_labeled,
+                extras={**extras, "position_offset": written},
             )
             top.push(utilities, chunk_ids)
             n_chunks += 1
@@ -267,7 +344,7 @@ def score_out_of_core(
                 progress(top.n_seen, n_candidates)
             if store is not None:
                 store[written : written + utilities.size] = utilities
-                written += utilities.size
+            written += utilities.size
         if store is not None:
             store.flush()
             del store

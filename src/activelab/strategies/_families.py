@@ -15,5 +15,6 @@ from . import (  # noqa: F401
     expected_error,
     model_change,
     random_sampling,
+    sampled,
     uncertainty,
 )

@@ -7,7 +7,10 @@ Family modules import these instead of each other's internals:
 - :func:`dense_float32` and :data:`BLOCK_ROWS`: feature rows as one dense float32
   array, and the block size of blocked distance computations;
 - :func:`linear_head`: the inputs of a model's last linear layer (for gradient-based
-  strategies).
+  strategies);
+- :func:`sampled_proba_of`, :func:`check_sampled` and :func:`bald_utility`: the sampled
+  probabilities (T x n x C) of the candidates, and BALD over them (for the Bayesian and
+  sampled-output families).
 """
 
 from __future__ import annotations
@@ -16,12 +19,23 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import entr
 
 from ..pool import materialize
 from .base import QueryContext, UtilityStrategy
 from .registry import get_strategy
 
-__all__ = ["BLOCK_ROWS", "base_utility", "dense_float32", "linear_head", "nonnegative_utility"]
+__all__ = [
+    "BLOCK_ROWS",
+    "bald_utility",
+    "base_utility",
+    "check_sampled",
+    "dense_float32",
+    "entropy_rows",
+    "linear_head",
+    "nonnegative_utility",
+    "sampled_proba_of",
+]
 
 #: Rows per block in blocked distance computations (block × centers float32 values).
 BLOCK_ROWS = 4096
@@ -146,3 +160,69 @@ def linear_head(context: QueryContext, intercept: bool = True) -> tuple[np.ndarr
     has_intercept = bool(getattr(model, "fit_intercept", True))
     binary = np.ndim(coef) == 2 and np.shape(coef)[0] == 1
     return H, has_intercept, bool(binary)
+
+
+def check_sampled(sampled_proba: Any) -> np.ndarray:
+    """Sampled probabilities as a float64 array of shape (T, n, C), checked."""
+    p = np.asarray(sampled_proba, dtype=np.float64)
+    if p.ndim != 3:
+        raise ValueError(
+            "sampled probabilities must have shape (n_samples, n_candidates, n_classes), "
+            f"got {p.shape}; stack T predictions along the first axis."
+        )
+    if p.shape[0] < 1 or p.shape[2] < 1:
+        raise ValueError(f"sampled probabilities of shape {p.shape} hold no samples or classes.")
+    return p
+
+
+def entropy_rows(p: np.ndarray) -> np.ndarray:
+    """Entropy (natural log) along the last axis."""
+    return entr(p).sum(axis=-1)
+
+
+def bald_utility(sampled_proba: np.ndarray) -> np.ndarray:
+    """Mutual information between each candidate's label and the model (natural log).
+
+    Parameters
+    ----------
+    sampled_proba : ndarray of shape (T, n, C)
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        ``H[mean_t p_t(x)] - mean_t H[p_t(x)]``, at least 0.
+    """
+    p = check_sampled(sampled_proba)
+    mi = entropy_rows(p.mean(axis=0)) - entropy_rows(p).mean(axis=0)
+    return np.maximum(mi, 0.0)
+
+
+def sampled_proba_of(context: QueryContext) -> np.ndarray:
+    """The candidates' sampled probabilities (T, n, C), computed once and cached.
+
+    Looked up in ``context.extras["sampled_proba"]``, else taken from the estimator's
+    ``sample_proba(X)`` (MC dropout, deep ensembles), else from the committee's member
+    probabilities.
+    """
+    sampled = context.extras.get("sampled_proba")
+    if sampled is None:
+        estimator = context.estimator
+        if estimator is not None and hasattr(estimator, "sample_proba") and context.X is not None:
+            sampled = estimator.sample_proba(materialize(context.X))
+        elif estimator is not None and hasattr(estimator, "committee_proba"):
+            sampled = context.committee_proba
+        else:
+            raise ValueError(
+                "this strategy needs sampled probabilities: pass "
+                "extras={'sampled_proba': array of shape (T, n_candidates, n_classes)}, use a "
+                "Committee, or a model with sample_proba (activelab.torch.TorchClassifier "
+                "with dropout, DeepEnsemble)."
+            )
+        context.extras["sampled_proba"] = sampled
+    p = check_sampled(sampled)
+    if p.shape[1] != len(context):
+        raise ValueError(
+            f"sampled_proba has {p.shape[1]} candidates (axis 1) but the query has "
+            f"{len(context)}; give one column of samples per candidate."
+        )
+    return p

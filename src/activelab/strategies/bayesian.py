@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import entr
 from sklearn.utils import check_random_state
 
-from ..pool import materialize
+from ._shared import bald_utility, check_sampled, entropy_rows, sampled_proba_of
 from .base import (
     Needs,
     QueryContext,
@@ -42,70 +42,6 @@ __all__ = [
     "BALD",
     "BatchBALD",
 ]
-
-
-def _check_sampled(sampled_proba: Any) -> np.ndarray:
-    p = np.asarray(sampled_proba, dtype=np.float64)
-    if p.ndim != 3:
-        raise ValueError(
-            "sampled probabilities must have shape (n_samples, n_candidates, n_classes), "
-            f"got {p.shape}; stack T predictions along the first axis."
-        )
-    if p.shape[0] < 1 or p.shape[2] < 1:
-        raise ValueError(f"sampled probabilities of shape {p.shape} hold no samples or classes.")
-    return p
-
-
-def _entropy_rows(p: np.ndarray) -> np.ndarray:
-    return entr(p).sum(axis=-1)
-
-
-def bald_utility(sampled_proba: np.ndarray) -> np.ndarray:
-    """Mutual information between each candidate's label and the model (natural log).
-
-    Parameters
-    ----------
-    sampled_proba : ndarray of shape (T, n, C)
-
-    Returns
-    -------
-    ndarray of shape (n,)
-        ``H[mean_t p_t(x)] - mean_t H[p_t(x)]``, at least 0.
-    """
-    p = _check_sampled(sampled_proba)
-    mi = _entropy_rows(p.mean(axis=0)) - _entropy_rows(p).mean(axis=0)
-    return np.maximum(mi, 0.0)
-
-
-def sampled_proba_of(context: QueryContext) -> np.ndarray:
-    """The candidates' sampled probabilities (T, n, C), computed once and cached.
-
-    Looked up in ``context.extras["sampled_proba"]``, else taken from the estimator's
-    ``sample_proba(X)`` (MC dropout, deep ensembles), else from the committee's member
-    probabilities.
-    """
-    sampled = context.extras.get("sampled_proba")
-    if sampled is None:
-        estimator = context.estimator
-        if estimator is not None and hasattr(estimator, "sample_proba") and context.X is not None:
-            sampled = estimator.sample_proba(materialize(context.X))
-        elif estimator is not None and hasattr(estimator, "committee_proba"):
-            sampled = context.committee_proba
-        else:
-            raise ValueError(
-                "this strategy needs sampled probabilities: pass "
-                "extras={'sampled_proba': array of shape (T, n_candidates, n_classes)}, use a "
-                "Committee, or a model with sample_proba (activelab.torch.TorchClassifier "
-                "with dropout, DeepEnsemble)."
-            )
-        context.extras["sampled_proba"] = sampled
-    p = _check_sampled(sampled)
-    if p.shape[1] != len(context):
-        raise ValueError(
-            f"sampled_proba has {p.shape[1]} candidates (axis 1) but the query has "
-            f"{len(context)}; give one column of samples per candidate."
-        )
-    return p
 
 
 def _joint_entropy_with(
@@ -155,7 +91,7 @@ def batchbald_select(
         Mutual information between the batch's labels and the model after each pick
         (non-decreasing up to estimation error).
     """
-    p = _check_sampled(sampled_proba)
+    p = check_sampled(sampled_proba)
     T, n, C = p.shape
     k = check_n_instances(n_instances, n)
     if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or (
@@ -163,7 +99,7 @@ def batchbald_select(
     ):
         raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}.")
     rng = check_random_state(random_state)
-    cond = _entropy_rows(p).mean(axis=0)  # E_t H[p_t(x)], per candidate
+    cond = entropy_rows(p).mean(axis=0)  # E_t H[p_t(x)], per candidate
     chosen: list[int] = []
     mi: list[float] = []
     config = np.ones((T, 1))  # probability of each batch configuration per draw
@@ -247,6 +183,16 @@ class BatchBALD(Strategy):
         super().__init__(random_state=random_state)
         self.num_samples = num_samples
         self.prefilter = prefilter
+
+    def chunked_prefilter(self) -> tuple[UtilityStrategy, int]:
+        """How a pool too large for memory is scored: BALD chunk by chunk keeps the
+        ``prefilter`` best, and BatchBALD chooses among them."""
+        if self.prefilter is None:
+            raise ValueError(
+                "BatchBALD scores a pool out of core only with a prefilter: give "
+                "BatchBALD(prefilter=m), and BALD keeps the m best candidates for it."
+            )
+        return BALD(random_state=self.random_state), int(self.prefilter)
 
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))

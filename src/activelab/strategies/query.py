@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .base import QueryContext, QueryResult, Strategy, UtilityStrategy
+from ..pool import materialize
+from .base import Needs, QueryContext, QueryResult, Strategy, UtilityStrategy, needs_of
 from .registry import get_strategy
 
 __all__ = ["query_once", "query_context", "utilities_once"]
@@ -60,6 +61,19 @@ def _resolve(strategy: Any, random_state: Any) -> Strategy:
     return get_strategy(strategy, random_state=random_state)
 
 
+def _with_embeddings(model: Any, X: Any, strategy: Strategy,
+                     context: dict[str, Any]) -> dict[str, Any]:
+    """``context`` with ``extras["embeddings"]`` from ``model.embed(X)``, for a strategy
+    that declares ``Needs.EMBEDDINGS``, when the model has an embedding hook (e.g. a
+    :class:`~activelab.torch.TorchClassifier`) and none were given."""
+    embed = getattr(model, "embed", None)
+    extras = context.get("extras") or {}
+    if (X is None or not callable(embed) or "embeddings" in extras
+            or Needs.EMBEDDINGS not in needs_of(strategy)):
+        return context
+    return {**context, "extras": {**extras, "embeddings": embed(materialize(X))}}
+
+
 def query_once(
     model: Any,
     X: Any,
@@ -89,14 +103,17 @@ def query_once(
         Seed for a strategy resolved from a name.
     **context
         ``X_labeled``, ``y_labeled``, ``classes``, ``costs``, ``proba``,
-        ``committee_proba``, ``extras`` for the :class:`QueryContext`.
+        ``committee_proba``, ``extras`` for the :class:`QueryContext`.  A strategy that
+        declares ``Needs.EMBEDDINGS`` gets ``extras["embeddings"] = model.embed(X)``
+        when the model has an ``embed`` method and no embeddings are given.
 
     Returns
     -------
     QueryResult
     """
-    ctx = query_context(model, X, candidate_ids, **context)
-    return _resolve(strategy, random_state).select(ctx, n_instances)
+    strat = _resolve(strategy, random_state)
+    ctx = query_context(model, X, candidate_ids, **_with_embeddings(model, X, strat, context))
+    return strat.select(ctx, n_instances)
 
 
 def utilities_once(
@@ -113,8 +130,8 @@ def utilities_once(
     A :class:`UtilityStrategy` is asked for its utilities directly (no selection); any
     other strategy selects one item and its recorded utilities are returned.
     """
-    ctx = query_context(model, X, candidate_ids, **context)
     strat = _resolve(strategy, random_state)
+    ctx = query_context(model, X, candidate_ids, **_with_embeddings(model, X, strat, context))
     if isinstance(strat, UtilityStrategy):
         return np.asarray(strat.utility(ctx), dtype=np.float64)
     result = strat.select(ctx, 1)
