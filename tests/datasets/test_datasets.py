@@ -11,7 +11,7 @@ from sklearn.datasets import dump_svmlight_file
 
 from activelab.datasets import Dataset, known_names, load_dataset, parse_spec
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 # --------------------------------------------------------------------------- bundled

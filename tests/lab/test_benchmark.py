@@ -86,7 +86,7 @@ def test_toml_config_with_overrides_and_unknown_keys(tmp_path):
 
 
 def test_example_config_in_the_repository_is_valid():
-    example = Path(__file__).resolve().parents[1] / "examples" / "bench.toml"
+    example = Path(__file__).resolve().parents[2] / "examples" / "bench.toml"
     cfg = load_config(example)
     assert "random" in cfg.strategies and len(cfg.runs()) > 0
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from activelab.cli import app
 
 ENV = {"COLUMNS": "400"}
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 WORDS = {"spam": ["cheap pills now", "free money offer", "claim your prize"],
          "ham": ["meeting at noon", "project report attached", "notes from the call"]}
 

@@ -109,7 +109,7 @@ def test_importing_the_registry_alone_registers_every_builtin_family():
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
     ).stdout.split()
     assert out == available_strategies()
     assert {"margin", "coreset", "auto", "cost_aware", "bald", "badge"} <= set(out)
