@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 import test_app_crash as server  # the real-server helpers
 
 CHROMIUM = "/usr/bin/chromium"
