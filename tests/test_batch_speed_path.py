@@ -14,7 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 
 from activelab.learners import ActiveLearner, Committee
-from activelab.proba import KERNEL_ROWS, scoring_threads
+from activelab.parallel import scoring_threads
+from activelab.proba import KERNEL_ROWS
 from activelab.strategies import (
     QueryContext,
     consensus_entropy_utility,

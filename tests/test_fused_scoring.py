@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from activelab.engine.models import SparseSafeScaler
+from activelab.parallel import run_blocks, scoring_threads
 from activelab.pool import RowView
 from activelab.proba import (
     KERNEL_ROWS,
@@ -26,8 +27,6 @@ from activelab.proba import (
     predict_proba_chunked,
     probability_kernel,
     reduce_proba,
-    run_blocks,
-    scoring_threads,
 )
 from activelab.strategies import QueryContext, get_strategy, top_k
 from activelab.strategies.query import query_once, utilities_once

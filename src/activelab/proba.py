@@ -17,15 +17,16 @@ fast on large pools:
 - the pool is read in blocks of :func:`kernel_rows` rows; each block's logits, link
   function and utility stay in cache, in class-major layout (one contiguous row per
   class), and blocks run in a pool of threads (numpy and BLAS release the GIL) with BLAS
-  pinned to one thread, so a query uses every core without oversubscribing them;
+  pinned to one thread (:func:`activelab.parallel.run_blocks`), so a query uses every
+  core without oversubscribing them;
 - models without logits keep scikit-learn's ``predict_proba``, called on chunks of
   :data:`~activelab.pool.DEFAULT_CHUNK_ROWS` rows.
 
 The block partition depends only on the number of rows and classes, never on the thread
 count, and the whole matrix is computed by the same block kernel as the fused utilities,
 so both give bit-equal values (and the same query ids) with any number of threads.
-:func:`scoring_threads` sets the thread count (default: the usable CPUs, at most 8, or
-the ``ACTIVELAB_SCORING_THREADS`` environment variable).
+:func:`activelab.parallel.scoring_threads` sets the thread count (default: the usable
+CPUs, at most 8, or the ``ACTIVELAB_SCORING_THREADS`` environment variable).
 
 :func:`predict_proba_checked` is ``estimator.predict_proba`` with an error message that
 says what to do when the model has no probabilities.
@@ -33,19 +34,14 @@ says what to do when the model has no probabilities.
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import os
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
+from .parallel import run_blocks, scratch
 from .pool import DEFAULT_CHUNK_ROWS, RowView, materialize, n_rows, take_rows
 
 try:
@@ -63,17 +59,12 @@ __all__ = [
     "reduce_proba",
     "reduce_proba_matrix",
     "row_reduce",
-    "run_blocks",
-    "scoring_threads",
-    "scratch",
 ]
 
 #: Rows per block of the probability kernel (a power of two dividing DEFAULT_CHUNK_ROWS).
 KERNEL_ROWS = 8192
 #: Rows of the pool on which a fast formula is checked against ``predict_proba``.
 _PROBE_ROWS = 32
-#: Scratch buffers larger than this many bytes are not kept between calls.
-_SCRATCH_KEEP_BYTES = 8 << 20
 
 #: A row-wise reduction of class-major probabilities: ``fn(pT, out)`` with ``pT`` of
 #: shape (n_classes, b), float64, C-contiguous, and ``out`` of shape (b,), float64.
@@ -86,157 +77,6 @@ def kernel_rows(n_classes: int) -> int:
     while rows > 256 and rows * max(int(n_classes), 1) > 262_144:
         rows //= 2
     return rows
-
-
-# ----------------------------------------------------------------- threads
-_THREADS: ContextVar[int | None] = ContextVar("activelab_scoring_threads", default=None)
-_POOL: dict[str, Any] = {"pid": None, "executor": None, "size": 0}
-_POOL_LOCK = threading.Lock()
-_WORKER = threading.local()
-_BLAS: dict[str, Any] = {"pid": None, "controller": None, "depth": 0, "limiter": None}
-_BLAS_LOCK = threading.Lock()
-_SCRATCH = threading.local()
-
-
-def _default_threads() -> int:
-    env = os.environ.get("ACTIVELAB_SCORING_THREADS", "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    try:
-        n_cpu = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        n_cpu = os.cpu_count() or 1
-    return max(1, min(n_cpu, 8))
-
-
-@contextlib.contextmanager
-def scoring_threads(n: int | None) -> Iterator[None]:
-    """Use ``n`` threads for scoring inside the ``with`` block (``None``: the default).
-
-    Examples
-    --------
-    >>> from activelab.proba import scoring_threads
-    >>> with scoring_threads(1):
-    ...     pass  # queries in here score on the calling thread only
-    """
-    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
-        raise ValueError(f"scoring_threads needs a positive integer or None, got {n!r}.")
-    token = _THREADS.set(None if n is None else int(n))
-    try:
-        yield
-    finally:
-        _THREADS.reset(token)
-
-
-def _n_threads(n_jobs: int | None) -> int:
-    if n_jobs is not None:
-        return max(1, int(n_jobs))
-    n = _THREADS.get()
-    return _default_threads() if n is None else n
-
-
-def _executor(n_workers: int) -> ThreadPoolExecutor:
-    with _POOL_LOCK:
-        if _POOL["pid"] != os.getpid() or _POOL["size"] < n_workers:
-            old = _POOL["executor"]
-            if old is not None and _POOL["pid"] == os.getpid():
-                old.shutdown(wait=False)
-            _POOL.update(
-                pid=os.getpid(), size=n_workers,
-                executor=ThreadPoolExecutor(n_workers, thread_name_prefix="activelab-scoring"),
-            )
-        return _POOL["executor"]
-
-
-def _blas_controller() -> Any:
-    if _BLAS["pid"] != os.getpid():
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            controller = ThreadpoolController()
-        except Exception:  # pragma: no cover - threadpoolctl comes with scikit-learn
-            controller = None
-        _BLAS.update(pid=os.getpid(), controller=controller, depth=0, limiter=None)
-    return _BLAS["controller"]
-
-
-@contextlib.contextmanager
-def _blas_pinned() -> Iterator[None]:
-    """BLAS limited to one thread while any scoring runs (nesting and threads counted)."""
-    with _BLAS_LOCK:
-        controller = _blas_controller()
-        if _BLAS["depth"] == 0 and controller is not None:
-            _BLAS["limiter"] = controller.limit(limits=1, user_api="blas")
-        _BLAS["depth"] += 1
-    try:
-        yield
-    finally:
-        with _BLAS_LOCK:
-            _BLAS["depth"] -= 1
-            if _BLAS["depth"] == 0 and _BLAS["limiter"] is not None:
-                _BLAS["limiter"].restore_original_limits()
-                _BLAS["limiter"] = None
-
-
-def run_blocks(
-    n_blocks: int, fn: Callable[[int], None], n_jobs: int | None = None, *, pin_blas: bool = True
-) -> None:
-    """Call ``fn(i)`` for every ``i`` in ``range(n_blocks)``, spread over threads.
-
-    With more than one thread, BLAS is pinned to one thread meanwhile (so that the
-    threads do not oversubscribe the cores); on one thread too unless ``pin_blas`` is
-    False (a user's model that may make large products of its own).  The calling thread
-    works too; a call made from inside a block runs its blocks on that thread (no nested
-    pools).  Blocks must write disjoint outputs; which thread runs which block does not
-    matter.
-
-    Parameters
-    ----------
-    n_blocks : int
-    fn : callable taking the block number
-    n_jobs : int, optional
-        Threads to use (default: :func:`scoring_threads`).
-    pin_blas : bool, default=True
-        Pin BLAS to one thread when the blocks run on the calling thread only.
-    """
-    n_jobs = min(_n_threads(n_jobs), n_blocks)
-    if n_jobs <= 1 or getattr(_WORKER, "active", False):
-        with _blas_pinned() if pin_blas else contextlib.nullcontext():
-            for i in range(n_blocks):  # blocks, not rows
-                fn(i)
-        return
-    counter = itertools.count()
-
-    def work() -> None:
-        _WORKER.active = True
-        try:
-            while (i := next(counter)) < n_blocks:  # blocks, not rows
-                fn(i)
-        finally:
-            _WORKER.active = False
-
-    with _blas_pinned():
-        futures = [_executor(n_jobs - 1).submit(work) for _ in range(n_jobs - 1)]
-        try:
-            work()
-        finally:
-            errors = [f.exception() for f in futures]
-    for error in errors:
-        if error is not None:
-            raise error
-
-
-def scratch(name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
-    """A per-thread reusable buffer (contents undefined), so that blocks allocate nothing."""
-    dtype = np.dtype(dtype)
-    bufs = _SCRATCH.__dict__.setdefault("bufs", {})
-    size = int(np.prod(shape))
-    buf = bufs.get((name, dtype))
-    if buf is None or buf.size < size:
-        buf = np.empty(size, dtype=dtype)
-        if size * dtype.itemsize <= _SCRATCH_KEEP_BYTES:
-            bufs[(name, dtype)] = buf
-    return buf[:size].reshape(shape)
 
 
 # ----------------------------------------------------------------- reductions
@@ -501,7 +341,7 @@ def predict_proba_chunked(
     For a fitted linear classifier (possibly the last step of a pipeline) or a model
     whose probabilities are a link of its ``decision_function``, on a dense or CSR
     pool, the probabilities come from the block kernel described in the module
-    docstring (in :func:`kernel_rows` blocks, on :func:`scoring_threads` threads); the
+    docstring (in :func:`kernel_rows` blocks, on all cores); the
     formula is first checked against the estimator's own ``predict_proba`` on a few
     rows, and the estimator's method is used whenever they disagree.  Other models are
     asked for ``predict_proba`` on chunks of ``chunk_rows`` rows.
@@ -579,7 +419,7 @@ def reduce_proba(
         (n_classes, b), float64) into ``out`` (shape (b,)); must be thread-safe and
         row-wise (a column's value depends on that column only).
     n_jobs : int, optional
-        Threads (default: :func:`scoring_threads`).
+        Threads (default: :func:`activelab.parallel.scoring_threads`).
 
     Returns
     -------

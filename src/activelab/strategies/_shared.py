@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ..parallel import scratch
 from ..pool import materialize
-from ..proba import BlockFn, class_reduce, reduce_proba, reduce_proba_matrix, scratch
+from ..proba import BlockFn, class_reduce, reduce_proba, reduce_proba_matrix
 from .base import QueryContext, UtilityStrategy
 from .registry import get_strategy
 

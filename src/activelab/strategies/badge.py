@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..proba import run_blocks, scratch
+from ..parallel import run_blocks, scratch
 from ._shared import linear_head
 from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances, top_k
 from .registry import register

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from ..parallel import run_blocks, scratch
 from ..pool import n_rows
-from ..proba import class_reduce, kernel_rows, probability_kernel, run_blocks, scratch
+from ..proba import class_reduce, kernel_rows, probability_kernel
 from ._shared import TINY, entropy_block
 from .base import Needs, QueryContext, UtilityStrategy
 from .registry import register

@@ -28,8 +28,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
+from ..parallel import run_blocks, scratch
 from ..pool import materialize, n_rows
-from ..proba import run_blocks, scratch
 from ._shared import BLOCK_ROWS, base_utility, dense_float32, nonnegative_utility
 from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances, top_k
 from .registry import register

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..proba import class_reduce, reduce_proba_matrix, scratch
+from ..parallel import scratch
+from ..proba import class_reduce, reduce_proba_matrix
 from ._shared import entropy_block, proba_utility
 from .base import Needs, QueryContext, UtilityStrategy
 from .registry import register
