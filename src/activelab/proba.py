@@ -67,7 +67,9 @@ KERNEL_ROWS = 8192
 _PROBE_ROWS = 32
 
 #: A row-wise reduction of class-major probabilities: ``fn(pT, out)`` with ``pT`` of
-#: shape (n_classes, b), float64, C-contiguous, and ``out`` of shape (b,), float64.
+#: shape (n_classes, b), float32 or float64, C-contiguous, and ``out`` of shape (b,),
+#: float64.  It must compute in float64 (float32 values are exact in float64, so the
+#: result is that of the float64 probability matrix :func:`predict_proba_chunked` makes).
 BlockFn = Callable[[np.ndarray, np.ndarray], None]
 
 
@@ -115,7 +117,11 @@ class _Link:
         self.n_classes = n_classes
 
     def __call__(self, zt: np.ndarray) -> np.ndarray:
-        """Probabilities (C, b) float64 from logits (n_outputs, b), which are overwritten."""
+        """Probabilities (C, b) from logits (n_outputs, b), which are overwritten.
+
+        Softmax and one-vs-rest stay in the logits' dtype; binary probabilities are
+        float64 (``1 - p`` is taken in float64).
+        """
         b = zt.shape[1]
         if self.mode == "binary":
             expit(zt, out=zt)
@@ -138,15 +144,11 @@ class _Link:
                 zt[:, zero] = 1.0
                 tmp[zero] = zt.shape[0]
             zt /= tmp
-        if zt.dtype == np.float64:
-            return zt
-        p = scratch("link_p", zt.shape)
-        np.copyto(p, zt)
-        return p
+        return zt
 
 
 class _Kernel:
-    """Class-major float64 probabilities of blocks of rows of a pool."""
+    """Class-major probabilities (float64, or float32 for a float32 pool) of blocks of rows."""
 
     block_rows: int = KERNEL_ROWS
     threadsafe: bool = True
@@ -300,7 +302,8 @@ def probability_kernel(estimator: Any, X: Any) -> _Kernel:
     """The fastest kernel whose probabilities match ``estimator.predict_proba`` on ``X``.
 
     The kernel has ``block(X, start, stop) -> ndarray (n_classes, stop - start)``
-    (class-major float64, a per-thread buffer valid until the thread's next block),
+    (class-major, float64 or the float32 of a float32 pool, a per-thread buffer valid
+    until the thread's next block),
     ``block_rows`` (the rows per block that :func:`predict_proba_chunked` uses: results
     are only guaranteed bit-equal on that partition) and ``threadsafe``.
     """
@@ -416,8 +419,9 @@ def reduce_proba(
     X : array-like, sparse matrix, RowView or DataFrame of shape (n, n_features)
     block_fn : callable ``fn(pT, out)``
         Writes one value per column of ``pT`` (class-major probabilities, shape
-        (n_classes, b), float64) into ``out`` (shape (b,)); must be thread-safe and
-        row-wise (a column's value depends on that column only).
+        (n_classes, b), float32 or float64) into ``out`` (shape (b,), float64), computing
+        in float64; must be thread-safe and row-wise (a column's value depends on that
+        column only).
     n_jobs : int, optional
         Threads (default: :func:`activelab.parallel.scoring_threads`).
 

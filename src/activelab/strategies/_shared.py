@@ -53,12 +53,12 @@ def entropy_block(pt: np.ndarray, out: np.ndarray) -> None:
         return
     terms = scratch("entropy_terms", pt.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
-        np.log(pt, out=terms)
+        np.log(pt, out=terms, dtype=np.float64)
         terms *= pt
     class_reduce(terms, np.add, out)
     zero_rows = np.flatnonzero(np.isnan(out))
     if zero_rows.size:  # 0 * log 0 gave NaN: take those terms as 0 (NaN inputs stay NaN)
-        p = pt[:, zero_rows]
+        p = pt[:, zero_rows].astype(np.float64)
         t = np.log(np.where(p == 0, 1.0, p))
         t *= p
         out[zero_rows] = class_reduce(t, np.add, np.empty(zero_rows.size))
