@@ -52,6 +52,7 @@ except ImportError:  # pragma: no cover - private path moved; the fast path is t
 __all__ = [
     "KERNEL_ROWS",
     "BlockFn",
+    "class_reduce",
     "kernel_rows",
     "predict_proba_checked",
     "predict_proba_chunked",
@@ -101,7 +102,11 @@ def row_reduce(values: np.ndarray, op: Any, out: np.ndarray | None = None) -> np
 
 
 def class_reduce(values_t: np.ndarray, op: Any, out: np.ndarray) -> np.ndarray:
-    """Reduce class-major values (C, b) over the classes, in class order, into ``out``."""
+    """Reduce class-major values (C, b) over their first axis, in order, into ``out``.
+
+    ``out = values_t[0]; out = op(out, values_t[1]); ...``: the same order of operations
+    for every column, whatever the block, so equal columns give bit-equal results.
+    """
     np.copyto(out, values_t[0])
     for j in range(1, values_t.shape[0]):  # classes, not rows
         op(out, values_t[j], out=out)
