@@ -147,12 +147,16 @@ def run_blocks(
                 fn(i)
         return
     counter = itertools.count()
+    failed = threading.Event()
 
     def work() -> None:
         _WORKER.active = True
         try:
-            while (i := next(counter)) < n_blocks:  # blocks, not rows
+            while not failed.is_set() and (i := next(counter)) < n_blocks:  # blocks
                 fn(i)
+        except BaseException:
+            failed.set()  # the other threads stop taking blocks
+            raise
         finally:
             _WORKER.active = False
 
