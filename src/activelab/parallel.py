@@ -54,6 +54,20 @@ def _default_threads() -> int:
 def scoring_threads(n: int | None) -> Iterator[None]:
     """Use ``n`` threads for scoring inside the ``with`` block (``None``: the default).
 
+    The setting belongs to the calling context (a :class:`contextvars.ContextVar`), so
+    concurrent callers each keep their own.  Results do not depend on it.
+
+    Parameters
+    ----------
+    n : int or None
+        Threads, the calling one included; ``None`` restores the default (the usable
+        CPUs, at most 8, or ``ACTIVELAB_SCORING_THREADS``).
+
+    Raises
+    ------
+    ValueError
+        When ``n`` is not a positive integer or None.
+
     Examples
     --------
     >>> from activelab.parallel import scoring_threads
@@ -172,7 +186,21 @@ def run_blocks(
 
 
 def scratch(name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
-    """A per-thread reusable buffer (contents undefined), so that blocks allocate nothing."""
+    """A per-thread reusable buffer (contents undefined), so that blocks allocate nothing.
+
+    Parameters
+    ----------
+    name : str
+        Buffers of different names never alias; the same name in the same thread
+        returns the same memory (so a block must not hold one across another call that
+        takes it).
+    shape : tuple of int
+    dtype : numpy dtype, default=float64
+
+    Returns
+    -------
+    ndarray of the given shape and dtype, C-contiguous.  Buffers over 8 MiB are not kept.
+    """
     dtype = np.dtype(dtype)
     bufs = _SCRATCH.__dict__.setdefault("bufs", {})
     size = int(np.prod(shape))
