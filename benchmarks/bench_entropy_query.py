@@ -1,35 +1,57 @@
-"""Time one entropy query through activelab against a bare numpy reference.
+"""Uncertainty queries at the memory floor: activelab against numpy references and modAL.
 
-(``--strategy margin`` or ``least_confident`` time those queries the same way.)
+For a 1,000,000 x 50 pool (float64, and the same values as float32) and a 10-class
+LogisticRegression fitted on 3,000 labeled rows, one query of 100 by entropy, margin and
+least confident is timed along these paths, in alternating order, round after round:
 
-The pool is 1,000,000 x 50 (float64 and float32), the model a 10-class
-LogisticRegression fitted on a few thousand labeled rows.  Each round times the
-library path ``ActiveLearner(..., query_strategy="entropy").query(X_pool, 100)``
-and the reference ``predict_proba + entropy + argpartition`` back to back,
-alternating which goes first; after a warm-up the median of the rounds is reported,
-with the BLAS threads pinned to 1 and with the default thread count.
+- ``activelab``: ``query_once(model, X, None, strategy, 100)``, the one query helper the
+  learners, the labeling app and the Label Studio backend go through (fused scoring on
+  all cores: logits, softmax and the measure per 4,096-row block, nothing n x C held);
+- ``activelab 1 thread``: the same with ``scoring_threads(1)``;
+- ``learner``: ``ActiveLearner.query``, which adds the pool's validation pass;
+- ``fused numpy``: the reference of the issue, a plain numpy loop over 65,536-row chunks:
+  ``X @ coef.T + b``, softmax with ``max``/``exp``/``sum`` over ``axis=1``, the measure
+  (the same formulas as the library), ``argpartition``;
+- ``plain``: ``predict_proba`` + the measure + ``argpartition``;
+- ``modAL``: ``modAL.uncertainty.<measure>_sampling(model, X, n_instances=100)`` when
+  modAL is installed (install it in a separate environment, see docs/benchmarks.md).
+
+Ratios are measured in the same round (reference time / activelab time: above 1 means
+activelab is faster) and the median over rounds is printed, once with the BLAS threads
+pinned to one and once with the default.  Peak extra memory is measured with tracemalloc
+on one separate call of each path (numpy's allocations; the first activelab call, so it
+includes the per-thread buffers it keeps).  The script also checks that activelab chose
+exactly the ids of the straightforward computation (``predict_proba_chunked`` + the
+measure on the whole matrix + the seeded ``top_k``), and the same set as the references.
 
 Run::
 
-    .venv/bin/python benchmarks/bench_entropy_query.py            # full size
-    .venv/bin/python benchmarks/bench_entropy_query.py --rows 100000 --repeats 3
+    .venv/bin/python benchmarks/bench_entropy_query.py                 # all three measures
+    .venv/bin/python benchmarks/bench_entropy_query.py --strategies entropy --repeats 3
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import platform
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 
 import numpy as np
-from scipy.special import entr
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from activelab.learners import ActiveLearner
+from activelab.parallel import scoring_threads
+from activelab.proba import predict_proba_chunked
+from activelab.strategies import get_strategy, top_k
+from activelab.strategies.query import query_once
+
+TINY = float(np.finfo(np.float64).tiny)
 
 
 def make_data(
@@ -44,26 +66,76 @@ def make_data(
     return X_pool, X_train, y_train
 
 
-def _margin(proba: np.ndarray) -> np.ndarray:
-    top2 = np.partition(proba, proba.shape[1] - 2, axis=1)[:, -2:]
+def _entropy(p: np.ndarray) -> np.ndarray:
+    return -(p * np.log(np.maximum(p, TINY))).sum(axis=1)
+
+
+def _margin(p: np.ndarray) -> np.ndarray:
+    top2 = np.partition(p, p.shape[1] - 2, axis=1)[:, -2:]
     return top2[:, 0] - top2[:, 1]
 
 
-REFERENCE_UTILITY = {
-    "entropy": lambda proba: entr(proba).sum(axis=1),
-    "margin": _margin,
-    "least_confident": lambda proba: 1.0 - proba.max(axis=1),
+def _least_confident(p: np.ndarray) -> np.ndarray:
+    return 1.0 - p.max(axis=1)
+
+
+MEASURES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "entropy": _entropy, "margin": _margin, "least_confident": _least_confident,
+}
+MODAL_NAMES = {
+    "entropy": "entropy_sampling", "margin": "margin_sampling",
+    "least_confident": "uncertainty_sampling",
 }
 
 
-def reference_query(
-    estimator: LogisticRegression, X: np.ndarray, k: int, strategy: str = "entropy"
-) -> np.ndarray:
-    """predict_proba + utility + argpartition, the bare numpy way."""
-    proba = estimator.predict_proba(X)
-    utility = REFERENCE_UTILITY[strategy](proba)
-    top = np.argpartition(-utility, k - 1)[:k]
-    return top[np.argsort(-utility[top], kind="stable")]
+def _top(u: np.ndarray, k: int) -> np.ndarray:
+    top = np.argpartition(-u, k - 1)[:k]
+    return top[np.argsort(-u[top], kind="stable")]
+
+
+def fused_reference(est: LogisticRegression, X: np.ndarray, k: int, measure: str,
+                    chunk: int = 65_536) -> np.ndarray:
+    """Logits chunk by chunk, softmax and the measure per chunk, argpartition."""
+    W = est.coef_.T.astype(X.dtype)
+    b = est.intercept_.astype(X.dtype)
+    u = np.empty(X.shape[0])
+    for start in range(0, X.shape[0], chunk):
+        z = X[start : start + chunk] @ W
+        z += b
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        u[start : start + chunk] = MEASURES[measure](z.astype(np.float64, copy=False))
+    return _top(u, k)
+
+
+def plain_reference(est: LogisticRegression, X: np.ndarray, k: int, measure: str) -> np.ndarray:
+    """predict_proba + the measure + argpartition."""
+    return _top(MEASURES[measure](est.predict_proba(X)), k)
+
+
+def straightforward_ids(est: LogisticRegression, X: np.ndarray, k: int, measure: str
+                        ) -> np.ndarray:
+    """The library's own unfused computation: the whole matrix, the measure, top_k."""
+    from activelab.strategies import uncertainty
+
+    proba = predict_proba_chunked(est, X)
+    u = getattr(uncertainty, f"{measure}_utility")(proba)
+    return top_k(u, k, 0)
+
+
+def modal_query(measure: str) -> Callable[..., np.ndarray] | None:
+    try:
+        from modAL import uncertainty as modal_uncertainty
+    except Exception:
+        return None
+    fn = getattr(modal_uncertainty, MODAL_NAMES[measure])
+
+    def run(est: LogisticRegression, X: np.ndarray, k: int) -> np.ndarray:
+        out = fn(est, X, n_instances=k)
+        return np.asarray(out[0] if isinstance(out, tuple) else out)
+
+    return run
 
 
 @contextlib.contextmanager
@@ -75,24 +147,83 @@ def blas_threads(n: int | None) -> Iterator[None]:
             yield
 
 
-def time_pair(
-    lib: Callable[[], np.ndarray], ref: Callable[[], np.ndarray], repeats: int
-) -> tuple[float, float, list[float]]:
-    """Median seconds of ``lib`` and ``ref`` (alternating order) and the per-round ratios."""
-    lib()
-    ref()  # warm-up
-    t_lib: list[float] = []
-    t_ref: list[float] = []
+def time_paths(paths: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
+    """Seconds per round of every path, after one warm-up, in rotating order."""
+    for fn in paths.values():
+        fn()
+    names = list(paths)
+    times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(repeats):
-        order = [(lib, t_lib), (ref, t_ref)]
-        if r % 2:
-            order.reverse()
-        for func, sink in order:
+        order = names[r % len(names):] + names[: r % len(names)]
+        for name in order:
             t0 = time.perf_counter()
-            func()
-            sink.append(time.perf_counter() - t0)
-    ratios = [a / b for a, b in zip(t_lib, t_ref, strict=True)]
-    return statistics.median(t_lib), statistics.median(t_ref), ratios
+            paths[name]()
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def peak_mib(fn: Callable[[], object]) -> float:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def _paths(est: LogisticRegression, learner: ActiveLearner, X: np.ndarray, k: int,
+           measure: str) -> dict[str, Callable[[], object]]:
+    def lib() -> object:
+        return query_once(est, X, None, measure, k, random_state=0).ids
+
+    def lib1() -> object:
+        with scoring_threads(1):
+            return lib()
+
+    paths: dict[str, Callable[[], object]] = {
+        "activelab": lib, "activelab 1 thread": lib1,
+        "learner": lambda: learner.query(X, n_instances=k)[0],
+        "fused numpy": lambda: fused_reference(est, X, k, measure),
+        "plain": lambda: plain_reference(est, X, k, measure),
+    }
+    modal = modal_query(measure)
+    if modal is not None:
+        paths["modAL"] = lambda: modal(est, X, k)
+    return paths
+
+
+def run_case(X: np.ndarray, X_train: np.ndarray, y_train: np.ndarray, measure: str,
+             k: int, repeats: int) -> list[str]:
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=500), query_strategy=get_strategy(measure, random_state=0),
+        X_training=X_train.astype(X.dtype), y_training=y_train, random_state=0,
+    )
+    est = learner.estimator_
+    paths = _paths(est, learner, X, k, measure)
+    memory = {name: peak_mib(fn) for name, fn in paths.items()}
+    ids = np.asarray(paths["activelab"]())
+    same = np.array_equal(ids, straightforward_ids(est, X, k, measure))
+    same_set = all(
+        set(np.asarray(paths[name]()).tolist()) == set(ids.tolist())
+        for name in ("fused numpy", "plain")
+    )
+    lines = []
+    for threads in (1, None):
+        with blas_threads(threads):
+            times = time_paths(paths, repeats)
+        lib = times["activelab"]
+        cells = []
+        for name in paths:
+            ratio = statistics.median(t / a for t, a in zip(times[name], lib, strict=True))
+            cells.append(f"{statistics.median(times[name]) * 1e3:.0f} ms"
+                         + ("" if name == "activelab" else f" ({ratio:.2f}x)"))
+        label = "1 (pinned)" if threads == 1 else "default"
+        lines.append(f"| {measure} | {X.dtype.name} | {label} | " + " | ".join(cells) + " |")
+    mem = ", ".join(f"{name} {v:.0f}" for name, v in memory.items())
+    lines.append(f"|  |  | peak extra MiB | {mem} |")
+    lines.append(f"|  |  | same ids as the straightforward computation: {same}; "
+                 f"same set as the references: {same_set} |")
+    return lines
 
 
 def main() -> None:
@@ -102,42 +233,33 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--train", type=int, default=3000)
     parser.add_argument("--k", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--strategy", choices=sorted(REFERENCE_UTILITY), default="entropy")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--strategies", nargs="+", choices=sorted(MEASURES),
+                        default=["entropy", "margin", "least_confident"])
+    parser.add_argument("--dtypes", nargs="+", choices=["float64", "float32"],
+                        default=["float64", "float32"])
     args = parser.parse_args()
 
     X64, X_train, y_train = make_data(args.rows, args.features, args.classes, args.train)
     blas = [(i.get("internal_api"), i.get("num_threads")) for i in threadpool_info()]
-    print(f"python {platform.python_version()}, numpy {np.__version__}, BLAS {blas}")
-    print(f"{args.strategy} query; pool {args.rows} x {args.features}, {args.classes} classes, "
-          f"k={args.k}, "
-          f"median of {args.repeats} alternating rounds after one warm-up\n")
-    print("| dtype | BLAS threads | library (ms) | reference (ms) | ratio (median) |")
-    print("|---|---|---|---|---|")
-    for dtype in (np.float64, np.float32):
-        X_pool = np.ascontiguousarray(X64, dtype=dtype)
-        learner = ActiveLearner(
-            LogisticRegression(max_iter=500), query_strategy=args.strategy,
-            X_training=X_train.astype(dtype), y_training=y_train, random_state=0,
-        )
-        est = learner.estimator_
-
-        def lib(learner: ActiveLearner = learner, X_pool: np.ndarray = X_pool) -> np.ndarray:
-            return learner.query(X_pool, n_instances=args.k)[0]
-
-        def ref(est: LogisticRegression = est, X_pool: np.ndarray = X_pool) -> np.ndarray:
-            return reference_query(est, X_pool, args.k, args.strategy)
-
-        same = np.array_equal(np.sort(lib()), np.sort(ref()))
-        for threads in (1, None):
-            with blas_threads(threads):
-                t_lib, t_ref, ratios = time_pair(lib, ref, args.repeats)
-            label = "1 (pinned)" if threads == 1 else "default"
-            print(f"| {np.dtype(dtype).name} | {label} | {t_lib * 1e3:.1f} | {t_ref * 1e3:.1f} | "
-                  f"{statistics.median(ratios):.2f} |")
-        if not same:
-            print(f"  WARNING: library and reference chose different ids for {dtype}")
-        del X_pool
+    print(f"python {platform.python_version()}, numpy {np.__version__}, BLAS {blas}, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(f"pool {args.rows} x {args.features}, {args.classes} classes, k={args.k}, median of "
+          f"{args.repeats} rotating rounds after a warm-up; (Nx) = that path's time / "
+          "activelab's in the same round\n")
+    header = None
+    for dtype in args.dtypes:
+        X = np.ascontiguousarray(X64, dtype=dtype)
+        for measure in args.strategies:
+            lines = run_case(X, X_train, y_train, measure, args.k, args.repeats)
+            if header is None:
+                names = list(_paths(None, None, X, 1, measure))  # type: ignore[arg-type]
+                header = "| measure | dtype | BLAS threads | " + " | ".join(names) + " |"
+                print(header)
+                print("|" + "---|" * (3 + len(names)))
+            print("\n".join(lines), flush=True)
+        del X
+    print(f"\nload average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -104,17 +104,20 @@ def test_overridden_predict_proba_is_respected():
     )
 
 
-def test_non_float_or_sparse_pools_use_the_estimator():
+def test_sparse_and_integer_pools_use_the_linear_kernel():
     import scipy.sparse as sp
 
     X_train, y_train, X_pool = _data(3)
     est = LogisticRegression(max_iter=300).fit(X_train, y_train)
-    assert _linear_proba_model(est, sp.csr_matrix(X_pool)) is None
+    X_sparse = sp.csr_matrix(X_pool)
     X_int = np.round(X_pool * 3).astype(np.int64)
-    assert _linear_proba_model(est, X_int) is None
-    np.testing.assert_allclose(
-        predict_proba_chunked(est, X_int), est.predict_proba(X_int), atol=1e-12
-    )
+    for X in (X_sparse, X_int):
+        assert _linear_proba_model(est, X) is not None
+        np.testing.assert_allclose(
+            predict_proba_chunked(est, X), est.predict_proba(X), rtol=0, atol=1e-12
+        )
+    # other sparse formats and object arrays still go through the estimator
+    assert _linear_proba_model(est, sp.csc_matrix(X_pool)) is None
 
 
 def test_entropy_utility_worked_values():

@@ -4,6 +4,11 @@ Family modules import these instead of each other's internals:
 
 - :func:`base_utility` and :func:`nonnegative_utility`: the utility a batch-aware,
   density or cost-aware strategy pre-filters or weights by, given by name;
+- :func:`entropy_block`: the entropy of class-major probability blocks (for the
+  uncertainty and committee measures);
+- :func:`proba_utility`: a row-wise function of the class probabilities, computed from
+  the probabilities when the context has them and straight from the model block by
+  block otherwise;
 - :func:`dense_float32` and :data:`BLOCK_ROWS`: feature rows as one dense float32
   array, and the block size of blocked distance computations;
 - :func:`linear_head`: the inputs of a model's last linear layer (for gradient-based
@@ -21,24 +26,76 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import entr
 
+from ..parallel import scratch
 from ..pool import materialize
+from ..proba import BlockFn, class_reduce, reduce_proba, reduce_proba_matrix
 from .base import QueryContext, UtilityStrategy
 from .registry import get_strategy
 
 __all__ = [
     "BLOCK_ROWS",
+    "TINY",
     "bald_utility",
     "base_utility",
     "check_sampled",
     "dense_float32",
+    "entropy_block",
     "entropy_rows",
     "linear_head",
     "nonnegative_utility",
+    "proba_utility",
     "sampled_proba_of",
 ]
 
 #: Rows per block in blocked distance computations (block × centers float32 values).
 BLOCK_ROWS = 4096
+#: Smallest positive normal float64 (the committee measures clamp ratios to it).
+TINY = float(np.finfo(np.float64).tiny)
+
+
+def entropy_block(pt: np.ndarray, out: np.ndarray) -> None:
+    """Shannon entropy ``-sum_c p log p`` (natural log, 0 log 0 = 0) of class-major
+    probabilities ``pt`` (C, b) into ``out``."""
+    if pt.shape[0] == 0:
+        out.fill(0.0)
+        return
+    terms = scratch("entropy_terms", pt.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.log(pt, out=terms, dtype=np.float64)
+        terms *= pt
+    class_reduce(terms, np.add, out)
+    zero_rows = np.flatnonzero(np.isnan(out))
+    if zero_rows.size:  # 0 * log 0 gave NaN: take those terms as 0 (NaN inputs stay NaN)
+        p = pt[:, zero_rows].astype(np.float64)
+        t = np.log(np.where(p == 0, 1.0, p))
+        t *= p
+        out[zero_rows] = class_reduce(t, np.add, np.empty(zero_rows.size))
+    np.negative(out, out=out)
+
+
+
+
+def proba_utility(context: QueryContext, block_fn: BlockFn) -> np.ndarray:
+    """A row-wise function of the candidates' class probabilities, one value per candidate.
+
+    When the context holds the probabilities (given, or computed for another strategy)
+    ``block_fn`` reduces them; otherwise the model scores the candidates block by block
+    (:func:`activelab.proba.reduce_proba`: logits, link and ``block_fn`` per block, on
+    all cores) and the n × C matrix is never made.  Both give bit-equal values.
+
+    Parameters
+    ----------
+    context : QueryContext
+    block_fn : callable ``fn(pT, out)``, see :data:`activelab.proba.BlockFn`
+
+    Returns
+    -------
+    ndarray of float64, shape (n_candidates,)
+    """
+    proba = context.proba_if_known
+    if proba is None and context.estimator is not None and context.X is not None:
+        return reduce_proba(context.estimator, context.X, block_fn)
+    return reduce_proba_matrix(context.proba if proba is None else proba, block_fn)
 
 
 def _utility_strategy(spec: Any, random_state: Any = None) -> UtilityStrategy:

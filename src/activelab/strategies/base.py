@@ -38,6 +38,10 @@ __all__ = [
 ]
 
 
+#: Pools larger than this get a sampled lower bound of the top-k threshold first.
+_SAMPLED_TOP_K_ROWS = 65_536
+
+
 class Needs(str, Enum):
     """What a strategy reads from a :class:`QueryContext`.
 
@@ -222,6 +226,21 @@ class QueryContext:
         return self._proba
 
     @property
+    def proba_if_known(self) -> np.ndarray | None:
+        """The class probabilities when they were given or already computed, else None.
+
+        Reading it computes nothing: a utility that is a function of each row's
+        probabilities can then score the pool block by block
+        (:func:`activelab.proba.reduce_proba`) instead of asking for :attr:`proba`.
+        """
+        return self._proba
+
+    @property
+    def committee_proba_if_known(self) -> np.ndarray | None:
+        """The member probabilities when they were given or already computed, else None."""
+        return self._committee_proba
+
+    @property
     def committee_proba(self) -> np.ndarray:
         """Member probabilities, shape (n_members, n_candidates, n_classes)."""
         if self._committee_proba is None:
@@ -318,11 +337,8 @@ def top_k(
     if k == n:
         chosen = np.arange(n)
     else:
-        part = np.argpartition(-u, k - 1)[:k]
-        threshold = u[part].min()
-        above = np.flatnonzero(u > threshold)
+        above, tied = _above_and_tied(u, k)
         n_tied_needed = k - above.size
-        tied = np.flatnonzero(u == threshold)
         if tied.size > n_tied_needed:
             rng = check_random_state(random_state)
             tied = rng.choice(tied, size=n_tied_needed, replace=False)
@@ -330,6 +346,29 @@ def top_k(
     rng_keys = check_random_state(random_state).random_sample(chosen.size)
     order = np.lexsort((rng_keys, -u[chosen]))
     return chosen[order].astype(np.int64, copy=False)
+
+
+def _above_and_tied(u: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (ascending) above, and at, the ``k``-th largest value of ``u`` (no NaN).
+
+    On a large pool the k-th largest value of a strided sample is a lower bound of the
+    threshold; only the items at or above it (a few times ``k``) are partitioned, which
+    gives the same positions as partitioning the whole pool in a fraction of the time
+    and memory.
+    """
+    n = u.shape[0]
+    stride = min(16, n // (4 * k)) if n > _SAMPLED_TOP_K_ROWS else 1
+    candidates = None
+    if stride >= 2:
+        sample = np.partition(u[::stride], -k)
+        candidates = np.flatnonzero(u >= sample[-k])
+    sub = u if candidates is None else u[candidates]
+    threshold = sub[np.argpartition(-sub, k - 1)[:k]].min()
+    above = np.flatnonzero(sub > threshold)
+    tied = np.flatnonzero(sub == threshold)
+    if candidates is not None:
+        above, tied = candidates[above], candidates[tied]
+    return above, tied
 
 
 def select_top(

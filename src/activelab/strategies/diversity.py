@@ -28,6 +28,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
+from ..parallel import run_blocks, scratch
+from ..pool import materialize, n_rows
 from ._shared import BLOCK_ROWS, base_utility, dense_float32, nonnegative_utility
 from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances, top_k
 from .registry import register
@@ -43,6 +45,18 @@ __all__ = [
 
 #: Centers per block: a block of distances is at most BLOCK_ROWS × BLOCK_CENTERS floats.
 BLOCK_CENTERS = 2048
+#: Rows per block of the greedy updates (one matrix-vector product each).
+GREEDY_ROWS = 16_384
+
+
+def _n_features(X: Any) -> int:
+    """Number of columns of the candidates' features (which are needed here)."""
+    if X is None:
+        raise ValueError(
+            "this strategy needs the candidates' features: pass X to the query context."
+        )
+    shape = getattr(X, "shape", None)
+    return int((np.shape(X) if shape is None else shape)[1])
 
 
 def _labeled_rows(context: QueryContext, n_features: int) -> np.ndarray:
@@ -57,9 +71,20 @@ def _labeled_rows(context: QueryContext, n_features: int) -> np.ndarray:
     return XL
 
 
-def _centred(X: np.ndarray, XL: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean = X.mean(axis=0, dtype=np.float64).astype(np.float32)
-    return X - mean, XL - mean
+def _centred(X: Any, XL: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates as mean-centred float32 rows, and the labeled rows centred alike.
+
+    The candidates are centred in place when :func:`dense_float32` had to copy them
+    anyway (another dtype, sparse, scattered rows), so there is one copy at most.
+    """
+    raw = materialize(X)
+    Xd = dense_float32(raw)
+    mean = Xd.mean(axis=0, dtype=np.float64).astype(np.float32)
+    if isinstance(raw, np.ndarray) and np.may_share_memory(Xd, raw):
+        Xd = Xd - mean
+    else:
+        Xd -= mean
+    return Xd, XL - mean
 
 
 def _sq_norms(X: np.ndarray) -> np.ndarray:
@@ -76,8 +101,11 @@ def min_sq_distances(
 ) -> np.ndarray:
     """Squared Euclidean distance from each row of ``X`` to its nearest center.
 
-    Computed block by block (``block_rows × block_centers`` values at a time) in the
-    dtype of ``X``, so memory stays bounded whatever the sizes.
+    Computed block by block (``block_rows × block_centers`` values at a time, one row
+    block per task on all cores) in the dtype of ``X``, so memory stays bounded whatever
+    the sizes: ``min_c (|c|² - 2 x·c)`` per block from one matrix product with the
+    centers scaled by -2 (exact), then ``|x|²`` added to the minimum (adding after the
+    minimum gives the same value as before it: rounding is monotone).
 
     Parameters
     ----------
@@ -97,27 +125,63 @@ def min_sq_distances(
         return out
     norms = _sq_norms(X) if X_norms is None else X_norms
     c_norms = _sq_norms(centers)
-    for c0 in range(0, centers.shape[0], block_centers):
-        C = centers[c0 : c0 + block_centers]
-        cn = c_norms[c0 : c0 + block_centers]
-        for r0 in range(0, n, block_rows):
-            block = X[r0 : r0 + block_rows] @ C.T
-            block *= -2
-            block += cn[None, :]
-            block += norms[r0 : r0 + block_rows, None]
-            np.minimum(out[r0 : r0 + block_rows], block.min(axis=1), out=out[r0 : r0 + block_rows])
+    scaled = np.multiply(centers, -2, dtype=X.dtype)
+
+    def one(i: int) -> None:
+        r0, r1 = i * block_rows, min((i + 1) * block_rows, n)
+        acc = out[r0:r1]
+        low = scratch("mind_low", (r1 - r0,), X.dtype)
+        for c0 in range(0, centers.shape[0], block_centers):  # blocks of centers
+            c1 = min(c0 + block_centers, centers.shape[0])
+            block = scratch("mind_block", (r1 - r0, c1 - c0), X.dtype)
+            np.matmul(X[r0:r1], scaled[c0:c1].T, out=block)
+            block += c_norms[c0:c1]
+            np.minimum.reduce(block, axis=1, out=low)
+            np.minimum(acc, low, out=acc)
+        acc += norms[r0:r1]
+
+    run_blocks(-(-n // block_rows), one)
     np.maximum(out, 0, out=out)
     return out
 
 
-def _update_min(mind: np.ndarray, X: np.ndarray, norms: np.ndarray, p: int) -> None:
-    """Fold the distances to row ``p`` of ``X`` into the running minimum ``mind``."""
-    d = X @ X[p]
-    d *= -2
-    d += norms
-    d += norms[p]
-    np.maximum(d, 0, out=d)
-    np.minimum(mind, d, out=mind)
+class _RunningMin:
+    """The squared distance of every row to its nearest chosen row, updated in place.
+
+    Each pick folds the distances to the new row into the running minimum, block by
+    block on all cores (one matrix-vector product per block of :data:`GREEDY_ROWS`
+    rows, a fixed partition, so the result does not depend on the thread count), and
+    returns the next farthest row (the first one on ties, as ``np.argmax``).
+    """
+
+    def __init__(self, X: np.ndarray, norms: np.ndarray, mind: np.ndarray) -> None:
+        self.X, self.norms, self.mind = X, norms, mind
+        self.n_blocks = -(-X.shape[0] // GREEDY_ROWS)
+        self.block_max = np.empty(self.n_blocks, dtype=mind.dtype)
+        self.block_arg = np.empty(self.n_blocks, dtype=np.int64)
+
+    def add(self, p: int) -> int:
+        """Fold in row ``p`` (then marked chosen: -inf) and return the farthest row."""
+        X, norms, mind = self.X, self.norms, self.mind
+        xp, norm_p = X[p].copy(), norms[p]
+
+        def one(i: int) -> None:
+            r0, r1 = i * GREEDY_ROWS, min((i + 1) * GREEDY_ROWS, X.shape[0])
+            d = scratch("greedy_d", (r1 - r0,), X.dtype)
+            np.matmul(X[r0:r1], xp, out=d)
+            d *= -2
+            d += norms[r0:r1]
+            d += norm_p
+            np.maximum(d, 0, out=d)
+            block = mind[r0:r1]
+            np.minimum(block, d, out=block)
+            if r0 <= p < r1:
+                block[p - r0] = -np.inf  # chosen rows stay at -inf: np.minimum keeps them
+            j = int(np.argmax(block))
+            self.block_arg[i], self.block_max[i] = r0 + j, block[j]
+
+        run_blocks(self.n_blocks, one)
+        return int(self.block_arg[int(np.argmax(self.block_max))])
 
 
 def k_center_greedy(
@@ -145,35 +209,37 @@ def k_center_greedy(
         Distance of each chosen row to its nearest covered row at the time it was
         chosen (``inf`` for a first row chosen with nothing covered).
     """
-    Xd = dense_float32(X)
-    n = check_n_instances(n, Xd.shape[0])
+    n = check_n_instances(n, n_rows(X))
     XL = (
-        np.empty((0, Xd.shape[1]), np.float32)
+        np.empty((0, _n_features(X)), np.float32)
         if X_labeled is None
         else dense_float32(X_labeled, "X_labeled")
     )
-    Xd, XL = _centred(Xd, XL)
+    Xd, XL = _centred(X, XL)
     norms = _sq_norms(Xd)
     mind = min_sq_distances(Xd, XL, X_norms=norms)
-    return _greedy(Xd, norms, mind, n, random_state)
+    positions, picked, _ = _greedy(Xd, norms, mind, n, random_state)
+    return positions, picked
 
 
 def _greedy(
     X: np.ndarray, norms: np.ndarray, mind: np.ndarray, n: int, random_state: Any
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """k-center greedy from the running minimum ``mind`` (copied): positions, the
+    distance of each pick when picked, and the final running minimum (-inf at picks)."""
     mind = mind.copy()
     positions = np.empty(n, dtype=np.int64)
     picked = np.empty(n, dtype=np.float64)
-    for i in range(n):
-        if i == 0 and np.isinf(mind).all():
-            p = int(check_random_state(random_state).randint(X.shape[0]))
-        else:
-            p = int(np.argmax(mind))
+    running = _RunningMin(X, norms, mind)
+    if n and np.isinf(mind).all():
+        p = int(check_random_state(random_state).randint(X.shape[0]))
+    else:
+        p = int(np.argmax(mind))
+    for i in range(n):  # picks, not rows
         positions[i] = p
         picked[i] = float(np.sqrt(mind[p])) if np.isfinite(mind[p]) else np.inf
-        _update_min(mind, X, norms, p)
-        mind[p] = -np.inf  # chosen rows stay at -inf: np.minimum keeps them there
-    return positions, picked
+        p = running.add(p)
+    return positions, picked, mind
 
 
 @register
@@ -203,23 +269,22 @@ class CoreSet(Strategy):
 
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))
-        X = dense_float32(context.X)
-        XL = _labeled_rows(context, X.shape[1])
-        X, XL = _centred(X, XL)
+        XL = _labeled_rows(context, _n_features(context.X))
+        X, XL = _centred(context.X, XL)
         norms = _sq_norms(X)
         mind0 = min_sq_distances(X, XL, X_norms=norms)
-        positions, picked = _greedy(X, norms, mind0, n_instances, self.random_state)
+        positions, picked, after = _greedy(X, norms, mind0, n_instances, self.random_state)
         utilities = np.sqrt(mind0.astype(np.float64))
         utilities[np.isinf(utilities)] = np.nan
-        # covering radius after the batch (one more blocked pass over the chosen rows)
-        after = np.minimum(mind0, min_sq_distances(X, X[positions], X_norms=norms))
+        # covering radius after the batch: the picks are at distance 0 of themselves
+        radius = float(np.sqrt(max(float(after.max()), 0.0)))
         return QueryResult(
             ids=context.candidate_ids[positions],
             candidate_ids=context.candidate_ids,
             utilities=utilities,
             strategy=self.name,
             info={
-                "radius": float(np.sqrt(after.max())),
+                "radius": radius,
                 "picked_distances": [float(d) for d in picked],
             },
         )
@@ -279,8 +344,7 @@ class KMeansSampling(Strategy):
 
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))
-        X = dense_float32(context.X)
-        X, _ = _centred(X, X[:0])
+        X, _ = _centred(context.X, np.empty((0, _n_features(context.X)), np.float32))
         weights = None
         if self.weighted:
             weights = nonnegative_utility(self.utility, context, self.random_state)
@@ -303,7 +367,7 @@ class KMeansSampling(Strategy):
             norms = _sq_norms(X)
             mind = min_sq_distances(X, X[positions], X_norms=norms)
             mind[positions] = -np.inf
-            extra, _ = _greedy(X, norms, mind, n_instances - n_filled, self.random_state)
+            extra, _, _ = _greedy(X, norms, mind, n_instances - n_filled, self.random_state)
             positions = np.concatenate([positions, extra])
         return QueryResult(
             ids=context.candidate_ids[positions],
@@ -387,6 +451,59 @@ class Hybrid(Strategy):
         )
 
 
+def _dissimilarity(sq: np.ndarray) -> np.ndarray:
+    return 1.0 - 1.0 / (1.0 + np.sqrt(sq.astype(np.float64)))
+
+
+class _RankedScores:
+    """Ranked batch scores ``alpha (1 - sim) + (1 - alpha) u``, one pick at a time.
+
+    Each step folds the distances to the previous pick into the running minimum (only
+    rows that got closer change), scores the rows and returns the best unchosen one,
+    block by block on all cores (a fixed partition of :data:`GREEDY_ROWS` rows).
+    """
+
+    def __init__(self, X: np.ndarray, norms: np.ndarray, mind: np.ndarray, u: np.ndarray):
+        self.X, self.norms, self.mind, self.u = X, norms, mind, u
+        self.dis = _dissimilarity(mind)
+        self.chosen = np.zeros(X.shape[0], dtype=bool)
+        self.n_blocks = -(-X.shape[0] // GREEDY_ROWS)
+        self.block_max = np.empty(self.n_blocks)
+        self.block_arg = np.empty(self.n_blocks, dtype=np.int64)
+
+    def _fold(self, q: int, r0: int, r1: int) -> None:
+        X, mind, dis = self.X, self.mind[r0:r1], self.dis[r0:r1]
+        d = scratch("ranked_d", (r1 - r0,), X.dtype)
+        np.matmul(X[r0:r1], X[q], out=d)
+        d *= -2
+        d += self.norms[r0:r1]
+        d += self.norms[q]
+        closer = np.flatnonzero(d < mind)
+        mind[closer] = np.maximum(d[closer], 0)
+        dis[closer] = _dissimilarity(mind[closer])
+
+    def step(self, previous: int, alpha: float, scores_out: np.ndarray | None) -> int:
+        """Fold in ``previous`` (unless -1), then return the best row under ``alpha``."""
+        if previous >= 0:
+            self.chosen[previous] = True
+
+        def one(i: int) -> None:
+            r0, r1 = i * GREEDY_ROWS, min((i + 1) * GREEDY_ROWS, self.X.shape[0])
+            if previous >= 0:
+                self._fold(previous, r0, r1)
+            score = scratch("ranked_score", (r1 - r0,))
+            np.multiply(self.dis[r0:r1], alpha, out=score)
+            score += (1.0 - alpha) * self.u[r0:r1]
+            if scores_out is not None:
+                scores_out[r0:r1] = score
+            score[self.chosen[r0:r1]] = -np.inf
+            j = int(np.argmax(score))
+            self.block_arg[i], self.block_max[i] = r0 + j, score[j]
+
+        run_blocks(self.n_blocks, one)
+        return int(self.block_arg[int(np.argmax(self.block_max))])
+
+
 @register
 class RankedBatch(Strategy):
     """Ranked batch-mode sampling (Cardoso et al. 2017).
@@ -422,37 +539,19 @@ class RankedBatch(Strategy):
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))
         u = nonnegative_utility(self.utility, context, self.random_state)
-        X = dense_float32(context.X)
-        XL = _labeled_rows(context, X.shape[1])
-        X, XL = _centred(X, XL)
+        XL = _labeled_rows(context, _n_features(context.X))
+        X, XL = _centred(context.X, XL)
         norms = _sq_norms(X)
         mind = min_sq_distances(X, XL, X_norms=norms)
         n_unlabeled, n_labeled = len(context), XL.shape[0]
-
-        def dissimilarity(sq: np.ndarray) -> np.ndarray:
-            return 1.0 - 1.0 / (1.0 + np.sqrt(sq.astype(np.float64)))
-
-        dis = dissimilarity(mind)
+        ranking = _RankedScores(X, norms, mind, u)
         positions = np.empty(n_instances, dtype=np.int64)
-        first_scores = None
-        for i in range(n_instances):
+        first_scores = np.empty(len(context), dtype=np.float64)
+        p = -1
+        for i in range(n_instances):  # picks, not rows
             alpha = (n_unlabeled - i) / (n_unlabeled + n_labeled)
-            score = alpha * dis
-            score += (1.0 - alpha) * u
-            if first_scores is None:
-                first_scores = score.copy()
-            score[positions[:i]] = -np.inf
-            p = int(np.argmax(score))
+            p = ranking.step(p, alpha, first_scores if i == 0 else None)
             positions[i] = p
-            # distances to the new pick; only rows that got closer change
-            d = X @ X[p]
-            d *= -2
-            d += norms
-            d += norms[p]
-            closer = np.flatnonzero(d < mind)
-            mind[closer] = np.maximum(d[closer], 0)
-            dis[closer] = dissimilarity(mind[closer])
-        assert first_scores is not None
         return QueryResult(
             ids=context.candidate_ids[positions],
             candidate_ids=context.candidate_ids,

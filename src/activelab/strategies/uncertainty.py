@@ -1,15 +1,21 @@
 """Uncertainty sampling: least confident, margin and entropy.
 
-Each utility is a plain function of a probability matrix (n × C), so it can be
-used on precomputed outputs, chunk by chunk, or by the app's background scorer.
+Each utility is a plain function of a probability matrix (n × C), so it can be used on
+precomputed outputs, chunk by chunk, or by the app's background scorer.  The functions
+are built from row-wise *block* kernels (``*_block(pT, out)`` on class-major blocks,
+see :data:`activelab.proba.BlockFn`); the strategies hand the same kernels to
+:func:`activelab.proba.reduce_proba` when the probabilities have not been computed, so
+that a query scores the pool straight from the model's logits, block by block, on all
+cores, without the n × C matrix — and with bit-equal utilities either way.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import entr
 
-from ..proba import row_reduce
+from ..parallel import scratch
+from ..proba import class_reduce, reduce_proba_matrix
+from ._shared import entropy_block, proba_utility
 from .base import Needs, QueryContext, UtilityStrategy
 from .registry import register
 
@@ -17,14 +23,13 @@ __all__ = [
     "least_confident_utility",
     "margin_utility",
     "entropy_utility",
+    "least_confident_block",
+    "margin_block",
+    "entropy_block",
     "LeastConfident",
     "Margin",
     "Entropy",
 ]
-
-#: Rows per block when a utility needs a temporary per probability.
-_BLOCK_ROWS = 4096
-
 
 def _check_proba(proba: np.ndarray) -> np.ndarray:
     proba = np.asarray(proba)
@@ -35,17 +40,34 @@ def _check_proba(proba: np.ndarray) -> np.ndarray:
     return proba
 
 
+def least_confident_block(pt: np.ndarray, out: np.ndarray) -> None:
+    """``1 - max_c p(c|x)`` of class-major probabilities ``pt`` (C, b) into ``out``."""
+    if pt.shape[0] == 0:
+        out.fill(1.0)
+        return
+    class_reduce(pt, np.maximum, out)
+    np.subtract(1.0, out, out=out)
+
+
+def margin_block(pt: np.ndarray, out: np.ndarray) -> None:
+    """``-(p_best - p_second)`` of class-major probabilities (C, b); -1 with one class."""
+    c, b = pt.shape
+    if c < 2:
+        out.fill(-1.0)
+        return
+    best, low = scratch("margin_best", (b,)), scratch("margin_low", (b,))
+    np.copyto(best, pt[0])
+    out.fill(-np.inf)  # the running second best
+    for j in range(1, c):  # classes, not rows
+        np.minimum(best, pt[j], out=low)
+        np.maximum(out, low, out=out)
+        np.maximum(best, pt[j], out=best)
+    np.subtract(out, best, out=out)
+
+
 def least_confident_utility(proba: np.ndarray) -> np.ndarray:
     """``1 - max_c p(c|x)``: how unsure the model is of its best guess."""
-    proba = _check_proba(proba)
-    n, c = proba.shape
-    if c == 0 or c > 32 or n == 0:
-        return 1.0 - proba.max(axis=1)
-    out = np.empty(n, dtype=np.float64)
-    for start in range(0, n, _BLOCK_ROWS):  # blocks of rows, not single rows
-        stop = min(start + _BLOCK_ROWS, n)
-        row_reduce(proba[start:stop], np.maximum, out=out[start:stop])
-    return np.subtract(1.0, out, out=out)
+    return reduce_proba_matrix(_check_proba(proba), least_confident_block)
 
 
 def margin_utility(proba: np.ndarray) -> np.ndarray:
@@ -53,49 +75,16 @@ def margin_utility(proba: np.ndarray) -> np.ndarray:
 
     With a single class column the margin is taken as 1 (no uncertainty).
     """
-    proba = _check_proba(proba)
-    if proba.shape[1] < 2:
-        return np.full(proba.shape[0], -1.0)
-    n, c = proba.shape
-    if c > 32:
-        top2 = np.partition(proba, c - 2, axis=1)[:, -2:]
-        return top2[:, 0] - top2[:, 1]
-    # walk the few columns keeping the best and second best, block by block (the same
-    # values as a partition, without sorting every row)
-    out = np.empty(n, dtype=np.float64)
-    block = max(1, min(n, _BLOCK_ROWS))
-    best, second, low = (np.empty(block) for _ in range(3))
-    for start in range(0, n, block):  # blocks of rows, not single rows
-        stop = min(start + block, n)
-        b, s2, t = best[: stop - start], second[: stop - start], low[: stop - start]
-        np.copyto(b, proba[start:stop, 0])
-        s2.fill(-np.inf)
-        for j in range(1, c):
-            col = proba[start:stop, j]
-            np.minimum(b, col, out=t)
-            np.maximum(s2, t, out=s2)
-            np.maximum(b, col, out=b)
-        np.subtract(s2, b, out=out[start:stop])
-    return out
+    return reduce_proba_matrix(_check_proba(proba), margin_block)
 
 
 def entropy_utility(proba: np.ndarray) -> np.ndarray:
     """Shannon entropy ``-sum_c p log p`` (natural log), 0·log 0 taken as 0.
 
-    Computed block by block in one small buffer, so no temporary the size of
+    Computed block by block in one small buffer per thread, so no temporary the size of
     ``proba`` is made.
     """
-    proba = _check_proba(proba)
-    n, c = proba.shape
-    out = np.empty(n, dtype=np.float64)
-    block = max(1, min(n, _BLOCK_ROWS))
-    buf = np.empty((block, c), dtype=np.float64)
-    for start in range(0, n, block):  # blocks of rows, not single rows
-        stop = min(start + block, n)
-        terms = buf[: stop - start]
-        entr(proba[start:stop], out=terms)
-        row_reduce(terms, np.add, out=out[start:stop])
-    return out
+    return reduce_proba_matrix(_check_proba(proba), entropy_block)
 
 
 @register
@@ -106,7 +95,7 @@ class LeastConfident(UtilityStrategy):
     needs = frozenset({Needs.PROBA})
 
     def utility(self, context: QueryContext) -> np.ndarray:
-        return least_confident_utility(context.proba)
+        return proba_utility(context, least_confident_block)
 
 
 @register
@@ -121,7 +110,7 @@ class Margin(UtilityStrategy):
     needs = frozenset({Needs.PROBA})
 
     def utility(self, context: QueryContext) -> np.ndarray:
-        return margin_utility(context.proba)
+        return proba_utility(context, margin_block)
 
 
 @register
@@ -132,4 +121,4 @@ class Entropy(UtilityStrategy):
     needs = frozenset({Needs.PROBA})
 
     def utility(self, context: QueryContext) -> np.ndarray:
-        return entropy_utility(context.proba)
+        return proba_utility(context, entropy_block)
