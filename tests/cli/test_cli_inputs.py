@@ -105,6 +105,8 @@ def test_simulate_refuses(data, monkeypatch, args, message):
         (["--datasets", "mnist-10k", "--data-dir", "nowhere"], "--data-dir 'nowhere'"),
         (["--datasets", "emails.csv", "--text-column", "body"], "text_column names ['body']"),
         (["--datasets", "iris", "--models", "bogus"], "unknown model 'bogus' for --models"),
+        (["--datasets", "iris,digits", "--text-column", "text"],
+         "text_column only applies to CSV/Parquet datasets, and none of --datasets is a file"),
     ],
 )
 def test_benchmark_refuses(data, monkeypatch, args, message):

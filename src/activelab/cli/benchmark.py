@@ -142,6 +142,11 @@ def _check_flags(flags: dict[str, Any], out: Path | None) -> None:
     if out is not None:
         check_out(out)
     load = {k: flags[k] for k in _FILE_KEYS if flags.get(k) is not None}
+    if load and flags["datasets"] and not any(_is_path(d) for d in flags["datasets"]):
+        raise UsageError(
+            f"{sorted(load)[0]} only applies to CSV/Parquet datasets, and none of --datasets "
+            "is a file; leave it out."
+        )
     for name in flags["datasets"] or ():
         if name not in ("imbalanced", "spamassassin-domain"):
             check_data(name, flags["data_dir"], load if _is_path(name) else {})
