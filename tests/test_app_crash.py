@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import activelab
+
 pytestmark = pytest.mark.slow
 
 
@@ -26,12 +28,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def server_env() -> dict[str, str]:
+    """The environment of a server subprocess: it imports the activelab these tests import."""
+    src = str(Path(activelab.__file__).resolve().parents[1])
+    path = os.environ.get("PYTHONPATH")
+    return os.environ | {"OPENBLAS_NUM_THREADS": "1",
+                         "PYTHONPATH": src + (os.pathsep + path if path else "")}
+
+
 def start_server(args: list[str], cwd: Path, port: int) -> tuple[subprocess.Popen, list[str]]:
     cmd = [sys.executable, "-c", "from activelab.cli import main; main()", "label", *args,
            "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True,
-                            env=os.environ | {"OPENBLAS_NUM_THREADS": "1"})
+                            env=server_env())
     lines: list[str] = []
 
     def pump() -> None:

@@ -104,10 +104,25 @@
     state.shownAt = performance.now();
   }
 
+  // a mouse click must not leave the focus on a button: Space or Enter would click it
+  // again, on the next item
+  function keepFocus(button) {
+    button.addEventListener("mousedown", (ev) => ev.preventDefault());
+  }
+
+  function focusItem() {
+    const a = document.activeElement;
+    if (!a || a === document.body || a.closest("#buttons, .controls")) {
+      $("item").focus({ preventScroll: true });
+    }
+  }
+
   async function advance() {
     if (state.queue.length === 0) await refill();
     state.current = state.queue.shift() || null;
     render();
+    $("item").scrollTop = 0;
+    focusItem();
     if (state.queue.length < 2) refill();
     if (!state.current) setTimeout(() => { if (!state.current) advance(); }, 1500);
   }
@@ -153,6 +168,7 @@
       state.current = res.item;
       showCount(res.n_labels);
       render();
+      $("item").scrollTop = 0; focusItem();
     } catch (e) { notice(e.message); }
     finally { state.busy = false; }
   }
@@ -232,10 +248,25 @@
     } catch (e) { notice(e.message); }
   }
 
+  // keys that read a long item: they scroll the item box wherever the focus is
+  function scrollItem(ev) {
+    const box = $("item"), page = Math.max(40, box.clientHeight * 0.9);
+    const by = { ArrowDown: 40, ArrowUp: -40, PageDown: page, PageUp: -page,
+                 " ": ev.shiftKey ? -page : page }[ev.key];
+    if (by !== undefined) box.scrollBy(0, by);
+    else if (ev.key === "Home") box.scrollTop = 0;
+    else if (ev.key === "End") box.scrollTop = box.scrollHeight;
+    else return false;
+    return true;
+  }
+
   function onKey(ev) {
     if (!state.token || $("work").hidden) return;
-    if (ev.target && ev.target.tagName === "INPUT") return;
+    const tag = ev.target && ev.target.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA") return;
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    // a button reached with Tab keeps its Space and Enter; elsewhere Space reads on
+    if (tag !== "BUTTON" && scrollItem(ev)) { ev.preventDefault(); return; }
     const k = ev.key;
     if (k >= "1" && k <= "9") {
       const i = Number(k) - 1;
@@ -258,6 +289,7 @@
         const b = document.createElement("button");
         b.textContent = (i < 9 ? (i + 1) + " · " : "") + lab;
         b.dataset.label = lab;
+        keepFocus(b);
         b.addEventListener("click", () => sendLabel(lab));
         box.append(b);
       });
@@ -280,6 +312,7 @@
     });
     $("skip").addEventListener("click", skip);
     $("undo").addEventListener("click", undo);
+    keepFocus($("skip")); keepFocus($("undo"));
     $("new-annotator").addEventListener("click", addAnnotator);
     for (const b of document.querySelectorAll("[data-export]")) b.addEventListener("click", download);
     start();
