@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,25 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.05)
+
+
+@dataclass
+class CliResult:
+    """What a finished ``activelab`` subprocess printed and returned."""
+
+    returncode: int
+    output: str
+
+
+def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> CliResult:
+    """``activelab ARGS`` in a subprocess (one that would serve instead of failing times out)."""
+    cmd = [sys.executable, "-c", "from activelab.cli import main; main()", *args]
+    try:
+        done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                              env=server.server_env() | {"COLUMNS": "400"})
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"activelab {' '.join(args)} did not exit") from exc
+    return CliResult(done.returncode, done.stdout + done.stderr)
 
 
 @contextmanager
@@ -70,6 +92,18 @@ def api(base: str, token: str, path: str) -> Any:
     r = httpx.get(base + path, headers={"Authorization": f"Bearer {token}"}, timeout=10)
     r.raise_for_status()
     return r.json() if r.headers.get("content-type") == "application/json" else r.text
+
+
+def next_item(base: str, token: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The next item leased to ``token`` (waits while the queue is still empty)."""
+    got: list[dict[str, Any]] = []
+
+    def ask() -> bool:
+        got.extend(api(base, token, "/api/next?n=1")["items"])
+        return bool(got)
+
+    wait_until(ask, timeout)
+    return got[0]
 
 
 def exported_labels(base: str, token: str) -> list[dict[str, Any]]:

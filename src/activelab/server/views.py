@@ -135,7 +135,8 @@ def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any
             else:
                 data = json.loads(item["content"])
             tasks[r["item_id"]] = {"id": int(r["item_id"]) + 1,
-                                   "data": data | {"activelab_id": int(r["item_id"])},
+                                   "data": data | {"activelab_id": int(r["item_id"]),
+                                                   "activelab_key": item["key"]},
                                    "annotations": []}
         tasks[r["item_id"]]["annotations"].append({
             "completed_by": r["annotator"],
