@@ -10,7 +10,7 @@ from typing import Any
 
 from ..store import Store
 from ..store.db import sqlite_file
-from .scorer import SCORER_PROVIDES, Scorer, ScorerProcess, save_features
+from .scorer import SCORER_PROVIDES, Scorer, ScorerProcess, first_queue, save_features
 from .sources import load_project_data
 
 __all__ = ["LabelingProject", "open_project", "scorer_options"]
@@ -152,4 +152,5 @@ def open_project(
         "text_method": text_method, "cold_start": cold_start,
     }
     pid, token = store.create_project(name, labels, pdata.items, settings)
+    first_queue(store, pid, batch, random_state)  # items to serve before the scorer starts
     return LabelingProject(store, pid, settings, token, True)
