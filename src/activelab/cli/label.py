@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from typing import Any
+
 import typer
 
 from ._errors import UsageError, check_port, friendly_errors
@@ -56,38 +59,80 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Label what the model asks for next, in a web page."""
         check_port(host, port)
-        try:
-            import uvicorn
+        label_names = _split(labels)
+        _check_cheap(data, label_names, db, batch=batch, overlap=overlap, lease=lease,
+                     retrain_every=retrain_every, budget=budget)
+        proj = _open(data, label_names, db=db, name=name, project_dir=project_dir,
+                     text_column=text_column, image_column=image_column,
+                     features=_split(features), text_method="minilm" if embeddings else "tfidf",
+                     strategy=strategy, batch=batch, overlap=overlap, lease_seconds=lease,
+                     budget=budget, retrain_every=retrain_every, cold_start=cold_start,
+                     random_state=seed)
+        _serve(proj, host, port, new_admin_token)
 
-            from ..server.app import create_app
-            from ..server.project import open_project
-        except ImportError as exc:
+
+def _check_cheap(data: str, labels: list[str] | None, db: str, **numbers: Any) -> None:
+    """The checks that need no heavy library: they run before anything is loaded."""
+    from pathlib import Path
+
+    from ..server.options import check_labels, check_numbers
+    from ..store.db import check_target, sqlite_file
+
+    if labels is not None:
+        check_labels(labels)
+    check_numbers(batch=numbers["batch"], overlap=numbers["overlap"],
+                  lease_seconds=numbers["lease"], retrain_every=numbers["retrain_every"],
+                  budget=numbers["budget"])
+    check_target(db)
+    db_file = sqlite_file(db)
+    if db_file is not None and not db_file.exists():  # a new database: a new project
+        if not Path(data).exists():
+            raise UsageError(f"DATA {data!r} does not exist")
+        if labels is None:
+            raise UsageError("--labels is required for a new project, e.g. --labels spam,ham")
+    for module in ("fastapi", "uvicorn"):
+        if importlib.util.find_spec(module) is None:
             raise UsageError(f"the labeling app needs the app extra: pip install "
-                             f"'activelab[app]' ({exc})") from None
-        proj = open_project(
-            data, _split(labels), db=db, name=name, project_dir=project_dir,
-            text_column=text_column, image_column=image_column, features=_split(features),
-            text_method="minilm" if embeddings else "tfidf", strategy=strategy, batch=batch,
-            overlap=overlap, lease_seconds=lease, budget=budget, retrain_every=retrain_every,
-            cold_start=cold_start, random_state=seed)
-        token = proj.admin_token
-        if token is None and new_admin_token:
-            token = proj.store.create_annotator(proj.project_id, f"admin-{_stamp()}", "admin")
-        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
-        p = proj.store.project(proj.project_id)
-        typer.echo(f"project {p['name']!r}: {p['n_items']} items, labels "
-                   f"{', '.join(p['labels'])} ({'created' if proj.created else 'reopened'})")
-        if token:
-            typer.echo(f"admin token: {token}")
-            typer.echo(f"open: http://{shown}:{port}/#token={token}")
-        else:
-            typer.echo(f"open: http://{shown}:{port}/ (use the admin token printed when the "
-                       "project was created, or rerun with --new-admin-token)")
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            typer.echo(f"warning: binding {host} exposes the app beyond this machine", err=True)
-        scorer = proj.scorer_process()
-        app_ = create_app(proj.store, proj.project_id, scorer=scorer)
-        uvicorn.run(app_, host=host, port=port, log_level="warning")
+                             f"'activelab[app]' (no module {module!r})")
+
+
+def _open(data: str, labels: list[str] | None, *, db: str, **options: Any) -> Any:
+    """Create or reopen the project; a database that cannot be opened is one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..server.project import open_project
+    from ..store.db import open_error
+
+    try:
+        return open_project(data, labels, db=db, **options)
+    except SQLAlchemyError as exc:
+        raise UsageError(open_error(db, exc)) from None
+
+
+def _serve(proj: Any, host: str, port: int, new_admin_token: bool) -> None:
+    """Print how to open the page, then serve it with its background scorer."""
+    import uvicorn
+
+    from ..server.app import create_app
+
+    token = proj.admin_token
+    if token is None and new_admin_token:
+        token = proj.store.create_annotator(proj.project_id, f"admin-{_stamp()}", "admin")
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    p = proj.store.project(proj.project_id)
+    typer.echo(f"project {p['name']!r}: {p['n_items']} items, labels "
+               f"{', '.join(p['labels'])} ({'created' if proj.created else 'reopened'})")
+    if token:
+        typer.echo(f"admin token: {token}")
+        typer.echo(f"open: http://{shown}:{port}/#token={token}")
+    else:
+        typer.echo(f"open: http://{shown}:{port}/ (use the admin token printed when the "
+                   "project was created, or rerun with --new-admin-token)")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: binding {host} exposes the app beyond this machine", err=True)
+    scorer = proj.scorer_process()
+    app_ = create_app(proj.store, proj.project_id, scorer=scorer)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
 def _stamp() -> str:

@@ -89,7 +89,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve Label Studio's ML backend protocol with activelab's strategies."""
         check_port(host, port)
+        from sqlalchemy.exc import SQLAlchemyError
+
         from ..server.labelstudio import LSBackendConfig, serve
+        from ..store.db import check_target, open_error
 
         config = LSBackendConfig(
             labels=_split_labels(labels),
@@ -107,4 +110,8 @@ def register(app: typer.Typer) -> None:
             random_state=seed,
         )
         config.validate()
-        serve(config, host=host, port=port)
+        check_target(db)
+        try:
+            serve(config, host=host, port=port)
+        except SQLAlchemyError as exc:  # the state database cannot be opened
+            raise ValueError(open_error(db, exc)) from None

@@ -64,7 +64,10 @@ def _read_table(path: Path) -> Any:
         if suffix in (".jsonl", ".ndjson"):
             # no type guessing: a JSON string stays a string
             return pd.read_json(path, lines=True, dtype=False)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"DATA {str(path)!r} is not UTF-8 text ({exc.reason} at byte "
+                         f"{exc.start}): save it as UTF-8") from None
+    except (ValueError, OSError) as exc:
         raise ValueError(f"DATA {str(path)!r} could not be read as {suffix[1:]}: {exc}") from None
     raise ValueError(
         f"DATA {str(path)!r} has an unknown type {suffix!r}: give a .csv, .parquet, .jsonl, "
@@ -164,6 +167,9 @@ def load_project_data(
         _check_column(df, text_column, "--text-column")
         texts = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else
                  str(v)[:MAX_TEXT_CHARS] for v in df[text_column].tolist()]
+        if not any(t.strip() for t in texts):
+            raise ValueError(f"--text-column {text_column!r} is empty in every row: there is "
+                             "nothing to show or learn from; pick the column with the text")
         X, _ = text_features(texts, method=text_method)
         return ProjectData("text", [(k, "text", t) for k, t in zip(keys, texts, strict=True)],
                            X, root)

@@ -1,0 +1,54 @@
+"""Checks of a labeling project's options that need no heavy library.
+
+``activelab label`` runs them before it loads scikit-learn, pandas or the web server, so a
+mistake is reported at once; :func:`activelab.server.project.open_project` runs them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["MAX_LABEL_CHARS", "check_labels", "check_numbers"]
+
+#: Longest label name: the API refuses longer ones, so a project must not have them.
+MAX_LABEL_CHARS = 200
+
+
+def check_labels(labels: Sequence[str]) -> list[str]:
+    """The label names, or ValueError naming what is wrong with them.
+
+    A project needs at least two distinct, non-empty labels of at most
+    :data:`MAX_LABEL_CHARS` characters: with one label there is nothing to learn, and a
+    longer label could never be submitted.
+    """
+    names = [str(x) for x in labels]
+    if len(names) < 2:
+        raise ValueError(f"--labels needs at least two labels (a model learns to tell them "
+                         f"apart), got {names!r}: e.g. --labels spam,ham")
+    for name in names:
+        if not name.strip():
+            raise ValueError(f"--labels must not have empty names, got {names!r}")
+        if len(name) > MAX_LABEL_CHARS:
+            raise ValueError(f"--labels: each label has at most {MAX_LABEL_CHARS} characters, "
+                             f"{name[:20]!r}... has {len(name)}")
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"--labels has {name!r} twice: give each label once")
+        seen.add(name)
+    return names
+
+
+def check_numbers(*, batch: int, overlap: int, lease_seconds: float,
+                  retrain_every: int | None, budget: int | None) -> None:
+    """ValueError for a batch, overlap, lease, retraining period or budget out of range."""
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
+    if overlap < 1 or overlap > 10:
+        raise ValueError(f"overlap must be between 1 and 10 annotators per item, got {overlap}")
+    if lease_seconds < 5:
+        raise ValueError(f"lease must be at least 5 seconds, got {lease_seconds}")
+    if retrain_every is not None and retrain_every < 1:
+        raise ValueError(f"retrain_every must be at least 1, got {retrain_every}")
+    if budget is not None and budget < 1:
+        raise ValueError(f"budget must be at least 1, got {budget}")
