@@ -36,7 +36,8 @@ def server_env() -> dict[str, str]:
                          "PYTHONPATH": src + (os.pathsep + path if path else "")}
 
 
-def start_server(args: list[str], cwd: Path, port: int) -> tuple[subprocess.Popen, list[str]]:
+def start_server(args: list[str], cwd: Path, port: int, scheme: str = "http"
+                 ) -> tuple[subprocess.Popen, list[str]]:
     cmd = [sys.executable, "-c", "from activelab.cli import main; main()", "label", *args,
            "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -55,7 +56,7 @@ def start_server(args: list[str], cwd: Path, port: int) -> tuple[subprocess.Pope
         if proc.poll() is not None:
             raise AssertionError("server exited: " + "".join(lines))
         try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            httpx.get(f"{scheme}://127.0.0.1:{port}/", timeout=1, verify=False)
             return proc, lines
         except httpx.HTTPError:
             time.sleep(0.2)

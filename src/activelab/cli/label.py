@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -51,8 +52,15 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Option(None, "--name", help="Project name (default: DATA's name)."),
         project_dir: str = typer.Option(None, "--project-dir",
                                         help="Folder for features and models."),
-        host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this "
+                                 "machine only; see docs/labeling-app.md for serving a team)."),
         port: int = typer.Option(8000, "--port", help="Port to bind."),
+        public_url: str = typer.Option(None, "--public-url", help="Address people open, e.g. "
+                                       "https://label.example.org (behind a reverse proxy); "
+                                       "the links the app prints and hands out use it."),
+        ssl_certfile: str = typer.Option(None, "--ssl-certfile",
+                                         help="TLS certificate (PEM): serve HTTPS."),
+        ssl_keyfile: str = typer.Option(None, "--ssl-keyfile", help="TLS private key (PEM)."),
         new_admin_token: bool = typer.Option(False, "--new-admin-token",
                                              help="Issue a fresh admin token on reopen."),
         seed: int = typer.Option(0, "--seed", help="Random seed."),
@@ -60,6 +68,7 @@ def register(app: typer.Typer) -> None:
         """Label what the model asks for next, in a web page."""
         check_port(host, port)
         label_names = _split(labels)
+        serving = _Serving(host, port, _public(public_url), *_tls(ssl_certfile, ssl_keyfile))
         _check_cheap(data, label_names, db, batch=batch, overlap=overlap, lease=lease,
                      retrain_every=retrain_every, budget=budget)
         proj = _open(data, label_names, db=db, name=name, project_dir=project_dir,
@@ -68,7 +77,7 @@ def register(app: typer.Typer) -> None:
                      strategy=strategy, batch=batch, overlap=overlap, lease_seconds=lease,
                      budget=budget, retrain_every=retrain_every, cold_start=cold_start,
                      random_state=seed)
-        _serve(proj, host, port, new_admin_token)
+        _serve(proj, serving, new_admin_token)
 
 
 def _check_cheap(data: str, labels: list[str] | None, db: str, **numbers: Any) -> None:
@@ -109,7 +118,43 @@ def _open(data: str, labels: list[str] | None, *, db: str, **options: Any) -> An
         raise UsageError(open_error(db, exc)) from None
 
 
-def _serve(proj: Any, host: str, port: int, new_admin_token: bool) -> None:
+@dataclass(frozen=True)
+class _Serving:
+    """Where and how the page is served."""
+
+    host: str
+    port: int
+    public_url: str | None
+    ssl_certfile: str | None
+    ssl_keyfile: str | None
+
+    @property
+    def address(self) -> str:
+        """What people open: the public address, else this server's own."""
+        if self.public_url:
+            return self.public_url
+        shown = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::") else self.host
+        return f"{'https' if self.ssl_certfile else 'http'}://{shown}:{self.port}"
+
+
+def _public(url: str | None) -> str | None:
+    from ..server.options import check_public_url
+
+    return None if url is None else check_public_url(url)
+
+
+def _tls(certfile: str | None, keyfile: str | None) -> tuple[str | None, str | None]:
+    from pathlib import Path
+
+    if (certfile is None) != (keyfile is None):
+        raise UsageError("give both --ssl-certfile and --ssl-keyfile (PEM files), or neither")
+    for option, path in (("--ssl-certfile", certfile), ("--ssl-keyfile", keyfile)):
+        if path is not None and not Path(path).is_file():
+            raise UsageError(f"{option} {path!r} does not exist")
+    return certfile, keyfile
+
+
+def _serve(proj: Any, serving: _Serving, new_admin_token: bool) -> None:
     """Print how to open the page, then serve it with its background scorer."""
     import uvicorn
 
@@ -118,21 +163,24 @@ def _serve(proj: Any, host: str, port: int, new_admin_token: bool) -> None:
     token = proj.admin_token
     if token is None and new_admin_token:
         token = proj.store.create_annotator(proj.project_id, f"admin-{_stamp()}", "admin")
-    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     p = proj.store.project(proj.project_id)
     typer.echo(f"project {p['name']!r}: {p['n_items']} items, labels "
                f"{', '.join(p['labels'])} ({'created' if proj.created else 'reopened'})")
     if token:
         typer.echo(f"admin token: {token}")
-        typer.echo(f"open: http://{shown}:{port}/#token={token}")
+        typer.echo(f"open: {serving.address}/#token={token}")
     else:
-        typer.echo(f"open: http://{shown}:{port}/ (use the admin token printed when the "
+        typer.echo(f"open: {serving.address}/ (use the admin token printed when the "
                    "project was created, or rerun with --new-admin-token)")
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        typer.echo(f"warning: binding {host} exposes the app beyond this machine", err=True)
+    if serving.host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: binding {serving.host} exposes the app beyond this machine"
+                   + ("" if serving.ssl_certfile else ", unencrypted (see --ssl-certfile)"),
+                   err=True)
     scorer = proj.scorer_process()
-    app_ = create_app(proj.store, proj.project_id, scorer=scorer)
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    app_ = create_app(proj.store, proj.project_id, scorer=scorer,
+                      public_url=serving.public_url)
+    uvicorn.run(app_, host=serving.host, port=serving.port, log_level="warning",
+                ssl_certfile=serving.ssl_certfile, ssl_keyfile=serving.ssl_keyfile)
 
 
 def _stamp() -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["MAX_LABEL_CHARS", "check_labels", "check_numbers"]
+__all__ = ["MAX_LABEL_CHARS", "check_labels", "check_numbers", "check_public_url"]
 
 #: Longest label name: the API refuses longer ones, so a project must not have them.
 MAX_LABEL_CHARS = 200
@@ -52,3 +52,19 @@ def check_numbers(*, batch: int, overlap: int, lease_seconds: float,
         raise ValueError(f"retrain_every must be at least 1, got {retrain_every}")
     if budget is not None and budget < 1:
         raise ValueError(f"budget must be at least 1, got {budget}")
+
+
+def check_public_url(url: str) -> str:
+    """The address colleagues open (``https://host[:port][/path]``), without a final slash.
+
+    Behind a reverse proxy the server binds the loopback address while people reach it at
+    this address; the links the app hands out use it.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(url).strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment:
+        raise ValueError(f"--public-url must be a full address such as "
+                         f"https://label.example.org, got {url!r}")
+    return parts.geturl().rstrip("/")

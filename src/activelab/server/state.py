@@ -79,6 +79,8 @@ class LabelingState:
     labels : list of str
         The label choices, in button order.
     tokens : TokenCache
+    public_url : str or None
+        The address people open (``--public-url``), for the links the app hands out.
     """
 
     store: Store
@@ -87,13 +89,20 @@ class LabelingState:
     settings: dict[str, Any]
     labels: list[str]
     tokens: TokenCache = field(repr=False)
+    public_url: str | None = None
 
     @classmethod
-    def load(cls, store: Store, project_id: int, scorer: Any = None) -> LabelingState:
+    def load(cls, store: Store, project_id: int, scorer: Any = None,
+             public_url: str | None = None) -> LabelingState:
         """The state of a stored project."""
         project = store.project(project_id)
         return cls(store, project_id, scorer, DEFAULTS | project["settings"],
-                   list(project["labels"]), TokenCache(store))
+                   list(project["labels"]), TokenCache(store), public_url)
+
+    def link(self, request: Request, token: str) -> str:
+        """The page's address with ``token``: at the public address when one is set."""
+        root = self.public_url or str(request.base_url).rstrip("/")
+        return f"{root}/#token={token}"
 
     @property
     def lease(self) -> float:

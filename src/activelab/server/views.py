@@ -48,7 +48,8 @@ def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any
     elif item["kind"] == "row":
         out["row"] = json.loads(item["content"])
     else:
-        out["image_url"] = f"/api/items/{int(asg['item_id'])}/image"
+        # relative to the page, which may sit under a reverse proxy's path
+        out["image_url"] = f"api/items/{int(asg['item_id'])}/image"
     return out | _fresh_guess(state, asg)
 
 

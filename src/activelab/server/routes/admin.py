@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from ...store import Annotator
@@ -24,15 +24,17 @@ class AnnotatorIn(BaseModel):
 
 
 @router.post("/api/admin/annotators", summary="Create an annotator and their token")
-def create_annotator(body: AnnotatorIn, _: Annotator = Depends(current_admin),
+def create_annotator(body: AnnotatorIn, request: Request, _: Annotator = Depends(current_admin),
                      state: LabelingState = Depends(get_state)) -> dict[str, Any]:
-    """The token is shown once (only its hash is stored); 409 for a name in use."""
+    """The token is shown once (only its hash is stored); 409 for a name in use.
+
+    ``url`` is the link to send: at ``--public-url`` when the server has one."""
     try:
         token = state.store.create_annotator(state.project_id, body.name, body.role)
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
     return {"name": body.name, "role": body.role, "token": token,
-            "url_fragment": f"#token={token}"}
+            "url_fragment": f"#token={token}", "url": state.link(request, token)}
 
 
 @router.post("/api/admin/annotators/{annotator_id}/revoke",

@@ -31,7 +31,7 @@ def project_info(who: Annotator = Depends(current_user),
             "shortcuts": {str(i + 1): lab for i, lab in enumerate(labels[:9])},
             "budget": settings.get("budget"), "batch": settings.get("batch"),
             "strategy": settings.get("strategy"), "overlap": state.overlap,
-            "kind": settings.get("kind")}
+            "kind": settings.get("kind"), "public_url": state.public_url}
 
 
 @router.get("/api/progress", summary="Labels vs budget, learning curve, stop signal, speed")

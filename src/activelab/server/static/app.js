@@ -41,7 +41,7 @@
     if (state.fetching) return state.fetching;
     state.fetching = (async () => {
       try {
-        const data = await api("GET", "/api/next?n=4");
+        const data = await api("GET", "api/next?n=4");
         const have = new Set(state.queue.map((it) => it.item_id));
         if (state.current) have.add(state.current.item_id);
         // an answer to a request sent before the latest label may still list that item
@@ -133,7 +133,7 @@
     state.busy = true;
     const duration = (performance.now() - state.shownAt) / 1000;
     try {
-      const res = await api("POST", "/api/labels", { item_id: it.item_id, label, duration_s: duration });
+      const res = await api("POST", "api/labels", { item_id: it.item_id, label, duration_s: duration });
       state.done.add(it.item_id);
       notice("");
       showCount(res.n_labels);
@@ -149,7 +149,7 @@
     if (!it || state.busy) return;
     state.busy = true;
     try {
-      await api("POST", "/api/skip", { item_id: it.item_id });
+      await api("POST", "api/skip", { item_id: it.item_id });
       state.done.add(it.item_id);
       await advance();
     }
@@ -161,7 +161,7 @@
     if (state.busy) return;
     state.busy = true;
     try {
-      const res = await api("POST", "/api/undo");
+      const res = await api("POST", "api/undo");
       state.done.delete(res.item.item_id);
       if (state.current) state.queue.unshift(state.current);
       state.queue = state.queue.filter((x) => x.item_id !== res.item.item_id);
@@ -182,7 +182,7 @@
 
   async function pollProgress() {
     try {
-      const p = await api("GET", "/api/progress");
+      const p = await api("GET", "api/progress");
       state.progress = p;
       showCount(p.n_labels);
       $("model-version").textContent = "v" + p.model_version;
@@ -200,8 +200,8 @@
   // ---- admin panel: people, agreement, label quality over time, exports
   async function refreshAdmin() {
     try {
-      const [people, st] = await Promise.all([api("GET", "/api/admin/annotators"),
-                                              api("GET", "/api/admin/stats")]);
+      const [people, st] = await Promise.all([api("GET", "api/admin/annotators"),
+                                              api("GET", "api/admin/stats")]);
       const body = $("people").querySelector("tbody");
       body.textContent = "";
       const latest = {};
@@ -228,9 +228,8 @@
     const name = $("new-name").value.trim();
     if (!name) return;
     try {
-      const res = await api("POST", "/api/admin/annotators", { name });
-      $("new-link").textContent = "Send " + res.name + " this link: " + window.location.origin +
-        "/" + res.url_fragment;
+      const res = await api("POST", "api/admin/annotators", { name });
+      $("new-link").textContent = "Send " + res.name + " this link: " + res.url;
       $("new-name").value = "";
       refreshAdmin();
     } catch (e) { $("new-link").textContent = e.message; }
@@ -279,7 +278,7 @@
     state.token = readToken();
     if (!state.token) { showLogin(); return; }
     try {
-      const [me, proj] = await Promise.all([api("GET", "/api/me"), api("GET", "/api/project")]);
+      const [me, proj] = await Promise.all([api("GET", "api/me"), api("GET", "api/project")]);
       $("login").hidden = true; $("work").hidden = false;
       $("who").textContent = me.name + (me.role === "admin" ? " (admin)" : "");
       $("project-name").textContent = proj.name;
