@@ -17,12 +17,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from ..store import Store
 from .options import check_public_url
 from .routes import ROUTERS
 from .routes.page import STATIC_DIR, mount_static
-from .security import DEFAULT_MAX_BODY_BYTES, BodySizeLimit, SecurityHeaders
+from .security import (
+    DEFAULT_MAX_BODY_BYTES,
+    BodySizeLimit,
+    SecurityHeaders,
+    validation_error_response,
+)
 from .state import DEFAULTS, LabelingState
 
 __all__ = ["create_app", "app_from_env", "STATIC_DIR", "DEFAULTS"]
@@ -75,6 +81,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     mount_static(app)
+    app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["MAX_LABEL_CHARS", "check_labels", "check_numbers", "check_public_url"]
+__all__ = ["MAX_LABEL_CHARS", "MAX_ID", "check_labels", "check_numbers", "check_public_url"]
+
+#: Largest item or annotator id the API accepts: PostgreSQL's ``integer`` (ids are stored so
+#: on every database, so a larger number can name nothing).
+MAX_ID = 2**31 - 1
 
 #: Longest label name: the API refuses longer ones, so a project must not have them.
 MAX_LABEL_CHARS = 200

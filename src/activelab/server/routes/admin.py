@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from ...store import Annotator
 from .. import views
+from ..options import MAX_ID
 from ..state import LabelingState, current_admin, get_state
 
 __all__ = ["router", "AnnotatorIn"]
@@ -39,7 +40,7 @@ def create_annotator(body: AnnotatorIn, request: Request, _: Annotator = Depends
 
 @router.post("/api/admin/annotators/{annotator_id}/revoke",
              summary="Revoke an annotator's token; their leased items return to the pool")
-def revoke_annotator(annotator_id: int, who: Annotator = Depends(current_admin),
+def revoke_annotator(annotator_id: int = Path(ge=0, le=MAX_ID), who: Annotator = Depends(current_admin),
                      state: LabelingState = Depends(get_state)) -> dict[str, Any]:
     """409 for the admin's own token, 404 for an unknown or revoked annotator."""
     if annotator_id == who.id:

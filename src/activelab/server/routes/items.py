@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import FileResponse
 
 from ...featurize import resolve_inside
 from ...store import Annotator
+from ..options import MAX_ID
 from ..state import LabelingState, current_user, get_state
 from ..views import item_payloads
 
@@ -29,7 +30,7 @@ def next_items(n: int = Query(3, ge=1, le=20), who: Annotator = Depends(current_
 
 
 @router.get("/api/items/{item_id}/image", summary="The image of an item")
-def item_image(item_id: int, who: Annotator = Depends(current_user),
+def item_image(item_id: int = Path(ge=0, le=MAX_ID), who: Annotator = Depends(current_user),
                state: LabelingState = Depends(get_state)) -> FileResponse:
     """The image file, only from inside the project's folder."""
     item = state.store.items(state.project_id, [item_id]).get(item_id)

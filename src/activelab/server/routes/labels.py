@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
 from ...store import Annotator, LeaseLost
+from ..options import MAX_ID, MAX_LABEL_CHARS
 from ..state import LabelingState, current_user, get_state
 from ..views import item_payloads
 
@@ -19,16 +20,17 @@ router = APIRouter()
 class LabelIn(BaseModel):
     """A label for one item."""
 
-    item_id: int = Field(ge=0, description="Pool id of the item.")
-    label: str = Field(min_length=1, max_length=200, description="One of the project's labels.")
-    duration_s: float | None = Field(default=None, ge=0, le=86400,
+    item_id: int = Field(ge=0, le=MAX_ID, description="Pool id of the item.")
+    label: str = Field(min_length=1, max_length=MAX_LABEL_CHARS,
+                       description="One of the project's labels.")
+    duration_s: float | None = Field(default=None, ge=0, le=86400, allow_inf_nan=False,
                                      description="Seconds the annotator spent on the item.")
 
 
 class SkipIn(BaseModel):
     """An item given back without a label."""
 
-    item_id: int = Field(ge=0)
+    item_id: int = Field(ge=0, le=MAX_ID)
 
 
 @router.post("/api/labels", summary="Commit a label (acknowledged only once stored)")
