@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
         cold_start: str = typer.Option("kmeans", "--cold-start",
                                        help="First items with no labels: kmeans, typiclust "
                                        "or random."),
+        hotkeys: str = typer.Option(None, "--hotkeys", help="One key per label, e.g. c,d "
+                                    "(default: 1-9 and 0, or the labels themselves when "
+                                    "each is one character)."),
         overlap: int = typer.Option(1, "--overlap", help="Annotators per item (agreement)."),
         lease: float = typer.Option(600.0, "--lease", help="Seconds an item stays reserved."),
         budget: int = typer.Option(None, "--budget", help="Labels you plan to give."),
@@ -69,14 +72,15 @@ def register(app: typer.Typer) -> None:
         check_port(host, port)
         label_names = _split(labels)
         serving = _Serving(host, port, _public(public_url), *_tls(ssl_certfile, ssl_keyfile))
+        keys = _split(hotkeys)
         _check_cheap(data, label_names, db, batch=batch, overlap=overlap, lease=lease,
-                     retrain_every=retrain_every, budget=budget)
+                     retrain_every=retrain_every, budget=budget, hotkeys=keys)
         proj = _open(data, label_names, db=db, name=name, project_dir=project_dir,
                      text_column=text_column, image_column=image_column,
                      features=_split(features), text_method="minilm" if embeddings else "tfidf",
                      strategy=strategy, batch=batch, overlap=overlap, lease_seconds=lease,
                      budget=budget, retrain_every=retrain_every, cold_start=cold_start,
-                     random_state=seed)
+                     random_state=seed, hotkeys=keys)
         _serve(proj, serving, new_admin_token)
 
 
@@ -84,11 +88,13 @@ def _check_cheap(data: str, labels: list[str] | None, db: str, **numbers: Any) -
     """The checks that need no heavy library: they run before anything is loaded."""
     from pathlib import Path
 
-    from ..server.options import check_labels, check_numbers
+    from ..server.options import check_hotkeys, check_labels, check_numbers
     from ..store.db import check_target, sqlite_file
 
     if labels is not None:
         check_labels(labels)
+        if numbers["hotkeys"] is not None:
+            check_hotkeys(numbers["hotkeys"], labels)
     check_numbers(batch=numbers["batch"], overlap=numbers["overlap"],
                   lease_seconds=numbers["lease"], retrain_every=numbers["retrain_every"],
                   budget=numbers["budget"])

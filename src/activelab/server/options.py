@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["MAX_LABEL_CHARS", "MAX_ID", "check_labels", "check_numbers", "check_public_url"]
+__all__ = ["MAX_LABEL_CHARS", "MAX_ID", "RESERVED_KEYS", "default_hotkeys", "check_hotkeys", "check_labels", "check_numbers", "check_public_url"]
 
 #: Largest item or annotator id the API accepts: PostgreSQL's ``integer`` (ids are stored so
 #: on every database, so a larger number can name nothing).
@@ -72,3 +72,40 @@ def check_public_url(url: str) -> str:
         raise ValueError(f"--public-url must be a full address such as "
                          f"https://label.example.org, got {url!r}")
     return parts.geturl().rstrip("/")
+
+
+#: Keys of the page that are not label keys: s skips, u undoes; Space reads on.
+RESERVED_KEYS = {"s": "skips", "u": "undoes", " ": "scrolls"}
+
+#: The keys labels get when they cannot be their own key: 1 to 9, then 0 for the tenth.
+DIGIT_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
+
+
+def default_hotkeys(labels: Sequence[str]) -> list[str | None]:
+    """The key of each label: the label itself when every label is one distinct character
+    that is not reserved (labels ``0`` to ``9`` are keys ``0`` to ``9``), else ``1`` to
+    ``9`` and ``0``; labels past the tenth have no key (None)."""
+    names = [str(x) for x in labels]
+    if all(len(x) == 1 and x.strip() and x not in RESERVED_KEYS for x in names) \
+            and len(set(names)) == len(names):
+        return names
+    return [DIGIT_KEYS[i] if i < len(DIGIT_KEYS) else None for i in range(len(names))]
+
+
+def check_hotkeys(keys: Sequence[str], labels: Sequence[str]) -> list[str]:
+    """Chosen keys, one per label, or ValueError naming the problem."""
+    keys = [str(k) for k in keys]
+    if len(keys) != len(labels):
+        raise ValueError(f"--hotkeys needs one key per label ({len(labels)} labels), got "
+                         f"{len(keys)}: e.g. --hotkeys {','.join(DIGIT_KEYS[:len(labels)])}")
+    seen: set[str] = set()
+    for key in keys:
+        if len(key) != 1:
+            raise ValueError(f"--hotkeys: each key is one character, got {key!r}")
+        if key in RESERVED_KEYS:
+            raise ValueError(f"--hotkeys: {key!r} {RESERVED_KEYS[key]} on the page; pick "
+                             "another key")
+        if key in seen:
+            raise ValueError(f"--hotkeys has {key!r} twice: give each label its own key")
+        seen.add(key)
+    return keys

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..store import Store
 from ..store.db import sqlite_file
-from .options import check_labels, check_numbers
+from .options import check_hotkeys, check_labels, check_numbers
 from .scorer import SCORER_PROVIDES, Scorer, ScorerProcess, first_queue, save_features
 from .sources import load_project_data
 
@@ -96,11 +96,13 @@ def open_project(
     budget: int | None = None,
     cold_start: str = "kmeans",
     random_state: int = 0,
+    hotkeys: list[str] | None = None,
 ) -> LabelingProject:
     """Create the project named ``name`` (default: the data file's name) or reopen it.
 
     Reopening keeps the stored items, labels and settings; ``labels`` must then match (or be
-    None).  Creating reads ``data``, computes the features (saved under ``project_dir``, default
+    None), and ``hotkeys`` (one key per label), when given, replace the stored ones.
+    Creating reads ``data``, computes the features (saved under ``project_dir``, default
     ``activelab-projects/<name>`` next to the working directory) and stores the items.
 
     Raises
@@ -113,6 +115,8 @@ def open_project(
                    cold_start=cold_start)
     if labels:
         labels = check_labels(labels)
+        if hotkeys is not None:
+            hotkeys = check_hotkeys(hotkeys, labels)
     name = name or _slug(Path(data).name.split(".")[0])
     db_file = sqlite_file(db)
     # a database file that does not exist yet holds no project: it is created only once the
@@ -120,7 +124,7 @@ def open_project(
     store = None if db_file is not None and not db_file.exists() else Store(db)
     pid = None if store is None else store.find_project(name)
     if store is not None and pid is not None:
-        return _reopen(store, pid, name, labels)
+        return _reopen(store, pid, name, labels, hotkeys)
     try:
         if not labels:
             raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
@@ -136,18 +140,27 @@ def open_project(
         "retrain_every": retrain_every, "overlap": int(overlap),
         "lease_seconds": float(lease_seconds), "budget": budget,
         "random_state": int(random_state), "data": str(Path(data).resolve()),
-        "text_method": text_method, "cold_start": cold_start,
+        "text_method": text_method, "cold_start": cold_start, "hotkeys": hotkeys,
     }
     return _create(store, db, db_file, name, labels, pdata, pdir.resolve(), settings)
 
 
-def _reopen(store: Store, pid: int, name: str, labels: list[str] | None) -> LabelingProject:
+def _reopen(store: Store, pid: int, name: str, labels: list[str] | None,
+            hotkeys: list[str] | None) -> LabelingProject:
     proj = store.project(pid)
     if labels and list(labels) != proj["labels"]:
         store.close()
         raise ValueError(f"project {name!r} exists with labels {proj['labels']}; give the "
                          "same --labels, or a new --name")
-    return LabelingProject(store, pid, proj["settings"], None, False)
+    settings = proj["settings"]
+    if hotkeys is not None:
+        try:
+            keys = check_hotkeys(hotkeys, proj["labels"])
+        except ValueError:
+            store.close()
+            raise
+        settings = store.update_settings(pid, hotkeys=keys)
+    return LabelingProject(store, pid, settings, None, False)
 
 
 def _create(store: Store | None, db: str, db_file: Path | None, name: str, labels: list[str],

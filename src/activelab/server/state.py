@@ -105,6 +105,13 @@ class LabelingState:
         return f"{root}/#token={token}"
 
     @property
+    def hotkeys(self) -> list[str | None]:
+        """The key of each label (None: no key), as chosen or by default."""
+        from .options import default_hotkeys
+
+        return self.settings.get("hotkeys") or default_hotkeys(self.labels)
+
+    @property
     def lease(self) -> float:
         """Seconds an item stays leased to an annotator."""
         return float(self.settings["lease_seconds"])

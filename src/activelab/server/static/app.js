@@ -3,7 +3,7 @@
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
-  const state = { token: null, labels: [], queue: [], current: null, shownAt: 0,
+  const state = { token: null, labels: [], keys: {}, queue: [], current: null, shownAt: 0,
                   busy: false, fetching: null, progress: null, done: new Set() };
 
   function readToken() {
@@ -267,10 +267,9 @@
     // a button reached with Tab keeps its Space and Enter; elsewhere Space reads on
     if (tag !== "BUTTON" && scrollItem(ev)) { ev.preventDefault(); return; }
     const k = ev.key;
-    if (k >= "1" && k <= "9") {
-      const i = Number(k) - 1;
-      if (i < state.labels.length) { ev.preventDefault(); sendLabel(state.labels[i]); }
-    } else if (k === "s" || k === "0") { ev.preventDefault(); skip(); }
+    if (Object.prototype.hasOwnProperty.call(state.keys, k)) {
+      ev.preventDefault(); sendLabel(state.keys[k]);
+    } else if (k === "s") { ev.preventDefault(); skip(); }
     else if (k === "u" || k === "Backspace") { ev.preventDefault(); undo(); }
   }
 
@@ -283,10 +282,14 @@
       $("who").textContent = me.name + (me.role === "admin" ? " (admin)" : "");
       $("project-name").textContent = proj.name;
       state.labels = proj.labels;
+      state.keys = {};
       const box = $("buttons"); box.textContent = "";
       proj.labels.forEach((lab, i) => {
+        const key = proj.hotkeys[i];
+        if (key) state.keys[key] = lab;
         const b = document.createElement("button");
-        b.textContent = (i < 9 ? (i + 1) + " · " : "") + lab;
+        b.textContent = (key ? key + " · " : "") + lab;
+        if (key) b.title = "key " + key;
         b.dataset.label = lab;
         keepFocus(b);
         b.addEventListener("click", () => sendLabel(lab));
