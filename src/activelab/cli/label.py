@@ -47,6 +47,8 @@ def register(app: typer.Typer) -> None:
         hotkeys: str = typer.Option(None, "--hotkeys", help="One key per label, e.g. c,d "
                                     "(default: 1-9 and 0, or the labels themselves when "
                                     "each is one character)."),
+        guess: bool = typer.Option(None, "--guess/--no-guess", help="Show annotators the "
+                                   "model's guess once it beats chance (default), or never."),
         overlap: int = typer.Option(1, "--overlap", help="Annotators per item (agreement)."),
         lease: float = typer.Option(600.0, "--lease", help="Seconds an item stays reserved."),
         budget: int = typer.Option(None, "--budget", help="Labels you plan to give."),
@@ -80,7 +82,7 @@ def register(app: typer.Typer) -> None:
                      features=_split(features), text_method="minilm" if embeddings else "tfidf",
                      strategy=strategy, batch=batch, overlap=overlap, lease_seconds=lease,
                      budget=budget, retrain_every=retrain_every, cold_start=cold_start,
-                     random_state=seed, hotkeys=keys)
+                     random_state=seed, hotkeys=keys, show_guess=guess)
         _serve(proj, serving, new_admin_token)
 
 

@@ -97,11 +97,13 @@ def open_project(
     cold_start: str = "kmeans",
     random_state: int = 0,
     hotkeys: list[str] | None = None,
+    show_guess: bool | None = None,
 ) -> LabelingProject:
     """Create the project named ``name`` (default: the data file's name) or reopen it.
 
     Reopening keeps the stored items, labels and settings; ``labels`` must then match (or be
-    None), and ``hotkeys`` (one key per label), when given, replace the stored ones.
+    None); ``hotkeys`` (one key per label) and ``show_guess`` (show annotators the model's
+    guess once it beats chance; default True), when given, replace the stored ones.
     Creating reads ``data``, computes the features (saved under ``project_dir``, default
     ``activelab-projects/<name>`` next to the working directory) and stores the items.
 
@@ -124,7 +126,7 @@ def open_project(
     store = None if db_file is not None and not db_file.exists() else Store(db)
     pid = None if store is None else store.find_project(name)
     if store is not None and pid is not None:
-        return _reopen(store, pid, name, labels, hotkeys)
+        return _reopen(store, pid, name, labels, hotkeys, show_guess)
     try:
         if not labels:
             raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
@@ -141,25 +143,28 @@ def open_project(
         "lease_seconds": float(lease_seconds), "budget": budget,
         "random_state": int(random_state), "data": str(Path(data).resolve()),
         "text_method": text_method, "cold_start": cold_start, "hotkeys": hotkeys,
+        "show_guess": show_guess is not False,
     }
     return _create(store, db, db_file, name, labels, pdata, pdir.resolve(), settings)
 
 
 def _reopen(store: Store, pid: int, name: str, labels: list[str] | None,
-            hotkeys: list[str] | None) -> LabelingProject:
+            hotkeys: list[str] | None, show_guess: bool | None) -> LabelingProject:
     proj = store.project(pid)
-    if labels and list(labels) != proj["labels"]:
+    settings, changes = proj["settings"], {}
+    try:
+        if labels and list(labels) != proj["labels"]:
+            raise ValueError(f"project {name!r} exists with labels {proj['labels']}; give "
+                             "the same --labels, or a new --name")
+        if hotkeys is not None:
+            changes["hotkeys"] = check_hotkeys(hotkeys, proj["labels"])
+    except ValueError:
         store.close()
-        raise ValueError(f"project {name!r} exists with labels {proj['labels']}; give the "
-                         "same --labels, or a new --name")
-    settings = proj["settings"]
-    if hotkeys is not None:
-        try:
-            keys = check_hotkeys(hotkeys, proj["labels"])
-        except ValueError:
-            store.close()
-            raise
-        settings = store.update_settings(pid, hotkeys=keys)
+        raise
+    if show_guess is not None:
+        changes["show_guess"] = bool(show_guess)
+    if changes:
+        settings = store.update_settings(pid, **changes)
     return LabelingProject(store, pid, settings, None, False)
 
 

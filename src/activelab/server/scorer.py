@@ -92,7 +92,11 @@ def _rows(X: Any, ids: np.ndarray) -> Any:
 
 @dataclass
 class ScoreResult:
-    """What one retraining produced."""
+    """What one retraining produced.
+
+    ``guess_ok`` says whether the model beats chance (its cross-validated accuracy is above
+    the share of the commonest label): only then are its guesses worth showing.
+    """
 
     model: Any
     ids: np.ndarray
@@ -103,6 +107,7 @@ class ScoreResult:
     stop_predictions: list[str]
     fit_seconds: float
     info: dict[str, Any] = field(default_factory=dict)
+    guess_ok: bool = False
 
 
 def _cv_accuracy(estimator: Any, X: Any, y: np.ndarray, random_state: int) -> float | None:
@@ -171,6 +176,7 @@ def train_and_score(
             model.set_params(random_state=random_state)
         model.fit(X_lab, y)
         cv = _cv_accuracy(estimator, X_lab, y, random_state)
+    chance = np.unique(np.asarray(y).astype(str), return_counts=True)[1].max() / len(y)
     fit_seconds = time.perf_counter() - t0
     if save_path is not None:
         import skops.io as sio
@@ -198,6 +204,7 @@ def train_and_score(
         guesses=[str(c) for c in classes[best]],
         confidences=proba.max(axis=1) if len(ids) else np.zeros(0),
         cv_accuracy=cv, stop_predictions=[str(p) for p in stop_pred], fit_seconds=fit_seconds,
+        guess_ok=cv is not None and cv > chance,
     )
 
 
@@ -371,6 +378,7 @@ class Scorer:
                                             replace=False)).astype(np.int64)
         self.model_: Any = None
         self.model_version_ = 0
+        self.guess_ok_ = False
         self.last_error_: str | None = None
         self._executor: Executor | None = None
         self._thread: threading.Thread | None = None
@@ -384,14 +392,16 @@ class Scorer:
         mask[busy[busy < self.n_items_]] = False
         return np.flatnonzero(mask).astype(np.int64)
 
-    def _cold_queue(self, version_seed: int) -> np.ndarray:
+    def _cold_queue(self, version_seed: int) -> tuple[np.ndarray, list[str]]:
+        """Cold-start picks first (``batch`` of them), then a seeded random order; with the
+        strategy each row is labeled with."""
         from ..cold_start import cold_start
 
         X = load_features(self.features_path)
         avail = self._available()
         rng = np.random.default_rng(self.random_state + version_seed)
         if avail.size == 0:
-            return avail
+            return avail, []
         n_first = int(min(max(self.batch, 2), avail.size))
         sample = avail if avail.size <= 20000 else np.sort(rng.choice(avail, 20000, False))
         try:
@@ -401,7 +411,14 @@ class Scorer:
             first = rng.choice(sample, n_first, replace=False)
         rest = np.setdiff1d(avail, first)
         rest = rng.permutation(rest)[: max(self.queue_size - first.size, 0)]
-        return np.concatenate([first, rest]).astype(np.int64)
+        why = [f"cold_start:{self.cold_start}"] * first.size + ["random"] * rest.size
+        return np.concatenate([first, rest]).astype(np.int64), why
+
+    def _write_cold_queue(self, version_seed: int) -> None:
+        ids, why = self._cold_queue(version_seed)
+        self.store.write_queue(self.project_id, ids, utilities=None, guesses=None,
+                               confidences=None, model_version=self.model_version_,
+                               strategy=why)
 
     def _needs_cold_start(self, queue_version: int) -> bool:
         """No queue yet, or only the stand-in :func:`first_queue` published."""
@@ -424,10 +441,7 @@ class Scorer:
         proj = self.store.project(self.project_id)
         self.model_version_ = int(proj["model_version"])
         if self._needs_cold_start(int(proj["queue_version"])):
-            ids = self._cold_queue(0)
-            self.store.write_queue(self.project_id, ids, utilities=None, guesses=None,
-                                   confidences=None, model_version=0,
-                                   strategy=f"cold_start:{self.cold_start}")
+            self._write_cold_queue(0)
             return "cold_start"
         lab_ids, y = self.store.consensus(self.project_id)
         last = self.store.last_model(self.project_id)
@@ -442,15 +456,9 @@ class Scorer:
         if remaining < low and self._available().size > remaining:
             if self.model_ is not None and n_classes >= 2:
                 res = self._run(lab_ids, y, self._available(), model=self.model_)
-                self.store.write_queue(self.project_id, res.ids, utilities=res.utilities,
-                                       guesses=res.guesses, confidences=res.confidences,
-                                       model_version=self.model_version_,
-                                       strategy=self.strategy)
+                self._publish(res, np.ones(res.ids.size, bool), self.model_version_)
             else:
-                ids = self._cold_queue(int(proj["queue_version"]))
-                self.store.write_queue(self.project_id, ids, utilities=None, guesses=None,
-                                       confidences=None, model_version=self.model_version_,
-                                       strategy="random")
+                self._write_cold_queue(int(proj["queue_version"]))
             return "refilled"
         return "idle"
 
@@ -486,15 +494,21 @@ class Scorer:
             stop_predictions=res.stop_predictions)
         self.model_ = res.model
         self.model_version_ = version
+        self.guess_ok_ = res.guess_ok
         # items leased while we trained are no longer candidates
         busy = self.store.unavailable_ids(self.project_id, self.overlap)
-        keep = ~np.isin(res.ids, busy)
-        self.store.write_queue(
-            self.project_id, res.ids[keep], utilities=res.utilities[keep],
-            guesses=np.asarray(res.guesses, dtype=object)[keep].tolist(),
-            confidences=res.confidences[keep], model_version=version, strategy=self.strategy)
+        self._publish(res, ~np.isin(res.ids, busy), version)
         log.info("model v%d on %d labels (cv accuracy %s)", version, lab_ids.size,
                  res.cv_accuracy)
+
+    def _publish(self, res: ScoreResult, keep: np.ndarray, version: int) -> None:
+        """Publish a scored queue; the guesses only when the model beats chance."""
+        show = self.guess_ok_
+        self.store.write_queue(
+            self.project_id, res.ids[keep], utilities=res.utilities[keep],
+            guesses=np.asarray(res.guesses, dtype=object)[keep].tolist() if show else None,
+            confidences=res.confidences[keep] if show else None, model_version=version,
+            strategy=self.strategy)
 
     # -------------------------------------------------------------- thread
     def poke(self) -> None:

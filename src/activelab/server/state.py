@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "break_after_minutes": 45.0,
     "root": None,
     "strategy": "margin",
+    "show_guess": True,
 }
 
 
@@ -112,6 +113,11 @@ class LabelingState:
         return self.settings.get("hotkeys") or default_hotkeys(self.labels)
 
     @property
+    def show_guess(self) -> bool:
+        """Whether the page may show the model's guess (once the model beats chance)."""
+        return bool(self.settings.get("show_guess", True))
+
+    @property
     def lease(self) -> float:
         """Seconds an item stays leased to an annotator."""
         return float(self.settings["lease_seconds"])
@@ -128,9 +134,10 @@ class LabelingState:
         return Path(root).resolve() if root else None
 
     def current_model(self) -> tuple[Any, int]:
-        """The scorer's in-process model and its version (``(None, 0)`` when there is none)."""
+        """The scorer's in-process model and its version: ``(None, 0)`` when there is none,
+        or when it does not beat chance yet."""
         scorer = self.scorer
-        if scorer is None or scorer.model_ is None:
+        if scorer is None or scorer.model_ is None or not getattr(scorer, "guess_ok_", False):
             return None, 0
         return scorer.model_, int(scorer.model_version_)
 

@@ -32,7 +32,8 @@ def project_info(who: Annotator = Depends(current_user),
             "shortcuts": {k: lab for k, lab in zip(state.hotkeys, labels, strict=True) if k},
             "budget": settings.get("budget"), "batch": settings.get("batch"),
             "strategy": settings.get("strategy"), "overlap": state.overlap,
-            "kind": settings.get("kind"), "public_url": state.public_url}
+            "kind": settings.get("kind"), "public_url": state.public_url,
+            "guess": "when the model beats chance" if state.show_guess else "off"}
 
 
 @router.get("/api/progress", summary="Labels vs budget, learning curve, stop signal, speed")

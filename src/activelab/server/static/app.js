@@ -42,6 +42,7 @@
     state.fetching = (async () => {
       try {
         const data = await api("GET", "api/next?n=4");
+        state.nextStatus = data.status;
         const have = new Set(state.queue.map((it) => it.item_id));
         if (state.current) have.add(state.current.item_id);
         // an answer to a request sent before the latest label may still list that item
@@ -65,18 +66,50 @@
 
   function fmt(x, digits) { return (x === null || x === undefined) ? "–" : Number(x).toFixed(digits); }
 
+  // an email's header block (lines "Name: value" up to the first blank line) is folded away
+  const HEADER_LINE = /^[A-Za-z][A-Za-z0-9-]*:[ \t]/;
+  function splitHeaders(t) {
+    const end = t.search(/\r?\n\r?\n/);
+    if (end < 0) return null;
+    const lines = t.slice(0, end).split(/\r?\n/);
+    if (lines.length < 2) return null;
+    // a raw mailbox message may start with its "From sender date" line
+    const first = /^From \S/.test(lines[0]) ? 1 : 0;
+    if (!HEADER_LINE.test(lines[first] || "")) return null;
+    if (!lines.slice(first).every((ln) => HEADER_LINE.test(ln) || /^[ \t]+\S/.test(ln))) return null;
+    return { headers: lines, body: t.slice(end).replace(/^\s+/, "") };
+  }
+
+  function showText(box, t) {
+    const parts = splitHeaders(t);
+    if (!parts) { box.textContent = t; return; }
+    const details = document.createElement("details");
+    details.className = "headers";
+    const summary = document.createElement("summary");
+    summary.textContent = "headers (" + parts.headers.length + " lines)";
+    const pre = document.createElement("pre");
+    pre.textContent = parts.headers.join("\n");
+    details.append(summary, pre);
+    const body = document.createElement("div");
+    body.textContent = parts.body;
+    box.append(details, body);
+  }
+
   function render() {
     const it = state.current;
     const text = $("item-text"), img = $("item-image"), row = $("item-row");
     text.textContent = ""; img.hidden = true; row.hidden = true;
     $("item").dataset.itemId = it ? String(it.item_id) : "";
     if (!it) {
-      text.textContent = "Nothing to label right now. New items appear when the model is ready.";
+      text.textContent = state.nextStatus === "done"
+        ? "Everything is labeled: nothing is left for you. Thank you!"
+        : "Nothing to label right now: the remaining items are with other annotators or " +
+          "being ranked. New ones appear here by themselves.";
       $("why").textContent = ""; $("guess").textContent = "";
       return;
     }
     if (it.kind === "text") {
-      text.textContent = it.text;
+      showText(text, it.text);
     } else if (it.kind === "image") {
       img.hidden = false;
       if (it.blobUrl) img.src = it.blobUrl;
@@ -92,15 +125,10 @@
         tr.append(th, td); body.append(tr);
       }
     }
-    const w = it.why || {};
-    const strategy = w.strategy || "?";
-    $("why").textContent = strategy.startsWith("cold_start")
-      ? "Why this item: no model yet, so " + strategy.replace("cold_start:", "") +
-        " cold start picked it to cover the data (rank " + (w.rank ?? "–") + " in the first batch)"
-      : "Why this item: " + strategy + ", utility " + fmt(w.utility, 3) + " (higher = more useful), rank " +
-        (w.rank ?? "–") + " in the batch chosen by model v" + (w.model_version ?? 0);
+    $("why").textContent = "Why this item: " + ((it.why && it.why.text) || "–");
     $("guess").textContent = it.guess ? ("Model guess: " + it.guess + " (" + fmt(100 * it.confidence, 0) +
-      "% sure, model v" + it.guess_model_version + ")") : "Model guess: none yet";
+      "% sure, model v" + it.guess_model_version + ")")
+      : (state.guess === "off" ? "" : "Model guess: shown once the model beats chance in cross-validation");
     state.shownAt = performance.now();
   }
 
@@ -282,6 +310,7 @@
       $("who").textContent = me.name + (me.role === "admin" ? " (admin)" : "");
       $("project-name").textContent = proj.name;
       state.labels = proj.labels;
+      state.guess = proj.guess;
       state.keys = {};
       const box = $("buttons"); box.textContent = "";
       proj.labels.forEach((lab, i) => {
