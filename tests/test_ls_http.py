@@ -73,7 +73,8 @@ def export_tasks(include_unlabeled: bool) -> list[dict]:
 
 
 class FakeLabelStudio:
-    """Label Studio's export, prediction import and project update endpoints."""
+    """Label Studio's export, prediction import, data-manager action and project update
+    endpoints."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, str | None, object]] = []
@@ -112,6 +113,9 @@ class FakeLabelStudio:
                 path, body = self._record()
                 if path == "/api/projects/1/import/predictions":
                     return self._reply(201, {"created": len(body)})
+                if path == "/api/dm/actions":  # e.g. delete_tasks_predictions
+                    return self._reply(200, {"processed_items": len(
+                        (body or {}).get("selectedItems", {}).get("included", []))})
                 return self._reply(404, {"detail": "not found"})
 
             def do_PATCH(self):

@@ -190,15 +190,22 @@ class LSBackend:
         model = self.model(project)
         return model.version if model is not None else self.cold_version()
 
-    def predict_tasks(self, project: str, tasks: Sequence[Any]) -> list[dict[str, Any]]:
-        """One prediction per task, in order (``result``, ``score``, ``model_version``)."""
+    def predict_tasks(self, project: str, tasks: Sequence[Any]) -> list[Any]:
+        """One prediction per task, in order (``result``, ``score``, ``model_version``);
+        ``[]`` for a task whose image cannot be read (the reasons become one error)."""
         model = self.model(project)
         if model is None:
             raise ValueError(
                 "no labeling config for this project yet; Label Studio sends it in /setup "
                 "and /predict (label_config)."
             )
-        return predict_with(self.config, self.strategy, model, tasks)
+        problems: list[tuple[int, str]] = []
+        out = predict_with(self.config, self.strategy, model, tasks, problems)
+        if problems:
+            reasons = "; ".join(f"task {task_id}: {why}" for task_id, why in problems[:20])
+            self._error(f"project {project}: {len(problems)} of {len(tasks)} tasks got no "
+                        f"prediction, their images could not be read: {reasons}")
+        return out
 
     # ---------------------------------------------------------- protocol calls
     def setup(self, body: dict[str, Any]) -> dict[str, Any]:
