@@ -197,7 +197,10 @@ def test_push_predictions_for_unlabeled_tasks(tmp_path, fake_ls):
         backend = client.app.state.backend
         assert backend.wait_idle(60), backend.errors
         assert backend.errors == []
-        version = "activelab-least_confident-v1"
+        # one stable version for every push (the project's model version)
+        version = "activelab-least_confident-ranked"
+        assert client.post("/setup", json=_setup_body(fake_ls.url)).json()["model_version"] \
+            == version
         [push] = fake_ls.calls("POST", "/api/projects/1/import/predictions")
         sent = push[3]
         assert push[2] == f"Token {TOKEN}"
