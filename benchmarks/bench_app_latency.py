@@ -7,8 +7,9 @@ after every label and a retrain is running for practically the whole measurement
 1. **latency**: one annotator does ``GET /api/next?n=1`` (a fresh lease each time, because the
    previous item was labeled) followed by ``POST /api/labels``; p50/p99 of the GET over
    ``--requests`` rounds, and the share of them that overlapped a retrain;
-2. **throughput**: ten annotators (threads with keep-alive clients) label as fast as the server
-   answers for ``--seconds`` seconds; labels acknowledged per second.
+2. **throughput and concurrent latency**: ten annotators (threads with keep-alive clients)
+   label as fast as the server answers, with no think time, for ``--seconds`` seconds; labels
+   acknowledged per second, and p50/p99 of their ``GET /api/next`` while all ten ask at once.
 
 The server runs with ``OPENBLAS_NUM_THREADS=1`` (BLAS pinned to one thread).
 
@@ -149,14 +150,17 @@ def main() -> None:
                 tokens.append(c.post("/api/admin/annotators", json={"name": f"b{i}"})
                               .json()["token"])
         counts = [0] * opts.annotators
+        busy_lat: list[list[float]] = [[] for _ in range(opts.annotators)]
         stop = threading.Event()
 
         def annotate(k: int) -> None:
             with httpx.Client(base_url=base, timeout=30,
                               headers={"Authorization": f"Bearer {tokens[k]}"}) as c:
                 while not stop.is_set():
-                    if one_round(c) is not None:
+                    dt = one_round(c)
+                    if dt is not None:
                         counts[k] += 1
+                        busy_lat[k].append(dt)
 
         threads = [threading.Thread(target=annotate, args=(k,)) for k in range(opts.annotators)]
         t1 = time.perf_counter()
@@ -191,6 +195,11 @@ def main() -> None:
     print(f"throughput: {opts.annotators} annotators, {wall:.1f} s: {sum(counts)} labels "
           f"acknowledged = {sum(counts) / wall:.1f} labels/s "
           f"(per annotator median {statistics.median(counts)})")
+    conc_ms = np.concatenate([np.asarray(x) for x in busy_lat]) * 1000
+    if conc_ms.size:
+        print(f"latency GET /api/next with {opts.annotators} concurrent annotators, no think "
+              f"time, {conc_ms.size} requests: p50 {np.percentile(conc_ms, 50):.1f} ms, "
+              f"p99 {np.percentile(conc_ms, 99):.1f} ms, max {conc_ms.max():.1f} ms")
     print(f"accounting: labels stored {n_total}, exported rows {csv_rows}")
 
 

@@ -60,7 +60,8 @@ def test_margin_queue_by_hand(tmp_path, db_url: str) -> None:
     assert [it["why"]["rank"] for it in items] == [1, 2, 3, 4]
     assert all(it["why"]["model_version"] == 1 and it["why"]["strategy"] == "margin"
                for it in items)
-    assert items[0]["guess"] == "b" and 0.5 < items[0]["confidence"] < 0.6
+    # two labels cannot be cross-validated: the model's guess is withheld until it beats chance
+    assert items[0]["guess"] is None and items[0]["confidence"] is None
     assert items[0]["why"]["utility"] > items[1]["why"]["utility"]
     proj.store.close()
 

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import activelab
+
 pytestmark = pytest.mark.slow
 
 
@@ -26,12 +28,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(args: list[str], cwd: Path, port: int) -> tuple[subprocess.Popen, list[str]]:
+def server_env() -> dict[str, str]:
+    """The environment of a server subprocess: it imports the activelab these tests import."""
+    src = str(Path(activelab.__file__).resolve().parents[1])
+    path = os.environ.get("PYTHONPATH")
+    return os.environ | {"OPENBLAS_NUM_THREADS": "1",
+                         "PYTHONPATH": src + (os.pathsep + path if path else "")}
+
+
+def start_server(args: list[str], cwd: Path, port: int, scheme: str = "http"
+                 ) -> tuple[subprocess.Popen, list[str]]:
     cmd = [sys.executable, "-c", "from activelab.cli import main; main()", "label", *args,
            "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True,
-                            env=os.environ | {"OPENBLAS_NUM_THREADS": "1"})
+                            env=server_env())
     lines: list[str] = []
 
     def pump() -> None:
@@ -45,7 +56,7 @@ def start_server(args: list[str], cwd: Path, port: int) -> tuple[subprocess.Pope
         if proc.poll() is not None:
             raise AssertionError("server exited: " + "".join(lines))
         try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            httpx.get(f"{scheme}://127.0.0.1:{port}/", timeout=1, verify=False)
             return proc, lines
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -151,3 +162,62 @@ def test_kill_9_loses_no_acknowledged_label(tmp_path: Path) -> None:
         assert r.status_code == 200 and r.json()["n_labels"] == len(stored) + 1
     finally:
         kill_group(proc, signal.SIGTERM)
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        kids = children_of(todo.pop())
+        out += kids
+        todo += kids
+    return out
+
+
+def test_model_keeps_advancing_across_crashes(tmp_path: Path, db_url: str) -> None:
+    # kill -9 the server only (its trainer must end by itself), or its whole process group
+    # (the trainer leaves its lease behind); ACTIVELAB_TEST_CRASHES=10 runs ten, alternating
+    n = int(os.environ.get("ACTIVELAB_TEST_CRASHES", "0"))
+    kinds = (["server", "group"] * n)[:n] or (
+        ["server", "group"] if db_url.startswith("sqlite") else ["group"])
+    crashes = len(kinds)
+    rng = np.random.default_rng(1)
+    pd.DataFrame(rng.normal(size=(400, 2)), columns=["x", "y"]).to_csv(tmp_path / "d.csv",
+                                                                       index=False)
+    args = [str(tmp_path / "d.csv"), "--labels", "a,b", "--features", "x,y", "--batch", "5",
+            "--db", db_url, "--project-dir", str(tmp_path / "p")]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    versions, token = [0], None
+    for round_ in range(crashes + 1):
+        proc, lines = start_server(args, tmp_path, port)
+        try:
+            token = token or next(ln.split(": ", 1)[1].strip() for ln in lines
+                                  if ln.startswith("admin token:"))
+            h = {"Authorization": f"Bearer {token}"}
+            # items are served as soon as the server answers: new project or restart
+            items = httpx.get(f"{base}/api/next?n=5", headers=h).json()["items"]
+            assert len(items) == 5, (round_, items)
+            for it in items:
+                r = httpx.post(f"{base}/api/labels", headers=h, json={
+                    "item_id": it["item_id"], "label": "a" if it["item_id"] % 2 else "b"})
+                assert r.status_code == 200, r.text
+            deadline = time.time() + 40
+            while httpx.get(f"{base}/api/progress", headers=h).json()["model_version"] \
+                    <= versions[-1]:
+                assert time.time() < deadline, f"no new model after restart {round_}"
+                time.sleep(0.2)
+            versions.append(httpx.get(f"{base}/api/progress", headers=h).json()["model_version"])
+        finally:
+            helpers = _descendants(proc.pid)
+            if round_ < crashes and kinds[round_] == "group":
+                kill_group(proc, signal.SIGKILL)
+            else:
+                os.kill(proc.pid, signal.SIGKILL if round_ < crashes else signal.SIGTERM)
+                proc.wait(30)
+        deadline = time.time() + 10  # no trainer (or helper of it) outlives its server
+        while any(os.path.exists(f"/proc/{p}") and not zombie(p) for p in helpers):
+            if time.time() > deadline:
+                kill_group(proc, signal.SIGKILL)
+                raise AssertionError("a helper process outlived its server")
+            time.sleep(0.1)
+    assert versions == sorted(set(versions)) and len(versions) == crashes + 2

@@ -273,6 +273,7 @@ def test_legacy_train_with_annotated_tasks(make_client):
     for i, (text, label) in enumerate(TRAIN_TEXTS):
         t = copy.deepcopy(task)
         t["id"], t["data"] = i + 1, {"text": text}
+        t["annotations"][0]["id"] = 100 + i  # Label Studio's annotation ids are unique
         t["annotations"][0]["result"][0]["value"]["choices"] = [label]
         tasks.append(t)
     body = {"annotations": tasks, "project": "1.1795632400",
@@ -375,12 +376,16 @@ def test_image_tasks_under_the_root(make_client, tmp_path):
     r = client.post("/predict", json={"tasks": tasks, "project": "2.1", "label_config": config})
     labels = [e["result"][0]["value"]["choices"][0] for e in r.json()["results"]]
     assert labels == ["dark", "light"]
+    # an image outside the root, or remote, is never read: no prediction, and an error
     outside = [{"id": 99, "data": {"image": "/data/upload/../../secret.png"}}]
     r = client.post("/predict", json={"tasks": outside, "project": "2.1"})
-    assert r.status_code == 400 and "outside" in r.json()["detail"]
+    assert r.status_code == 200 and r.json()["results"] == [[]]
+    assert "task 99" in backend_of(client).errors[-1]
+    assert "outside" in backend_of(client).errors[-1]
     remote = [{"id": 98, "data": {"image": "https://example.org/cat.png"}}]
     r = client.post("/predict", json={"tasks": remote, "project": "2.1"})
-    assert r.status_code == 400 and "local files only" in r.json()["detail"]
+    assert r.status_code == 200 and r.json()["results"] == [[]]
+    assert "local files only" in backend_of(client).errors[-1]
 
 
 def test_image_config_without_root_is_refused(make_client):

@@ -73,7 +73,8 @@ def export_tasks(include_unlabeled: bool) -> list[dict]:
 
 
 class FakeLabelStudio:
-    """Label Studio's export, prediction import and project update endpoints."""
+    """Label Studio's export, prediction import, data-manager action and project update
+    endpoints."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, str | None, object]] = []
@@ -112,6 +113,9 @@ class FakeLabelStudio:
                 path, body = self._record()
                 if path == "/api/projects/1/import/predictions":
                     return self._reply(201, {"created": len(body)})
+                if path == "/api/dm/actions":  # e.g. delete_tasks_predictions
+                    return self._reply(200, {"processed_items": len(
+                        (body or {}).get("selectedItems", {}).get("included", []))})
                 return self._reply(404, {"detail": "not found"})
 
             def do_PATCH(self):
@@ -193,7 +197,10 @@ def test_push_predictions_for_unlabeled_tasks(tmp_path, fake_ls):
         backend = client.app.state.backend
         assert backend.wait_idle(60), backend.errors
         assert backend.errors == []
-        version = "activelab-least_confident-v1"
+        # one stable version for every push (the project's model version)
+        version = "activelab-least_confident-ranked"
+        assert client.post("/setup", json=_setup_body(fake_ls.url)).json()["model_version"] \
+            == version
         [push] = fake_ls.calls("POST", "/api/projects/1/import/predictions")
         sent = push[3]
         assert push[2] == f"Token {TOKEN}"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+from dataclasses import dataclass
+from typing import Any
+
 import typer
 
 from ._errors import UsageError, check_port, friendly_errors
@@ -40,6 +44,11 @@ def register(app: typer.Typer) -> None:
         cold_start: str = typer.Option("kmeans", "--cold-start",
                                        help="First items with no labels: kmeans, typiclust "
                                        "or random."),
+        hotkeys: str = typer.Option(None, "--hotkeys", help="One key per label, e.g. c,d "
+                                    "(default: 1-9 and 0, or the labels themselves when "
+                                    "each is one character)."),
+        guess: bool = typer.Option(None, "--guess/--no-guess", help="Show annotators the "
+                                   "model's guess once it beats chance (default), or never."),
         overlap: int = typer.Option(1, "--overlap", help="Annotators per item (agreement)."),
         lease: float = typer.Option(600.0, "--lease", help="Seconds an item stays reserved."),
         budget: int = typer.Option(None, "--budget", help="Labels you plan to give."),
@@ -48,46 +57,138 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Option(None, "--name", help="Project name (default: DATA's name)."),
         project_dir: str = typer.Option(None, "--project-dir",
                                         help="Folder for features and models."),
-        host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this "
+                                 "machine only; see docs/labeling-app.md for serving a team)."),
         port: int = typer.Option(8000, "--port", help="Port to bind."),
+        public_url: str = typer.Option(None, "--public-url", help="Address people open, e.g. "
+                                       "https://label.example.org (behind a reverse proxy); "
+                                       "the links the app prints and hands out use it."),
+        ssl_certfile: str = typer.Option(None, "--ssl-certfile",
+                                         help="TLS certificate (PEM): serve HTTPS."),
+        ssl_keyfile: str = typer.Option(None, "--ssl-keyfile", help="TLS private key (PEM)."),
         new_admin_token: bool = typer.Option(False, "--new-admin-token",
                                              help="Issue a fresh admin token on reopen."),
         seed: int = typer.Option(0, "--seed", help="Random seed."),
     ) -> None:
         """Label what the model asks for next, in a web page."""
         check_port(host, port)
-        try:
-            import uvicorn
+        label_names = _split(labels)
+        serving = _Serving(host, port, _public(public_url), *_tls(ssl_certfile, ssl_keyfile))
+        keys = _split(hotkeys)
+        _check_cheap(data, label_names, db, batch=batch, overlap=overlap, lease=lease,
+                     retrain_every=retrain_every, budget=budget, hotkeys=keys)
+        proj = _open(data, label_names, db=db, name=name, project_dir=project_dir,
+                     text_column=text_column, image_column=image_column,
+                     features=_split(features), text_method="minilm" if embeddings else "tfidf",
+                     strategy=strategy, batch=batch, overlap=overlap, lease_seconds=lease,
+                     budget=budget, retrain_every=retrain_every, cold_start=cold_start,
+                     random_state=seed, hotkeys=keys, show_guess=guess)
+        _serve(proj, serving, new_admin_token)
 
-            from ..server.app import create_app
-            from ..server.project import open_project
-        except ImportError as exc:
+
+def _check_cheap(data: str, labels: list[str] | None, db: str, **numbers: Any) -> None:
+    """The checks that need no heavy library: they run before anything is loaded."""
+    from pathlib import Path
+
+    from ..server.options import check_hotkeys, check_labels, check_numbers
+    from ..store.db import check_target, sqlite_file
+
+    if labels is not None:
+        check_labels(labels)
+        if numbers["hotkeys"] is not None:
+            check_hotkeys(numbers["hotkeys"], labels)
+    check_numbers(batch=numbers["batch"], overlap=numbers["overlap"],
+                  lease_seconds=numbers["lease"], retrain_every=numbers["retrain_every"],
+                  budget=numbers["budget"])
+    check_target(db)
+    db_file = sqlite_file(db)
+    if db_file is not None and not db_file.exists():  # a new database: a new project
+        if not Path(data).exists():
+            raise UsageError(f"DATA {data!r} does not exist")
+        if labels is None:
+            raise UsageError("--labels is required for a new project, e.g. --labels spam,ham")
+    for module in ("fastapi", "uvicorn"):
+        if importlib.util.find_spec(module) is None:
             raise UsageError(f"the labeling app needs the app extra: pip install "
-                             f"'activelab[app]' ({exc})") from None
-        proj = open_project(
-            data, _split(labels), db=db, name=name, project_dir=project_dir,
-            text_column=text_column, image_column=image_column, features=_split(features),
-            text_method="minilm" if embeddings else "tfidf", strategy=strategy, batch=batch,
-            overlap=overlap, lease_seconds=lease, budget=budget, retrain_every=retrain_every,
-            cold_start=cold_start, random_state=seed)
-        token = proj.admin_token
-        if token is None and new_admin_token:
-            token = proj.store.create_annotator(proj.project_id, f"admin-{_stamp()}", "admin")
-        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
-        p = proj.store.project(proj.project_id)
-        typer.echo(f"project {p['name']!r}: {p['n_items']} items, labels "
-                   f"{', '.join(p['labels'])} ({'created' if proj.created else 'reopened'})")
-        if token:
-            typer.echo(f"admin token: {token}")
-            typer.echo(f"open: http://{shown}:{port}/#token={token}")
-        else:
-            typer.echo(f"open: http://{shown}:{port}/ (use the admin token printed when the "
-                       "project was created, or rerun with --new-admin-token)")
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            typer.echo(f"warning: binding {host} exposes the app beyond this machine", err=True)
-        scorer = proj.scorer_process()
-        app_ = create_app(proj.store, proj.project_id, scorer=scorer)
-        uvicorn.run(app_, host=host, port=port, log_level="warning")
+                             f"'activelab[app]' (no module {module!r})")
+
+
+def _open(data: str, labels: list[str] | None, *, db: str, **options: Any) -> Any:
+    """Create or reopen the project; a database that cannot be opened is one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..server.project import open_project
+    from ..store.db import open_error
+
+    try:
+        return open_project(data, labels, db=db, **options)
+    except SQLAlchemyError as exc:
+        raise UsageError(open_error(db, exc)) from None
+
+
+@dataclass(frozen=True)
+class _Serving:
+    """Where and how the page is served."""
+
+    host: str
+    port: int
+    public_url: str | None
+    ssl_certfile: str | None
+    ssl_keyfile: str | None
+
+    @property
+    def address(self) -> str:
+        """What people open: the public address, else this server's own."""
+        if self.public_url:
+            return self.public_url
+        shown = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::") else self.host
+        return f"{'https' if self.ssl_certfile else 'http'}://{shown}:{self.port}"
+
+
+def _public(url: str | None) -> str | None:
+    from ..server.options import check_public_url
+
+    return None if url is None else check_public_url(url)
+
+
+def _tls(certfile: str | None, keyfile: str | None) -> tuple[str | None, str | None]:
+    from pathlib import Path
+
+    if (certfile is None) != (keyfile is None):
+        raise UsageError("give both --ssl-certfile and --ssl-keyfile (PEM files), or neither")
+    for option, path in (("--ssl-certfile", certfile), ("--ssl-keyfile", keyfile)):
+        if path is not None and not Path(path).is_file():
+            raise UsageError(f"{option} {path!r} does not exist")
+    return certfile, keyfile
+
+
+def _serve(proj: Any, serving: _Serving, new_admin_token: bool) -> None:
+    """Print how to open the page, then serve it with its background scorer."""
+    import uvicorn
+
+    from ..server.app import create_app
+
+    token = proj.admin_token
+    if token is None and new_admin_token:
+        token = proj.store.create_annotator(proj.project_id, f"admin-{_stamp()}", "admin")
+    p = proj.store.project(proj.project_id)
+    typer.echo(f"project {p['name']!r}: {p['n_items']} items, labels "
+               f"{', '.join(p['labels'])} ({'created' if proj.created else 'reopened'})")
+    if token:
+        typer.echo(f"admin token: {token}")
+        typer.echo(f"open: {serving.address}/#token={token}")
+    else:
+        typer.echo(f"open: {serving.address}/ (use the admin token printed when the "
+                   "project was created, or rerun with --new-admin-token)")
+    if serving.host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: binding {serving.host} exposes the app beyond this machine"
+                   + ("" if serving.ssl_certfile else ", unencrypted (see --ssl-certfile)"),
+                   err=True)
+    scorer = proj.scorer_process()
+    app_ = create_app(proj.store, proj.project_id, scorer=scorer,
+                      public_url=serving.public_url)
+    uvicorn.run(app_, host=serving.host, port=serving.port, log_level="warning",
+                ssl_certfile=serving.ssl_certfile, ssl_keyfile=serving.ssl_keyfile)
 
 
 def _stamp() -> str:

@@ -37,6 +37,20 @@ def _split_size(value: str) -> tuple[int, int]:
     return h, w
 
 
+def _prepare(project: str, ls_url: str | None, ls_token: str | None) -> None:
+    """Set a project's sampling to Uncertainty sampling, and say what else it needs."""
+    from ..server.labelstudio.client import prepare_project
+
+    token = ls_token or os.environ.get("LABEL_STUDIO_API_TOKEN")
+    if not ls_url or not token:
+        raise ValueError("--prepare-project needs --ls-url and --ls-token (Label Studio's "
+                         "legacy API token, from Account & Settings).")
+    prepare_project(ls_url, token, project)
+    typer.echo(f"project {project}: sampling set to Uncertainty sampling. Label Studio follows "
+               "activelab's ranking only with the predictions it pushes: run "
+               "`activelab ls-backend --push-predictions` and connect it to the project.")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``ls-backend`` command to the app."""
 
@@ -74,8 +88,15 @@ def register(app: typer.Typer) -> None:
         ),
         push_predictions: bool = typer.Option(
             False, "--push-predictions/--no-push-predictions",
-            help="After each retrain, push predictions for all unlabeled tasks to Label "
-                 "Studio and set the project's model version.",
+            help="After a retrain, push the changed predictions of unlabeled tasks to Label "
+                 "Studio (needed for its Uncertainty sampling in the Community Edition).",
+        ),
+        push_interval: float = typer.Option(
+            30.0, "--push-interval", help="At most one push per project every N seconds."),
+        prepare_project: str | None = typer.Option(
+            None, "--prepare-project", metavar="ID",
+            help="Set Label Studio project ID to Uncertainty sampling (with --ls-url and "
+                 "--ls-token) and exit.",
         ),
         ls_url: str | None = typer.Option(
             None, "--ls-url", envvar="LABEL_STUDIO_URL",
@@ -88,8 +109,14 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Random state of the model and strategy."),
     ) -> None:
         """Serve Label Studio's ML backend protocol with activelab's strategies."""
+        if prepare_project is not None:
+            _prepare(prepare_project, ls_url, ls_token)
+            return
         check_port(host, port)
+        from sqlalchemy.exc import SQLAlchemyError
+
         from ..server.labelstudio import LSBackendConfig, serve
+        from ..store.db import check_target, open_error
 
         config = LSBackendConfig(
             labels=_split_labels(labels),
@@ -102,9 +129,14 @@ def register(app: typer.Typer) -> None:
             basic_auth=_split_auth(basic_auth),
             webhook_secret=webhook_secret or None,
             push_predictions=push_predictions,
+            push_interval=push_interval,
             ls_url=ls_url,
             ls_token=ls_token or os.environ.get("LABEL_STUDIO_API_TOKEN") or None,
             random_state=seed,
         )
         config.validate()
-        serve(config, host=host, port=port)
+        check_target(db)
+        try:
+            serve(config, host=host, port=port)
+        except SQLAlchemyError as exc:  # the state database cannot be opened
+            raise ValueError(open_error(db, exc)) from None

@@ -17,11 +17,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from ..store import Store
+from .options import check_public_url
 from .routes import ROUTERS
 from .routes.page import STATIC_DIR, mount_static
-from .security import DEFAULT_MAX_BODY_BYTES, BodySizeLimit, SecurityHeaders
+from .security import (
+    DEFAULT_MAX_BODY_BYTES,
+    BodySizeLimit,
+    SecurityHeaders,
+    validation_error_response,
+)
 from .state import DEFAULTS, LabelingState
 
 __all__ = ["create_app", "app_from_env", "STATIC_DIR", "DEFAULTS"]
@@ -33,6 +40,7 @@ def create_app(
     *,
     scorer: Any = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES // 16,
+    public_url: str | None = None,
 ) -> FastAPI:
     """Build the labeling app for one project.
 
@@ -45,13 +53,18 @@ def create_app(
         Background retraining; started with the app and stopped at shutdown.
     max_body_bytes : int, default=65536
         Larger request bodies get 413.
+    public_url : str, optional
+        The address people open (behind a reverse proxy, say): the links the app hands out
+        use it instead of the address of the request.
 
     Returns
     -------
     FastAPI
         With the project's state at ``app.state.labeling``.
     """
-    state = LabelingState.load(store, project_id, scorer)
+    if public_url is not None:
+        public_url = check_public_url(public_url)
+    state = LabelingState.load(store, project_id, scorer, public_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
@@ -68,6 +81,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     mount_static(app)
+    app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app
@@ -76,7 +90,8 @@ def create_app(
 def app_from_env() -> Any:
     """App factory for ``uvicorn --factory`` (several workers share one database).
 
-    Reads ``ACTIVELAB_DB`` (database URL) and ``ACTIVELAB_PROJECT`` (project name).  Each worker
+    Reads ``ACTIVELAB_DB`` (database URL), ``ACTIVELAB_PROJECT`` (project name) and, when
+    set, ``ACTIVELAB_PUBLIC_URL`` (the address people open).  Each worker
     runs a scorer process; the database lease lets only one of them retrain at a time.
     """
     from .project import scorer_options
@@ -94,4 +109,5 @@ def app_from_env() -> Any:
     scorer = None
     if settings.get("features_path"):
         scorer = ScorerProcess(url, pid, settings["features_path"], **scorer_options(settings))
-    return create_app(store, pid, scorer=scorer)
+    return create_app(store, pid, scorer=scorer,
+                      public_url=os.environ.get("ACTIVELAB_PUBLIC_URL") or None)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..store import Store
 from ..store.db import sqlite_file
-from .scorer import SCORER_PROVIDES, Scorer, ScorerProcess, save_features
+from .options import check_hotkeys, check_labels, check_numbers
+from .scorer import SCORER_PROVIDES, Scorer, ScorerProcess, first_queue, save_features
 from .sources import load_project_data
 
 __all__ = ["LabelingProject", "open_project", "scorer_options"]
@@ -64,16 +66,8 @@ def _check_options(*, strategy: str, batch: int, overlap: int, lease_seconds: fl
     from ..strategies import get_strategy
     from ..strategies.base import needs_of
 
-    if batch < 1:
-        raise ValueError(f"batch must be at least 1, got {batch}")
-    if overlap < 1 or overlap > 10:
-        raise ValueError(f"overlap must be between 1 and 10 annotators per item, got {overlap}")
-    if lease_seconds < 5:
-        raise ValueError(f"lease must be at least 5 seconds, got {lease_seconds}")
-    if retrain_every is not None and retrain_every < 1:
-        raise ValueError(f"retrain_every must be at least 1, got {retrain_every}")
-    if budget is not None and budget < 1:
-        raise ValueError(f"budget must be at least 1, got {budget}")
+    check_numbers(batch=batch, overlap=overlap, lease_seconds=lease_seconds,
+                  retrain_every=retrain_every, budget=budget)
     if cold_start not in COLD_START_METHODS:
         raise ValueError(f"cold_start must be one of {COLD_START_METHODS}, got {cold_start!r}")
     needs = needs_of(get_strategy(strategy))
@@ -102,11 +96,15 @@ def open_project(
     budget: int | None = None,
     cold_start: str = "kmeans",
     random_state: int = 0,
+    hotkeys: list[str] | None = None,
+    show_guess: bool | None = None,
 ) -> LabelingProject:
     """Create the project named ``name`` (default: the data file's name) or reopen it.
 
     Reopening keeps the stored items, labels and settings; ``labels`` must then match (or be
-    None).  Creating reads ``data``, computes the features (saved under ``project_dir``, default
+    None); ``hotkeys`` (one key per label) and ``show_guess`` (show annotators the model's
+    guess once it beats chance; default True), when given, replace the stored ones.
+    Creating reads ``data``, computes the features (saved under ``project_dir``, default
     ``activelab-projects/<name>`` next to the working directory) and stores the items.
 
     Raises
@@ -117,6 +115,10 @@ def open_project(
     _check_options(strategy=strategy, batch=batch, overlap=overlap,
                    lease_seconds=lease_seconds, retrain_every=retrain_every, budget=budget,
                    cold_start=cold_start)
+    if labels:
+        labels = check_labels(labels)
+        if hotkeys is not None:
+            hotkeys = check_hotkeys(hotkeys, labels)
     name = name or _slug(Path(data).name.split(".")[0])
     db_file = sqlite_file(db)
     # a database file that does not exist yet holds no project: it is created only once the
@@ -124,12 +126,7 @@ def open_project(
     store = None if db_file is not None and not db_file.exists() else Store(db)
     pid = None if store is None else store.find_project(name)
     if store is not None and pid is not None:
-        proj = store.project(pid)
-        if labels and list(labels) != proj["labels"]:
-            store.close()
-            raise ValueError(f"project {name!r} exists with labels {proj['labels']}; give the "
-                             "same --labels, or a new --name")
-        return LabelingProject(store, pid, proj["settings"], None, False)
+        return _reopen(store, pid, name, labels, hotkeys, show_guess)
     try:
         if not labels:
             raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
@@ -139,17 +136,56 @@ def open_project(
         if store is not None:
             store.close()
         raise
-    store = store or Store(db)
     pdir = Path(project_dir) if project_dir else Path("activelab-projects") / _slug(name)
-    pdir = pdir.resolve()
-    features_path = save_features(pdir / "features", pdata.X)
     settings = {
-        "kind": pdata.kind, "root": str(pdata.root), "features_path": str(features_path),
-        "model_dir": str(pdir / "models"), "strategy": strategy, "batch": int(batch),
+        "kind": pdata.kind, "root": str(pdata.root), "strategy": strategy, "batch": int(batch),
         "retrain_every": retrain_every, "overlap": int(overlap),
         "lease_seconds": float(lease_seconds), "budget": budget,
         "random_state": int(random_state), "data": str(Path(data).resolve()),
-        "text_method": text_method, "cold_start": cold_start,
+        "text_method": text_method, "cold_start": cold_start, "hotkeys": hotkeys,
+        "show_guess": show_guess is not False,
     }
-    pid, token = store.create_project(name, labels, pdata.items, settings)
+    return _create(store, db, db_file, name, labels, pdata, pdir.resolve(), settings)
+
+
+def _reopen(store: Store, pid: int, name: str, labels: list[str] | None,
+            hotkeys: list[str] | None, show_guess: bool | None) -> LabelingProject:
+    proj = store.project(pid)
+    settings, changes = proj["settings"], {}
+    try:
+        if labels and list(labels) != proj["labels"]:
+            raise ValueError(f"project {name!r} exists with labels {proj['labels']}; give "
+                             "the same --labels, or a new --name")
+        if hotkeys is not None:
+            changes["hotkeys"] = check_hotkeys(hotkeys, proj["labels"])
+    except ValueError:
+        store.close()
+        raise
+    if show_guess is not None:
+        changes["show_guess"] = bool(show_guess)
+    if changes:
+        settings = store.update_settings(pid, **changes)
+    return LabelingProject(store, pid, settings, None, False)
+
+
+def _create(store: Store | None, db: str, db_file: Path | None, name: str, labels: list[str],
+            pdata: Any, pdir: Path, settings: dict[str, Any]) -> LabelingProject:
+    """Store a new project; on any failure remove what this call created."""
+    new_dir, new_db = not pdir.exists(), store is None and db_file is not None
+    try:
+        store = store or Store(db)
+        settings = settings | {"features_path": str(save_features(pdir / "features", pdata.X)),
+                               "model_dir": str(pdir / "models")}
+        pid, token = store.create_project(name, labels, pdata.items, settings)
+        # items to serve before the scorer has started
+        first_queue(store, pid, settings["batch"], settings["random_state"])
+    except BaseException:
+        if store is not None:
+            store.close()
+        if new_dir:
+            shutil.rmtree(pdir, ignore_errors=True)
+        if new_db and db_file is not None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(str(db_file) + suffix).unlink(missing_ok=True)
+        raise
     return LabelingProject(store, pid, settings, token, True)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
-import uuid
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +29,12 @@ from sklearn.base import clone
 
 from ..engine.models import make_model
 from ..store import Store
+from ..store.versions import trainer_owner_id
 from ..strategies.base import Needs
 
 __all__ = ["Scorer", "ScorerProcess", "ScoreResult", "train_and_score", "save_features",
-           "load_features", "could_stop", "SCORER_PROVIDES"]
+           "load_features", "could_stop", "first_queue", "default_queue_size",
+           "SCORER_PROVIDES"]
 
 #: What the scorer gives a strategy: one fitted classifier (its probabilities and itself),
 #: the candidates' features and the labeled set.  A strategy needing more (a committee,
@@ -90,7 +92,11 @@ def _rows(X: Any, ids: np.ndarray) -> Any:
 
 @dataclass
 class ScoreResult:
-    """What one retraining produced."""
+    """What one retraining produced.
+
+    ``guess_ok`` says whether the model beats chance (its cross-validated accuracy is above
+    the share of the commonest label): only then are its guesses worth showing.
+    """
 
     model: Any
     ids: np.ndarray
@@ -101,6 +107,7 @@ class ScoreResult:
     stop_predictions: list[str]
     fit_seconds: float
     info: dict[str, Any] = field(default_factory=dict)
+    guess_ok: bool = False
 
 
 def _cv_accuracy(estimator: Any, X: Any, y: np.ndarray, random_state: int) -> float | None:
@@ -169,6 +176,7 @@ def train_and_score(
             model.set_params(random_state=random_state)
         model.fit(X_lab, y)
         cv = _cv_accuracy(estimator, X_lab, y, random_state)
+    chance = np.unique(np.asarray(y).astype(str), return_counts=True)[1].max() / len(y)
     fit_seconds = time.perf_counter() - t0
     if save_path is not None:
         import skops.io as sio
@@ -196,6 +204,7 @@ def train_and_score(
         guesses=[str(c) for c in classes[best]],
         confidences=proba.max(axis=1) if len(ids) else np.zeros(0),
         cv_accuracy=cv, stop_predictions=[str(p) for p in stop_pred], fit_seconds=fit_seconds,
+        guess_ok=cv is not None and cv > chance,
     )
 
 
@@ -217,6 +226,74 @@ def could_stop(agreements: list[float | None], window: int = 3, threshold: float
     """Stabilizing predictions: the last ``window`` agreements all reach ``threshold``."""
     last = agreements[-window:]
     return len(last) == window and all(a is not None and a >= threshold for a in last)
+
+
+def default_queue_size(batch: int) -> int:
+    """Ranked items per published queue for a batch size."""
+    return max(200, 20 * int(batch))
+
+
+def first_queue(store: Store, project_id: int, batch: int, random_state: int = 0) -> int:
+    """Publish a seeded random queue at once, so that a new project serves items before its
+    scorer has started; the scorer replaces it with its cold-start picks.  Returns the
+    queue version."""
+    n = int(store.project(project_id)["n_items"])
+    rng = np.random.default_rng(random_state)
+    ids = rng.permutation(n)[:default_queue_size(batch)]
+    version = store.write_queue(project_id, ids, utilities=None, guesses=None,
+                                confidences=None, model_version=0, strategy="random")
+    store.log_event(project_id, "first_queue", {"queue_version": version,
+                                                "n_items": int(ids.size)})
+    return version
+
+
+class _LeaseKeeper:
+    """Holds a project's trainer lease: taken when free, renewed by a heartbeat thread every
+    third of ``ttl`` once started (during a long fit too), given back at the end."""
+
+    def __init__(self, store: Store, project_id: int, owner: str, ttl: float) -> None:
+        self.store, self.project_id, self.owner, self.ttl = store, project_id, owner, ttl
+        self._held = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _renew(self) -> bool:
+        with self._lock:
+            self._held = self.store.try_acquire_trainer(self.project_id, self.owner, self.ttl)
+            return self._held
+
+    def hold(self) -> bool:
+        """Whether this process holds the lease now (taking it when it is free)."""
+        return self._held or self._renew()
+
+    def start(self) -> None:
+        """Renew the lease in a heartbeat thread until :meth:`release` (idempotent)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._beat, name="activelab-lease",
+                                            daemon=True)
+            self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                if self._held and not self._renew():
+                    log.warning("trainer lease lost to another process")
+            except Exception:  # database unreachable for a moment: try again next beat
+                log.exception("trainer lease renewal failed")
+
+    def release(self) -> None:
+        """Stop renewing and give the lease back."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        with self._lock:
+            self._held = False
+            try:
+                self.store.release_trainer(self.project_id, self.owner)
+            except Exception:  # database already gone at shutdown
+                pass
 
 
 class Scorer:
@@ -250,6 +327,10 @@ class Scorer:
         training for the interpreter.
     random_state : int, default=0
     poll_seconds : float, default=0.5
+    lease_seconds : float, default=30.0
+        The trainer lease: renewed every third of it while this scorer runs (also during a
+        long fit), so another process takes over within this time of a crash on another
+        machine, and at once of a crash on this one.
     """
 
     def __init__(
@@ -270,6 +351,7 @@ class Scorer:
         use_process: bool = False,
         random_state: int = 0,
         poll_seconds: float = 0.5,
+        lease_seconds: float = 30.0,
     ) -> None:
         self.store = store
         self.project_id = project_id
@@ -279,16 +361,16 @@ class Scorer:
                                     random_state=int(random_state))
         self.batch = int(batch)
         self.retrain_every = int(retrain_every or batch)
-        self.queue_size = int(queue_size or max(200, 20 * self.batch))
+        self.queue_size = int(queue_size or default_queue_size(self.batch))
         self.overlap = int(overlap)
         self.cold_start = cold_start
         self.model_dir = None if model_dir is None else Path(model_dir)
         self.use_process = use_process
         self.random_state = int(random_state)
         self.poll_seconds = float(poll_seconds)
-        self.owner = uuid.uuid4().hex
-        self.lease_ttl = 60.0
-        self._lease_until = 0.0
+        self.owner = trainer_owner_id()
+        self.lease_ttl = float(lease_seconds)
+        self._lease = _LeaseKeeper(store, project_id, self.owner, self.lease_ttl)
         X = load_features(self.features_path)
         self.n_items_ = X.shape[0]
         rng = np.random.default_rng(self.random_state)
@@ -296,6 +378,7 @@ class Scorer:
                                             replace=False)).astype(np.int64)
         self.model_: Any = None
         self.model_version_ = 0
+        self.guess_ok_ = False
         self.last_error_: str | None = None
         self._executor: Executor | None = None
         self._thread: threading.Thread | None = None
@@ -309,14 +392,16 @@ class Scorer:
         mask[busy[busy < self.n_items_]] = False
         return np.flatnonzero(mask).astype(np.int64)
 
-    def _cold_queue(self, version_seed: int) -> np.ndarray:
+    def _cold_queue(self, version_seed: int) -> tuple[np.ndarray, list[str]]:
+        """Cold-start picks first (``batch`` of them), then a seeded random order; with the
+        strategy each row is labeled with."""
         from ..cold_start import cold_start
 
         X = load_features(self.features_path)
         avail = self._available()
         rng = np.random.default_rng(self.random_state + version_seed)
         if avail.size == 0:
-            return avail
+            return avail, []
         n_first = int(min(max(self.batch, 2), avail.size))
         sample = avail if avail.size <= 20000 else np.sort(rng.choice(avail, 20000, False))
         try:
@@ -326,7 +411,23 @@ class Scorer:
             first = rng.choice(sample, n_first, replace=False)
         rest = np.setdiff1d(avail, first)
         rest = rng.permutation(rest)[: max(self.queue_size - first.size, 0)]
-        return np.concatenate([first, rest]).astype(np.int64)
+        why = [f"cold_start:{self.cold_start}"] * first.size + ["random"] * rest.size
+        return np.concatenate([first, rest]).astype(np.int64), why
+
+    def _write_cold_queue(self, version_seed: int) -> None:
+        ids, why = self._cold_queue(version_seed)
+        self.store.write_queue(self.project_id, ids, utilities=None, guesses=None,
+                               confidences=None, model_version=self.model_version_,
+                               strategy=why)
+
+    def _needs_cold_start(self, queue_version: int) -> bool:
+        """No queue yet, or only the stand-in :func:`first_queue` published."""
+        if queue_version == 0:
+            return True
+        if self.model_version_ != 0:
+            return False
+        first = self.store.last_event(self.project_id, "first_queue")
+        return first is not None and int(first["queue_version"]) == queue_version
 
     def step(self) -> str:
         """Take one decision now; returns what was done.
@@ -335,18 +436,12 @@ class Scorer:
         queue), ``"refilled"`` (re-scored with the current model), ``"idle"`` or ``"busy"``
         (another process holds the trainer lease).
         """
-        now = time.time()
-        if now > self._lease_until - self.lease_ttl / 2:  # renew only when half is used
-            if not self.store.try_acquire_trainer(self.project_id, self.owner, self.lease_ttl):
-                return "busy"
-            self._lease_until = now + self.lease_ttl
+        if not self._lease.hold():
+            return "busy"
         proj = self.store.project(self.project_id)
         self.model_version_ = int(proj["model_version"])
-        if int(proj["queue_version"]) == 0:
-            ids = self._cold_queue(0)
-            self.store.write_queue(self.project_id, ids, utilities=None, guesses=None,
-                                   confidences=None, model_version=0,
-                                   strategy=f"cold_start:{self.cold_start}")
+        if self._needs_cold_start(int(proj["queue_version"])):
+            self._write_cold_queue(0)
             return "cold_start"
         lab_ids, y = self.store.consensus(self.project_id)
         last = self.store.last_model(self.project_id)
@@ -361,15 +456,9 @@ class Scorer:
         if remaining < low and self._available().size > remaining:
             if self.model_ is not None and n_classes >= 2:
                 res = self._run(lab_ids, y, self._available(), model=self.model_)
-                self.store.write_queue(self.project_id, res.ids, utilities=res.utilities,
-                                       guesses=res.guesses, confidences=res.confidences,
-                                       model_version=self.model_version_,
-                                       strategy=self.strategy)
+                self._publish(res, np.ones(res.ids.size, bool), self.model_version_)
             else:
-                ids = self._cold_queue(int(proj["queue_version"]))
-                self.store.write_queue(self.project_id, ids, utilities=None, guesses=None,
-                                       confidences=None, model_version=self.model_version_,
-                                       strategy="random")
+                self._write_cold_queue(int(proj["queue_version"]))
             return "refilled"
         return "idle"
 
@@ -395,6 +484,8 @@ class Scorer:
         if self.model_dir is not None:
             path = str(self.model_dir / f"model-v{version}.skops")
         res = self._run(lab_ids, y, self._available(), save_path=path)
+        if not self._lease.hold():  # another process took over while we fitted
+            return
         prev = last["stop_predictions"] if last else None
         agreement = _agreement(prev, res.stop_predictions)
         version = self.store.record_model(
@@ -403,15 +494,21 @@ class Scorer:
             stop_predictions=res.stop_predictions)
         self.model_ = res.model
         self.model_version_ = version
+        self.guess_ok_ = res.guess_ok
         # items leased while we trained are no longer candidates
         busy = self.store.unavailable_ids(self.project_id, self.overlap)
-        keep = ~np.isin(res.ids, busy)
-        self.store.write_queue(
-            self.project_id, res.ids[keep], utilities=res.utilities[keep],
-            guesses=np.asarray(res.guesses, dtype=object)[keep].tolist(),
-            confidences=res.confidences[keep], model_version=version, strategy=self.strategy)
+        self._publish(res, ~np.isin(res.ids, busy), version)
         log.info("model v%d on %d labels (cv accuracy %s)", version, lab_ids.size,
                  res.cv_accuracy)
+
+    def _publish(self, res: ScoreResult, keep: np.ndarray, version: int) -> None:
+        """Publish a scored queue; the guesses only when the model beats chance."""
+        show = self.guess_ok_
+        self.store.write_queue(
+            self.project_id, res.ids[keep], utilities=res.utilities[keep],
+            guesses=np.asarray(res.guesses, dtype=object)[keep].tolist() if show else None,
+            confidences=res.confidences[keep] if show else None, model_version=version,
+            strategy=self.strategy)
 
     # -------------------------------------------------------------- thread
     def poke(self) -> None:
@@ -433,6 +530,7 @@ class Scorer:
             self._pool().submit(_warm_up, self.features_path)  # import and load now
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
+            self._lease.start()
             self._thread = threading.Thread(target=self._loop, name="activelab-scorer",
                                             daemon=True)
             self._thread.start()
@@ -467,25 +565,52 @@ class Scorer:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+        self._lease.release()
+
+
+def _die_with_parent(parent_pid: int, use_signal: bool) -> None:
+    """End this process when ``parent_pid`` ends, even mid-fit and even after ``kill -9``.
+
+    On Linux the kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``; only when
+    the parent started us from its main thread, since the signal follows the starting
+    thread); everywhere a watchdog thread checks every 0.2 s that the parent is still ours.
+    """
+    if use_signal and sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
         try:
-            self.store.release_trainer(self.project_id, self.owner)
-        except Exception:  # database already gone at shutdown
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no prctl here
             pass
+    if os.getppid() != parent_pid:  # the parent died before we could watch it
+        os._exit(0)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="activelab-parent-watch", daemon=True).start()
 
 
 def _scorer_main(db_url: str, project_id: int, features_path: str, kwargs: dict[str, Any],
-                 reader: Any) -> None:
+                 reader: Any, parent_pid: int | None = None, use_signal: bool = False) -> None:
     """Body of :class:`ScorerProcess`: a :class:`Scorer` loop with its own connections.
 
     ``reader`` is the read end of a pipe: a byte means "look now", end-of-file (the server
-    closed it, or died) means "stop".
+    closed it, or died) means "stop".  The process also ends when ``parent_pid`` does.
     """
     import select
 
+    if parent_pid is not None:
+        _die_with_parent(parent_pid, use_signal)
     _worker_init()
     fd = reader.fileno()
     store = Store(db_url, create=False)
     scorer = Scorer(store, project_id, features_path, use_process=False, **kwargs)
+    scorer._lease.start()
     try:
         while True:
             scorer.run_once()
@@ -502,8 +627,9 @@ class ScorerProcess:
 
     The server process then spends no interpreter time on retraining: database reads, fitting,
     scoring and publishing all happen in the child, which has its own connections.  The two
-    talk through a pipe only (no shared locks), and the child exits by itself when its server
-    process has gone, even after ``kill -9``.
+    talk through a pipe only (no shared locks), and the child ends with its server process,
+    even after ``kill -9`` and in the middle of a fit (parent-death signal on Linux, a
+    watchdog thread everywhere); a lease it leaves behind is taken over at once.
 
     Parameters
     ----------
@@ -538,9 +664,11 @@ class ScorerProcess:
             return self
         ctx = mp.get_context("spawn")
         reader, writer = ctx.Pipe(duplex=False)
+        main_thread = threading.current_thread() is threading.main_thread()
         self._proc = ctx.Process(
             target=_scorer_main, name="activelab-scorer", daemon=True,
-            args=(self.db_url, self.project_id, self.features_path, self.kwargs, reader))
+            args=(self.db_url, self.project_id, self.features_path, self.kwargs, reader,
+                  os.getpid(), main_thread))
         self._proc.start()
         reader.close()  # only the child reads; its end-of-file is our exit
         os.set_blocking(writer.fileno(), False)

@@ -11,10 +11,12 @@ Reusable by every FastAPI app of the package:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
-__all__ = ["token_from_headers", "BodySizeLimit", "SecurityHeaders", "DEFAULT_MAX_BODY_BYTES"]
+__all__ = ["token_from_headers", "BodySizeLimit", "SecurityHeaders", "DEFAULT_MAX_BODY_BYTES",
+           "validation_error_response"]
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20
 
@@ -140,3 +142,26 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, add_headers)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities written as strings (JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+async def validation_error_response(_request: Any, exc: Any) -> Any:
+    """FastAPI handler of ``RequestValidationError``: 422 with the errors, whatever the input.
+
+    FastAPI's own handler echoes the input, and NaN or Infinity in it cannot be written as
+    JSON: the answer became a 500 and a reset connection.
+    """
+    from fastapi.encoders import jsonable_encoder
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"detail": _finite(jsonable_encoder(exc.errors()))}, status_code=422)

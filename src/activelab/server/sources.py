@@ -43,18 +43,31 @@ class ProjectData:
     root: Path
 
 
+KEY_COLUMNS = ("id", "key", "ID")
+
+
 def _read_table(path: Path) -> Any:
     import pandas as pd
 
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv"):
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+            sep = "\t" if suffix == ".tsv" else ","
+            df = pd.read_csv(path, sep=sep)
+            key = _key_column(df)
+            if key is not None:  # ids are strings, as written: "00993" stays "00993"
+                df[key] = pd.read_csv(path, sep=sep, usecols=[key], dtype=str,
+                                      keep_default_na=False)[key].to_numpy()
+            return df
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
         if suffix in (".jsonl", ".ndjson"):
-            return pd.read_json(path, lines=True)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+            # no type guessing: a JSON string stays a string
+            return pd.read_json(path, lines=True, dtype=False)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"DATA {str(path)!r} is not UTF-8 text ({exc.reason} at byte "
+                         f"{exc.start}): save it as UTF-8") from None
+    except (ValueError, OSError) as exc:
         raise ValueError(f"DATA {str(path)!r} could not be read as {suffix[1:]}: {exc}") from None
     raise ValueError(
         f"DATA {str(path)!r} has an unknown type {suffix!r}: give a .csv, .parquet, .jsonl, "
@@ -62,11 +75,43 @@ def _read_table(path: Path) -> Any:
     )
 
 
+def _key_column(df: Any) -> str | None:
+    return next((c for c in KEY_COLUMNS if c in df.columns), None)
+
+
 def _keys(df: Any) -> list[str]:
-    for col in ("id", "key", "ID"):
-        if col in df.columns:
-            return [str(v) for v in df[col].tolist()]
-    return [str(i) for i in range(len(df))]
+    """The item keys: the id column's values as strings, unique; else the row numbers."""
+    col = _key_column(df)
+    if col is None:
+        return [str(i) for i in range(len(df))]
+    keys = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+            for v in df[col].tolist()]
+    _check_keys(keys, col)
+    return keys
+
+
+def _check_keys(keys: list[str], col: str) -> None:
+    """Refuse empty and repeated ids, naming their rows (1 = the first data row)."""
+    empty = [i + 1 for i, k in enumerate(keys) if k == ""]
+    if empty:
+        raise ValueError(f"DATA has an empty id on row {', '.join(map(str, empty[:10]))} of "
+                         f"column {col!r} (row 1 is the first data row): give every row an id")
+    arr = np.asarray(keys, dtype=object)
+    uniq, inverse, counts = np.unique(arr, return_inverse=True, return_counts=True)
+    if counts.max() == 1:
+        return
+    repeated = np.flatnonzero(counts > 1)
+    first_row = {int(u): int(np.flatnonzero(inverse == u)[0]) for u in repeated[:1000]}
+    shown = sorted(first_row, key=first_row.get)[:5]
+    parts = []
+    for u in shown:
+        rows = np.flatnonzero(inverse == u) + 1
+        more = ", ..." if rows.size > 10 else ""
+        parts.append(f"{uniq[u]!r} on rows {', '.join(map(str, rows[:10]))}{more}")
+    raise ValueError(
+        f"DATA has {repeated.size} repeated ids in column {col!r} ({len(keys)} rows, "
+        f"{uniq.size} distinct ids; row 1 is the first data row): {'; '.join(parts)}. "
+        "Ids must be unique: fix the file, or drop the column to number the rows")
 
 
 def _check_column(df: Any, col: str, option: str) -> None:
@@ -122,6 +167,9 @@ def load_project_data(
         _check_column(df, text_column, "--text-column")
         texts = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else
                  str(v)[:MAX_TEXT_CHARS] for v in df[text_column].tolist()]
+        if not any(t.strip() for t in texts):
+            raise ValueError(f"--text-column {text_column!r} is empty in every row: there is "
+                             "nothing to show or learn from; pick the column with the text")
         X, _ = text_features(texts, method=text_method)
         return ProjectData("text", [(k, "text", t) for k, t in zip(keys, texts, strict=True)],
                            X, root)

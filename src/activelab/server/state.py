@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "break_after_minutes": 45.0,
     "root": None,
     "strategy": "margin",
+    "show_guess": True,
 }
 
 
@@ -79,6 +80,8 @@ class LabelingState:
     labels : list of str
         The label choices, in button order.
     tokens : TokenCache
+    public_url : str or None
+        The address people open (``--public-url``), for the links the app hands out.
     """
 
     store: Store
@@ -87,13 +90,32 @@ class LabelingState:
     settings: dict[str, Any]
     labels: list[str]
     tokens: TokenCache = field(repr=False)
+    public_url: str | None = None
 
     @classmethod
-    def load(cls, store: Store, project_id: int, scorer: Any = None) -> LabelingState:
+    def load(cls, store: Store, project_id: int, scorer: Any = None,
+             public_url: str | None = None) -> LabelingState:
         """The state of a stored project."""
         project = store.project(project_id)
         return cls(store, project_id, scorer, DEFAULTS | project["settings"],
-                   list(project["labels"]), TokenCache(store))
+                   list(project["labels"]), TokenCache(store), public_url)
+
+    def link(self, request: Request, token: str) -> str:
+        """The page's address with ``token``: at the public address when one is set."""
+        root = self.public_url or str(request.base_url).rstrip("/")
+        return f"{root}/#token={token}"
+
+    @property
+    def hotkeys(self) -> list[str | None]:
+        """The key of each label (None: no key), as chosen or by default."""
+        from .options import default_hotkeys
+
+        return self.settings.get("hotkeys") or default_hotkeys(self.labels)
+
+    @property
+    def show_guess(self) -> bool:
+        """Whether the page may show the model's guess (once the model beats chance)."""
+        return bool(self.settings.get("show_guess", True))
 
     @property
     def lease(self) -> float:
@@ -112,9 +134,10 @@ class LabelingState:
         return Path(root).resolve() if root else None
 
     def current_model(self) -> tuple[Any, int]:
-        """The scorer's in-process model and its version (``(None, 0)`` when there is none)."""
+        """The scorer's in-process model and its version: ``(None, 0)`` when there is none,
+        or when it does not beat chance yet."""
         scorer = self.scorer
-        if scorer is None or scorer.model_ is None:
+        if scorer is None or scorer.model_ is None or not getattr(scorer, "guess_ok_", False):
             return None, 0
         return scorer.model_, int(scorer.model_version_)
 

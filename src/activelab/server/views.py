@@ -12,7 +12,7 @@ from ..store import Annotator
 from . import stats
 from .state import LabelingState
 
-__all__ = ["item_payloads", "progress", "admin_stats", "label_export_rows",
+__all__ = ["item_payloads", "why_text", "progress", "admin_stats", "label_export_rows",
            "labelstudio_tasks", "EXPORT_COLUMNS"]
 
 #: Columns of the label export, in order.
@@ -34,13 +34,48 @@ def _fresh_guess(state: LabelingState, asg: dict[str, Any]) -> dict[str, Any]:
             "guess_model_version": version}
 
 
+def _fmt(x: Any, digits: int = 3) -> str:
+    return "–" if x is None else f"{float(x):.{digits}f}"
+
+
+def why_text(why: dict[str, Any]) -> str:
+    """Why an item was asked for, in words that hold for its strategy's score.
+
+    Parameters
+    ----------
+    why : dict
+        ``strategy``, ``utility``, ``rank`` and ``model_version`` of the item's queue row.
+    """
+    strategy = str(why.get("strategy") or "")
+    u, rank, mv = why.get("utility"), why.get("rank"), why.get("model_version") or 0
+    where = f"rank {rank} of the items model v{mv} chose"
+    if strategy.startswith("cold_start:"):
+        return (f"no model yet, so {strategy.split(':', 1)[1]} cold start picked it to cover "
+                f"the data (pick {rank})")
+    if strategy == "random" or u is None:
+        return ("picked at random: the model cannot rank items yet (too few labels, or one "
+                "label only)")
+    if strategy == "margin":
+        return (f"the model is torn between its two likeliest labels (their probabilities "
+                f"differ by {_fmt(-float(u))}; smaller = more torn): {where}")
+    if strategy == "least_confident":
+        return (f"the model is only {100 * (1 - float(u)):.0f}% sure of its best guess: "
+                f"{where}")
+    if strategy == "entropy":
+        return f"the model is unsure (entropy {_fmt(u)}; higher = less sure): {where}"
+    return f"{strategy} ranked it (score {_fmt(u)}; a higher score ranks first): {where}"
+
+
 def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any]
                   ) -> dict[str, Any]:
+    why = {"utility": asg.get("utility"), "rank": asg.get("rank"),
+           "strategy": asg.get("strategy"), "model_version": asg.get("model_version")}
+    show = state.show_guess
     out: dict[str, Any] = {
         "item_id": int(asg["item_id"]), "key": item.get("key"), "kind": item["kind"],
-        "why": {"utility": asg.get("utility"), "rank": asg.get("rank"),
-                "strategy": asg.get("strategy"), "model_version": asg.get("model_version")},
-        "guess": asg.get("guess"), "confidence": asg.get("confidence"),
+        "why": why | {"text": why_text(why)},
+        "guess": asg.get("guess") if show else None,
+        "confidence": asg.get("confidence") if show else None,
         "guess_model_version": asg.get("model_version"),
     }
     if item["kind"] == "text":
@@ -48,8 +83,9 @@ def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any
     elif item["kind"] == "row":
         out["row"] = json.loads(item["content"])
     else:
-        out["image_url"] = f"/api/items/{int(asg['item_id'])}/image"
-    return out | _fresh_guess(state, asg)
+        # relative to the page, which may sit under a reverse proxy's path
+        out["image_url"] = f"api/items/{int(asg['item_id'])}/image"
+    return out | (_fresh_guess(state, asg) if show else {})
 
 
 def item_payloads(state: LabelingState, asgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -135,7 +171,8 @@ def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any
             else:
                 data = json.loads(item["content"])
             tasks[r["item_id"]] = {"id": int(r["item_id"]) + 1,
-                                   "data": data | {"activelab_id": int(r["item_id"])},
+                                   "data": data | {"activelab_id": int(r["item_id"]),
+                                                   "activelab_key": item["key"]},
                                    "annotations": []}
         tasks[r["item_id"]]["annotations"].append({
             "completed_by": r["annotator"],

@@ -14,6 +14,7 @@ engine for all three.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["make_engines", "check_url", "is_memory_url", "sqlite_file"]
+__all__ = ["make_engines", "check_url", "is_memory_url", "sqlite_file", "check_target",
+           "open_error"]
 
 _MEMORY_URLS = ("sqlite://", "sqlite:///:memory:")
 
@@ -73,6 +75,45 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database) if database else None
 
 
+def check_target(url: str, option: str = "--db") -> None:
+    """Refuse, before connecting, a SQLite file that could not be created.
+
+    Raises
+    ------
+    ValueError
+        The URL names another database, the file is a folder, or its folder is missing or
+        not writable.  (Whether a PostgreSQL server answers is known only on connecting:
+        see :func:`open_error`.)
+    """
+    path = sqlite_file(url)
+    if path is None:
+        return
+    if path.is_dir():
+        raise ValueError(f"{option} {str(path)!r} is a folder: give a file, e.g. "
+                         f"sqlite:///{path / 'activelab.db'}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ValueError(f"the folder {str(folder)!r} of {option} does not exist: create it, "
+                         "or give another path")
+    if not path.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"the folder {str(folder)!r} of {option} is not writable: give "
+                         "another path")
+
+
+def open_error(url: str, exc: BaseException) -> str:
+    """One line saying why the database at ``url`` could not be opened (password hidden)."""
+    try:
+        shown = sa.engine.make_url(check_url(url)).render_as_string(hide_password=True)
+        shown = shown.replace("postgresql+psycopg://", "postgresql://", 1)
+    except Exception:  # the URL itself is broken
+        shown = "(unreadable URL)"
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    hint = ("is the server running, and are host, port, user and database right?"
+            if not shown.startswith("sqlite") else
+            "the folder must exist and be writable")
+    return f"cannot open the database {shown}: {reason[0] if reason else type(exc).__name__}; {hint}"
+
+
 def _sqlite_engine(url: str, immediate: bool, synchronous: str = "FULL") -> sa.Engine:
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                               pool_size=20, max_overflow=20)
@@ -120,5 +161,6 @@ def make_engines(url: str) -> tuple[sa.Engine, sa.Engine, sa.Engine]:
     if url.startswith("sqlite:"):
         return (_sqlite_engine(url, True), _sqlite_engine(url, False),
                 _sqlite_engine(url, True, "NORMAL"))
-    engine = sa.create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    engine = sa.create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True,
+                              connect_args={"connect_timeout": 10})
     return engine, engine, engine

@@ -89,6 +89,27 @@ class LabelRecords(StoreBase):
         return {"status": "duplicate", "label_id": int(row[0]), "item_id": item_id,
                 "label": row[1]}
 
+    def relabel(self, project_id: int, annotator_id: int, item_id: int, label: str
+                ) -> dict[str, Any] | None:
+        """Change the annotator's own label of an item; None when they have not labeled it.
+
+        Returns ``{"status": "relabeled", "label_id", "item_id", "label", "previous"}``; the
+        change is a ``relabel`` event.
+        """
+        lab = S.labels
+        now = clock()
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(lab.c.id, lab.c.label).where(
+                lab.c.project_id == project_id, lab.c.item_id == item_id,
+                lab.c.annotator_id == annotator_id)).first()
+            if row is None:
+                return None
+            conn.execute(sa.update(lab).where(lab.c.id == row[0]).values(label=label))
+            self._event(conn, project_id, "relabel", annotator_id, item_id,
+                        {"label": label, "previous": row[1], "label_id": int(row[0])}, now)
+        return {"status": "relabeled", "label_id": int(row[0]), "item_id": item_id,
+                "label": label, "previous": row[1]}
+
     def skip(self, project_id: int, annotator_id: int, item_id: int) -> bool:
         """Give an item back without a label; it will not be offered to this person again."""
         a = S.assignments

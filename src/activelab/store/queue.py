@@ -38,9 +38,11 @@ class QueueLeases(StoreBase):
         guesses: Sequence[str | None] | None,
         confidences: Sequence[float] | None,
         model_version: int,
-        strategy: str,
+        strategy: str | Sequence[str],
     ) -> int:
         """Publish a new ranked queue (rank 1 = most useful); returns its queue version.
+
+        ``strategy`` names what chose the items: one name for all, or one per item.
 
         The rows are inserted first and the version is switched in a short final
         transaction, so readers always see one complete queue.
@@ -53,6 +55,10 @@ class QueueLeases(StoreBase):
         c = [None] * n if confidences is None else [float(x) for x in confidences]
         ids_list = ids.tolist()
         mv = int(model_version)
+        strategy = [strategy] * n if isinstance(strategy, str) else [str(x) for x in strategy]
+        if len(strategy) != n:
+            raise ValueError(f"strategy must be one name or one per item ({n}), got "
+                             f"{len(strategy)}")
         with self.bg_engine.begin() as conn:
             version = self._queue_version(conn, project_id) + 1
             # reserve the version number so that concurrent writers never collide
@@ -66,7 +72,7 @@ class QueueLeases(StoreBase):
                     self._insert_queue(conn, project_id, version,
                                        ids_list[start:start + CHUNK], u[start:start + CHUNK],
                                        g[start:start + CHUNK], c[start:start + CHUNK], mv,
-                                       strategy, start)
+                                       strategy[start:start + CHUNK], start)
             with self.bg_engine.begin() as conn:
                 conn.execute(sa.update(S.projects).where(S.projects.c.id == project_id)
                              .values(queue_version=version))
@@ -77,13 +83,14 @@ class QueueLeases(StoreBase):
 
     @staticmethod
     def _insert_queue(conn: sa.Connection, project_id: int, version: int, ids: list[int],
-                      u: list, g: list, c: list, mv: int, strategy: str, offset: int) -> None:
+                      u: list, g: list, c: list, mv: int, strategy: list[str],
+                      offset: int) -> None:
         if not ids:
             return
         conn.execute(sa.insert(S.queue), [
             {"project_id": project_id, "version": version, "rank": offset + i + 1,
              "item_id": ids[i], "utility": u[i], "guess": g[i], "confidence": c[i],
-             "model_version": mv, "strategy": strategy} for i in range(len(ids))])
+             "model_version": mv, "strategy": strategy[i]} for i in range(len(ids))])
 
     def _queue_version(self, conn: sa.Connection, project_id: int) -> int:
         v = conn.execute(sa.select(S.projects.c.queue_version)
@@ -221,3 +228,17 @@ class QueueLeases(StoreBase):
                 q.c.project_id == project_id, q.c.version == version,
                 busy < overlap)).scalar_one())
 
+    def open_for(self, project_id: int, annotator_id: int, overlap: int) -> int:
+        """How many items could still come to this annotator: not yet labeled by
+        ``overlap`` people, and neither labeled, held nor skipped by this one."""
+        it, a, sk = S.items, S.assignments, S.skips
+        done = (sa.select(sa.func.count()).select_from(a).where(
+            a.c.project_id == project_id, a.c.item_id == it.c.item_id, a.c.state == "done")
+            .scalar_subquery())
+        mine = sa.exists().where(a.c.project_id == project_id, a.c.item_id == it.c.item_id,
+                                 a.c.annotator_id == annotator_id)
+        skipped = sa.exists().where(sk.c.project_id == project_id, sk.c.item_id == it.c.item_id,
+                                    sk.c.annotator_id == annotator_id)
+        with self.read_engine.begin() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(it).where(
+                it.c.project_id == project_id, done < overlap, ~mine, ~skipped)).scalar_one())

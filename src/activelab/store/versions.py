@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,14 +14,52 @@ import sqlalchemy as sa
 from . import schema as S
 from .base import StoreBase, clock
 
-__all__ = ["ModelVersions"]
+__all__ = ["ModelVersions", "trainer_owner_id", "owner_is_gone"]
+
+
+def _host() -> str:
+    return socket.gethostname()[:40] or "host"
+
+
+def trainer_owner_id(pid: int | None = None) -> str:
+    """A trainer's name in the lease: ``host:pid:random`` (at most 64 characters).
+
+    The host and process id let another process on the same machine see that the owner is
+    gone (:func:`owner_is_gone`) and take its lease at once.
+    """
+    return f"{_host()}:{os.getpid() if pid is None else int(pid)}:{uuid.uuid4().hex[:12]}"
+
+
+def owner_is_gone(owner: str | None) -> bool:
+    """Whether the trainer ``owner`` (see :func:`trainer_owner_id`) is a process of this
+    machine that no longer runs.  Owners on other machines cannot be checked: False."""
+    host, _, rest = (owner or "").partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != _host() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    try:  # a zombie has ended too
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 class ModelVersions(StoreBase):
     """Record and read model versions; hold the trainer lease."""
 
     def try_acquire_trainer(self, project_id: int, owner: str, ttl: float = 120.0) -> bool:
-        """Take (or renew) the project's trainer lease; only one process retrains at a time."""
+        """Take (or renew) the project's trainer lease; only one process retrains at a time.
+
+        The lease is free when it has expired, or at once when its owner was a process of
+        this machine that has ended (killed, crashed): see :func:`owner_is_gone`.
+        """
         now = clock()
         p = S.projects
         with self.bg_engine.begin() as conn:
@@ -26,6 +67,15 @@ class ModelVersions(StoreBase):
                 p.c.id == project_id,
                 sa.or_(p.c.trainer_until <= now, p.c.trainer_owner == owner),
             ).values(trainer_until=now + ttl, trainer_owner=owner))
+            if res.rowcount == 1:
+                return True
+            holder = conn.execute(sa.select(p.c.trainer_owner)
+                                  .where(p.c.id == project_id)).scalar()
+            if not owner_is_gone(holder):
+                return False
+            res = conn.execute(sa.update(p).where(p.c.id == project_id,
+                                                  p.c.trainer_owner == holder)
+                               .values(trainer_until=now + ttl, trainer_owner=owner))
         return res.rowcount == 1
 
     def release_trainer(self, project_id: int, owner: str) -> None:

@@ -12,12 +12,14 @@ import base64
 import binascii
 import hmac
 import ipaddress
+import logging
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 try:
     from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+    from fastapi.exception_handlers import http_exception_handler
     from fastapi.responses import JSONResponse
     from starlette.concurrency import run_in_threadpool
 except ImportError as exc:  # pragma: no cover - depends on the install
@@ -30,6 +32,8 @@ from .backend import LSBackend
 from .settings import LSBackendConfig
 
 __all__ = ["create_app", "serve", "SECRET_HEADER", "MAX_BODY_BYTES"]
+
+log = logging.getLogger("activelab.labelstudio")
 
 #: Header that carries the shared webhook secret.
 SECRET_HEADER = "X-Activelab-Secret"
@@ -160,6 +164,14 @@ async def versions(project: str | None = None, backend: LSBackend = Depends(back
     return await _in_thread(backend.versions, project)
 
 
+async def _logged_http_error(request: Request, exc: HTTPException) -> Any:
+    """Log why a request was refused: Label Studio shows the status but drops the body."""
+    if exc.status_code >= 400:
+        log.warning("%s %s answered %d: %s", request.method, request.url.path,
+                    exc.status_code, exc.detail)
+    return await http_exception_handler(request, exc)
+
+
 # ------------------------------------------------------------------ application
 def create_app(config: LSBackendConfig | None = None, backend: LSBackend | None = None) -> Any:
     """The FastAPI application serving Label Studio's ML backend protocol.
@@ -190,6 +202,7 @@ def create_app(config: LSBackendConfig | None = None, backend: LSBackend | None 
 
     app = FastAPI(title="activelab Label Studio ML backend", lifespan=lifespan)
     app.state.backend = backend
+    app.add_exception_handler(HTTPException, _logged_http_error)
     # /predict carries whole batches of tasks; the limit only stops runaway bodies
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.include_router(router)

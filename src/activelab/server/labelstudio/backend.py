@@ -14,12 +14,13 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from ...labelstudio_io import LabelConfig, latest_annotation_choices
+from ...labelstudio_io import LabelConfig
 from ...store.ls_state import LabeledTask, LSState
 from ..ls_scoring import check_backend_strategy, describe_score
 from .client import LabelStudioAPI
 from .config import LabelConfigs, classes_for
 from .model import ProjectModel, fit_project, predict_with, training_digest
+from .pushes import PredictionPusher
 from .settings import LSBackendConfig
 from .tasks import (
     ANNOTATION_EVENTS,
@@ -63,6 +64,7 @@ class LSBackend:
         self._project_locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self._trainer = TrainerQueue(self._work)
+        self.pusher = PredictionPusher(self)
         self.errors: list[str] = []
 
     # ------------------------------------------------------------ lifecycle
@@ -71,8 +73,9 @@ class LSBackend:
         self._trainer.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Finish queued work and stop the background trainer."""
+        """Finish queued work and stop the background trainer (waiting pushes are dropped)."""
         self._trainer.stop(timeout)
+        self.pusher.stop()
 
     def close(self) -> None:
         """Stop the trainer and release the database."""
@@ -179,26 +182,37 @@ class LSBackend:
             if trained is not None:
                 self._models[project] = trained
         if trained is not None and self.config.push_predictions:
-            try:
-                self.push_predictions(project)
-            except Exception as exc:  # network trouble must not stop the trainer
-                self._error(f"project {project}: pushing predictions failed: {exc}")
+            self.pusher.after_retrain(project)
         return trained
 
     def current_version(self, project: str) -> str:
-        """The version ``/setup`` reports for a project."""
+        """The version ``/setup`` reports for a project (with ``push_predictions``, once a
+        model is trained, the one stable version of the pushed predictions)."""
         model = self.model(project)
-        return model.version if model is not None else self.cold_version()
+        if model is None:
+            return self.cold_version()
+        if self.config.push_predictions and model.trained:
+            return self.pusher.version
+        return model.version
 
-    def predict_tasks(self, project: str, tasks: Sequence[Any]) -> list[dict[str, Any]]:
-        """One prediction per task, in order (``result``, ``score``, ``model_version``)."""
+    def predict_tasks(self, project: str, tasks: Sequence[Any]) -> list[Any]:
+        """One prediction per task, in order (``result``, ``score``, ``model_version``);
+        ``[]`` for a task whose image cannot be read (the reasons become one error)."""
         model = self.model(project)
         if model is None:
             raise ValueError(
                 "no labeling config for this project yet; Label Studio sends it in /setup "
                 "and /predict (label_config)."
             )
-        return predict_with(self.config, self.strategy, model, tasks)
+        problems: list[tuple[int, str]] = []
+        out = predict_with(self.config, self.strategy, model, tasks, problems)
+        if self.config.push_predictions and model.trained:  # one version with the pushes
+            out = [p | {"model_version": self.pusher.version} if p else p for p in out]
+        if problems:
+            reasons = "; ".join(f"task {task_id}: {why}" for task_id, why in problems[:20])
+            self._error(f"project {project}: {len(problems)} of {len(tasks)} tasks got no "
+                        f"prediction, their images could not be read: {reasons}")
+        return out
 
     # ---------------------------------------------------------- protocol calls
     def setup(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -365,22 +379,15 @@ class LSBackend:
         return len(rows)
 
     def push_predictions(self, project: str) -> int:
-        """Import predictions for every unlabeled task and set the project's model version.
+        """Push the changed predictions of the unlabeled tasks now (see
+        :class:`~activelab.server.labelstudio.pushes.PredictionPusher`); returns how many
+        were sent."""
+        return self.pusher.push(project)
 
-        Returns the number of predictions sent.
-        """
-        model = self.model(project)
-        if model is None or not model.trained:
-            return 0
-        labeled = {t.task_id for t in self.state.labeled_tasks(project)}
-        tasks = [
-            t for t in self.export_tasks(project, all_tasks=True)
-            if t.get("id") is not None and int(t["id"]) not in labeled
-            and latest_annotation_choices(t, model.config.from_name) is None
-        ]
-        predictions = self.predict_tasks(project, tasks) if tasks else []
-        payload = [{"task": int(t["id"]), **p} for t, p in zip(tasks, predictions, strict=True)]
-        if payload:
-            self.api.import_predictions(project, payload)
-        self.api.set_model_version(project, model.version)
-        return len(payload)
+    def pending_pushes(self) -> list[str]:
+        """Projects whose next push waits for the end of their push interval."""
+        return self.pusher.pending()
+
+    def flush_pushes(self) -> None:
+        """Do the waiting pushes now."""
+        self.pusher.flush()

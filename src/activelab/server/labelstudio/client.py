@@ -1,4 +1,5 @@
-"""Calls to Label Studio's REST API: the export, the prediction import, the model version."""
+"""Calls to Label Studio's REST API: the export, prediction import and deletion, the model
+version, the sampling setting."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from ...store.ls_state import LSState
 from .settings import LSBackendConfig
 
-__all__ = ["LabelStudioAPI"]
+__all__ = ["LabelStudioAPI", "prepare_project"]
 
 
 class LabelStudioAPI:
@@ -78,7 +79,32 @@ class LabelStudioAPI:
         self.request("POST", project, f"/api/projects/{project}/import/predictions",
                      json=predictions)
 
+    def delete_predictions(self, project: str, task_ids: list[int]) -> None:
+        """Delete every prediction of some tasks (the Data Manager's action)."""
+        self.request("POST", project, "/api/dm/actions",
+                     params={"id": "delete_tasks_predictions", "project": project},
+                     json={"selectedItems": {"all": False, "included": list(task_ids)}})
+
     def set_model_version(self, project: str, version: str) -> None:
         """Make ``version`` the project's model version (what Uncertainty sampling follows)."""
         self.request("PATCH", project, f"/api/projects/{project}",
                      json={"model_version": version})
+
+
+def prepare_project(url: str, token: str, project: str, timeout: float = 30.0) -> None:
+    """Set a project's sampling to "Uncertainty sampling" (the Community Edition's settings
+    page offers it disabled; the API takes it).
+
+    Raises
+    ------
+    ValueError
+        When Label Studio answers with an error status.
+    """
+    import httpx
+
+    response = httpx.patch(f"{url.rstrip('/')}/api/projects/{project}",
+                           headers={"Authorization": f"Token {token}"},
+                           json={"sampling": "Uncertainty sampling"}, timeout=timeout)
+    if response.status_code >= 400:
+        raise ValueError(f"Label Studio answered {response.status_code} to PATCH "
+                         f"/api/projects/{project}: {response.text[:200]}")

@@ -164,11 +164,35 @@ def fit_project(settings: LSBackendConfig, strategy: Strategy, config: LabelConf
     return _fitted_estimator(settings, strategy, config, X, y), featurizer, len(used)
 
 
-def _features(settings: LSBackendConfig, model: ProjectModel, datas: Sequence[Any]) -> Any:
+def _features(settings: LSBackendConfig, model: ProjectModel, datas: Sequence[Any],
+              task_ids: np.ndarray, problems: list[tuple[int, str]] | None
+              ) -> tuple[Any, np.ndarray]:
+    """Features of the tasks that can be read, and which those are.
+
+    Without ``problems`` any unreadable image fails the whole batch; with it, each failing
+    task is left out and ``(task_id, reason)`` appended.
+    """
     items = task_items(model.config, datas)
+    ok = np.ones(len(items), dtype=bool)
     if model.config.is_text:
-        return model.featurizer.transform(items)
-    return _image_matrix(settings, items)
+        return model.featurizer.transform(items), ok
+    try:
+        return _image_matrix(settings, items), ok
+    except (ValueError, OSError) as exc:
+        if problems is None or settings.image_root is None:
+            raise
+        if len(items) == 1:
+            problems.append((int(task_ids[0]), str(exc)))
+            return None, ~ok
+    # find the unreadable ones, one image at a time
+    for i, item in enumerate(items):
+        try:
+            _image_matrix(settings, [item])
+        except (ValueError, OSError) as exc:
+            ok[i] = False
+            problems.append((int(task_ids[i]), str(exc)))
+    good = [item for item, keep in zip(items, ok, strict=True) if keep]
+    return (_image_matrix(settings, good) if good else None), ok
 
 
 def _labels_and_scores(settings: LSBackendConfig, strategy: Strategy, model: ProjectModel,
@@ -195,10 +219,14 @@ def _labels_and_scores(settings: LSBackendConfig, strategy: Strategy, model: Pro
 
 
 def predict_with(settings: LSBackendConfig, strategy: Strategy, model: ProjectModel,
-                 tasks: Sequence[Any]) -> list[dict[str, Any]]:
+                 tasks: Sequence[Any], problems: list[tuple[int, str]] | None = None
+                 ) -> list[Any]:
     """One prediction per task, in order (``result``, ``score``, ``model_version``).
 
     Before a model is trained the result is empty and the score a seeded random draw.
+    With a ``problems`` list, a task whose image cannot be read gets ``[]`` (no prediction:
+    Label Studio asks again later) and ``(task_id, reason)`` is appended to the list;
+    without one, it fails the batch.
     """
     task_ids = np.array(
         [int(t.get("id", -1)) if isinstance(t, dict) else -1 for t in tasks], dtype=np.int64
@@ -210,10 +238,12 @@ def predict_with(settings: LSBackendConfig, strategy: Strategy, model: ProjectMo
         return [{"result": [], "score": float(s), "model_version": model.version}
                 for s in scores]
     datas = [t.get("data", {}) if isinstance(t, dict) else {} for t in tasks]
-    X = _features(settings, model, datas)
-    labels, scores = _labels_and_scores(settings, strategy, model, task_ids, X)
-    return [
-        {"result": model.config.result(label), "score": float(score),
-         "model_version": model.version}
-        for label, score in zip(labels, scores, strict=True)
-    ]
+    X, ok = _features(settings, model, datas, task_ids, problems)
+    out: list[Any] = [[] for _ in tasks]
+    if X is None:
+        return out
+    labels, scores = _labels_and_scores(settings, strategy, model, task_ids[ok], X)
+    for i, label, score in zip(np.flatnonzero(ok), labels, scores, strict=True):
+        out[i] = {"result": model.config.result(label), "score": float(score),
+                  "model_version": model.version}
+    return out

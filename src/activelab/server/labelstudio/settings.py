@@ -61,8 +61,16 @@ class LSBackendConfig:
     webhook_secret : str, optional
         Value required in the ``X-Activelab-Secret`` header of ``/webhook``.
     push_predictions : bool, default=False
-        After each retrain, import predictions for all unlabeled tasks into Label
-        Studio and set the project's model version.
+        After a retrain, import predictions of the unlabeled tasks into Label Studio under
+        one stable version (``activelab-<strategy>-ranked``, made the project's model
+        version) so that its Uncertainty sampling follows activelab's ranking.  Only
+        predictions that changed are sent again, each replacing the one before.
+    push_interval : float, default=30.0
+        At most one push per project in this many seconds: retrains in between are
+        covered by the next push.
+    push_tolerance : float, default=0.05
+        A task's prediction is sent again when its label changes or its score moves by
+        more than this.
     ls_url, ls_token : str, optional
         Label Studio URL and legacy API token, overriding what ``/setup`` sends.
     committee_size : int, default=5
@@ -82,6 +90,8 @@ class LSBackendConfig:
     basic_auth: tuple[str, str] | None = None
     webhook_secret: str | None = None
     push_predictions: bool = False
+    push_interval: float = 30.0
+    push_tolerance: float = 0.05
     ls_url: str | None = None
     ls_token: str | None = None
     committee_size: int = 5
@@ -105,6 +115,9 @@ class LSBackendConfig:
                 f"image_root {self.image_root!r} is not a folder; give the folder that holds "
                 "Label Studio's media (or local files)."
             )
+        for name in ("push_interval", "push_tolerance"):
+            if float(getattr(self, name)) < 0:
+                raise ValueError(f"{name} must be at least 0, got {getattr(self, name)}.")
         if isinstance(self.committee_size, bool) or int(self.committee_size) < 2:
             raise ValueError(f"committee_size must be at least 2, got {self.committee_size}.")
 

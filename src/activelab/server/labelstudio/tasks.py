@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ...labelstudio_io import LabelConfig, choices_from_result, latest_annotation_choices
+from ...labelstudio_io import LabelConfig, choices_from_result
 
 __all__ = [
     "ANNOTATION_EVENTS",
@@ -145,14 +145,29 @@ def webhook_rows(config: LabelConfig, body: dict[str, Any]
     return rows, missing
 
 
+def _usable(ann: Any, from_name: str) -> list[str] | None:
+    if not isinstance(ann, dict) or ann.get("was_cancelled"):
+        return None
+    return choices_from_result(ann.get("result"), from_name)
+
+
 def export_rows(config: LabelConfig, tasks: list[Any]) -> list[AnnotationRow]:
-    """One row per annotated task of an export (its latest annotation): the whole label set."""
+    """The rows of an export: every usable annotation of every task, with its id, the
+    latest last (so it is the task's label, as
+    :func:`activelab.labelstudio_io.latest_annotation_choices` says).
+
+    Keeping the ids lets a later ``ANNOTATIONS_DELETED`` or ``ANNOTATION_UPDATED`` find the
+    row; deleting the latest annotation of a task leaves the one before it in force.
+    """
     rows: list[AnnotationRow] = []
     for task in tasks:
-        if not isinstance(task, dict) or task.get("id") is None:
+        if not isinstance(task, dict) or task.get("id") is None \
+                or not isinstance(task.get("data"), dict):
             continue
-        choices = latest_annotation_choices(task, config.from_name)
-        if choices is None or not isinstance(task.get("data"), dict):
-            continue
-        rows.append((int(task["id"]), dict(task["data"]), choices, None))
+        found = [(str(a.get("updated_at") or ""), _int_or(a.get("id"), 0), a)
+                 for a in task.get("annotations") or [] if _usable(a, config.from_name)]
+        for _, _, ann in sorted(found, key=lambda f: f[:2]):
+            row = annotation_row(config, ann, task)
+            if row is not None:
+                rows.append(row)
     return rows

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from ...store import Annotator
 from .. import views
+from ..options import MAX_ID
 from ..state import LabelingState, current_admin, get_state
 
 __all__ = ["router", "AnnotatorIn"]
@@ -24,20 +25,22 @@ class AnnotatorIn(BaseModel):
 
 
 @router.post("/api/admin/annotators", summary="Create an annotator and their token")
-def create_annotator(body: AnnotatorIn, _: Annotator = Depends(current_admin),
+def create_annotator(body: AnnotatorIn, request: Request, _: Annotator = Depends(current_admin),
                      state: LabelingState = Depends(get_state)) -> dict[str, Any]:
-    """The token is shown once (only its hash is stored); 409 for a name in use."""
+    """The token is shown once (only its hash is stored); 409 for a name in use.
+
+    ``url`` is the link to send: at ``--public-url`` when the server has one."""
     try:
         token = state.store.create_annotator(state.project_id, body.name, body.role)
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
     return {"name": body.name, "role": body.role, "token": token,
-            "url_fragment": f"#token={token}"}
+            "url_fragment": f"#token={token}", "url": state.link(request, token)}
 
 
 @router.post("/api/admin/annotators/{annotator_id}/revoke",
              summary="Revoke an annotator's token; their leased items return to the pool")
-def revoke_annotator(annotator_id: int, who: Annotator = Depends(current_admin),
+def revoke_annotator(annotator_id: int = Path(ge=0, le=MAX_ID), who: Annotator = Depends(current_admin),
                      state: LabelingState = Depends(get_state)) -> dict[str, Any]:
     """409 for the admin's own token, 404 for an unknown or revoked annotator."""
     if annotator_id == who.id:

@@ -1,17 +1,19 @@
-"""Labels: commit one (acknowledged only once stored), skip an item, undo the latest label."""
+"""Labels: commit one (acknowledged only once stored), change one, skip an item, undo the
+latest label."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Path
 from pydantic import BaseModel, Field
 
 from ...store import Annotator, LeaseLost
+from ..options import MAX_ID, MAX_LABEL_CHARS
 from ..state import LabelingState, current_user, get_state
 from ..views import item_payloads
 
-__all__ = ["router", "LabelIn", "SkipIn"]
+__all__ = ["router", "LabelIn", "RelabelIn", "SkipIn"]
 
 router = APIRouter()
 
@@ -19,32 +21,62 @@ router = APIRouter()
 class LabelIn(BaseModel):
     """A label for one item."""
 
-    item_id: int = Field(ge=0, description="Pool id of the item.")
-    label: str = Field(min_length=1, max_length=200, description="One of the project's labels.")
-    duration_s: float | None = Field(default=None, ge=0, le=86400,
+    item_id: int = Field(ge=0, le=MAX_ID, description="Pool id of the item.")
+    label: str = Field(min_length=1, max_length=MAX_LABEL_CHARS,
+                       description="One of the project's labels.")
+    duration_s: float | None = Field(default=None, ge=0, le=86400, allow_inf_nan=False,
                                      description="Seconds the annotator spent on the item.")
 
 
 class SkipIn(BaseModel):
     """An item given back without a label."""
 
-    item_id: int = Field(ge=0)
+    item_id: int = Field(ge=0, le=MAX_ID)
 
 
 @router.post("/api/labels", summary="Commit a label (acknowledged only once stored)")
 def post_label(body: LabelIn, who: Annotator = Depends(current_user),
                state: LabelingState = Depends(get_state)) -> dict[str, Any]:
-    """422 for a label the project lacks, 409 when the lease was lost."""
-    if body.label not in state.labels:
-        raise HTTPException(422, f"label {body.label!r} is not one of the project's "
-                            f"labels: {', '.join(state.labels)}")
+    """422 for a label the project lacks, 409 when the lease was lost or when the item was
+    labeled differently already (change it with ``PUT /api/labels/{item_id}``).  Sending the
+    same label again (a retry) answers ``duplicate`` and counts nothing."""
+    _check_label(state, body.label)
     try:
         res = state.store.commit_label(state.project_id, who.id, body.item_id, body.label,
                                        body.duration_s)
     except LeaseLost as exc:
         raise HTTPException(409, str(exc)) from None
+    if res["status"] == "duplicate" and res["label"] != body.label:
+        raise HTTPException(409, f"you labeled item {body.item_id} {res['label']!r} already; "
+                            f"to change it, send PUT /api/labels/{body.item_id} or undo it")
     state.poke_scorer()
     return res | {"n_labels": state.store.count_labels(state.project_id)}
+
+
+class RelabelIn(BaseModel):
+    """A new label for an item labeled before."""
+
+    label: str = Field(min_length=1, max_length=MAX_LABEL_CHARS,
+                       description="One of the project's labels.")
+
+
+def _check_label(state: LabelingState, label: str) -> None:
+    if label not in state.labels:
+        raise HTTPException(422, f"label {label!r} is not one of the project's "
+                            f"labels: {', '.join(state.labels)}")
+
+
+@router.put("/api/labels/{item_id}", summary="Change your label of an item")
+def put_label(body: RelabelIn, item_id: int = Path(ge=0, le=MAX_ID),
+              who: Annotator = Depends(current_user),
+              state: LabelingState = Depends(get_state)) -> dict[str, Any]:
+    """404 when you have not labeled the item; the change is a ``relabel`` event."""
+    _check_label(state, body.label)
+    res = state.store.relabel(state.project_id, who.id, item_id, body.label)
+    if res is None:
+        raise HTTPException(404, f"you have not labeled item {item_id}")
+    state.poke_scorer()
+    return res
 
 
 @router.post("/api/skip", summary="Give an item back without a label")

@@ -24,14 +24,16 @@ def me(who: Annotator = Depends(current_user)) -> dict[str, Any]:
 @router.get("/api/project", summary="Labels, shortcuts and settings of the project")
 def project_info(who: Annotator = Depends(current_user),
                  state: LabelingState = Depends(get_state)) -> dict[str, Any]:
-    """Name, labels with their number keys, budget, batch, strategy, overlap and item kind."""
+    """Name, labels with their keys (``hotkeys``, one per label), budget, batch, strategy, overlap and item kind."""
     p = state.store.project(state.project_id)
     settings, labels = state.settings, state.labels
     return {"name": p["name"], "labels": labels, "n_items": p["n_items"],
-            "shortcuts": {str(i + 1): lab for i, lab in enumerate(labels[:9])},
+            "hotkeys": state.hotkeys,
+            "shortcuts": {k: lab for k, lab in zip(state.hotkeys, labels, strict=True) if k},
             "budget": settings.get("budget"), "batch": settings.get("batch"),
             "strategy": settings.get("strategy"), "overlap": state.overlap,
-            "kind": settings.get("kind")}
+            "kind": settings.get("kind"), "public_url": state.public_url,
+            "guess": "when the model beats chance" if state.show_guess else "off"}
 
 
 @router.get("/api/progress", summary="Labels vs budget, learning curve, stop signal, speed")

@@ -3,7 +3,7 @@
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
-  const state = { token: null, labels: [], queue: [], current: null, shownAt: 0,
+  const state = { token: null, labels: [], keys: {}, queue: [], current: null, shownAt: 0,
                   busy: false, fetching: null, progress: null, done: new Set() };
 
   function readToken() {
@@ -41,7 +41,8 @@
     if (state.fetching) return state.fetching;
     state.fetching = (async () => {
       try {
-        const data = await api("GET", "/api/next?n=4");
+        const data = await api("GET", "api/next?n=4");
+        state.nextStatus = data.status;
         const have = new Set(state.queue.map((it) => it.item_id));
         if (state.current) have.add(state.current.item_id);
         // an answer to a request sent before the latest label may still list that item
@@ -65,18 +66,50 @@
 
   function fmt(x, digits) { return (x === null || x === undefined) ? "–" : Number(x).toFixed(digits); }
 
+  // an email's header block (lines "Name: value" up to the first blank line) is folded away
+  const HEADER_LINE = /^[A-Za-z][A-Za-z0-9-]*:[ \t]/;
+  function splitHeaders(t) {
+    const end = t.search(/\r?\n\r?\n/);
+    if (end < 0) return null;
+    const lines = t.slice(0, end).split(/\r?\n/);
+    if (lines.length < 2) return null;
+    // a raw mailbox message may start with its "From sender date" line
+    const first = /^From \S/.test(lines[0]) ? 1 : 0;
+    if (!HEADER_LINE.test(lines[first] || "")) return null;
+    if (!lines.slice(first).every((ln) => HEADER_LINE.test(ln) || /^[ \t]+\S/.test(ln))) return null;
+    return { headers: lines, body: t.slice(end).replace(/^\s+/, "") };
+  }
+
+  function showText(box, t) {
+    const parts = splitHeaders(t);
+    if (!parts) { box.textContent = t; return; }
+    const details = document.createElement("details");
+    details.className = "headers";
+    const summary = document.createElement("summary");
+    summary.textContent = "headers (" + parts.headers.length + " lines)";
+    const pre = document.createElement("pre");
+    pre.textContent = parts.headers.join("\n");
+    details.append(summary, pre);
+    const body = document.createElement("div");
+    body.textContent = parts.body;
+    box.append(details, body);
+  }
+
   function render() {
     const it = state.current;
     const text = $("item-text"), img = $("item-image"), row = $("item-row");
     text.textContent = ""; img.hidden = true; row.hidden = true;
     $("item").dataset.itemId = it ? String(it.item_id) : "";
     if (!it) {
-      text.textContent = "Nothing to label right now. New items appear when the model is ready.";
+      text.textContent = state.nextStatus === "done"
+        ? "Everything is labeled: nothing is left for you. Thank you!"
+        : "Nothing to label right now: the remaining items are with other annotators or " +
+          "being ranked. New ones appear here by themselves.";
       $("why").textContent = ""; $("guess").textContent = "";
       return;
     }
     if (it.kind === "text") {
-      text.textContent = it.text;
+      showText(text, it.text);
     } else if (it.kind === "image") {
       img.hidden = false;
       if (it.blobUrl) img.src = it.blobUrl;
@@ -92,22 +125,32 @@
         tr.append(th, td); body.append(tr);
       }
     }
-    const w = it.why || {};
-    const strategy = w.strategy || "?";
-    $("why").textContent = strategy.startsWith("cold_start")
-      ? "Why this item: no model yet, so " + strategy.replace("cold_start:", "") +
-        " cold start picked it to cover the data (rank " + (w.rank ?? "–") + " in the first batch)"
-      : "Why this item: " + strategy + ", utility " + fmt(w.utility, 3) + " (higher = more useful), rank " +
-        (w.rank ?? "–") + " in the batch chosen by model v" + (w.model_version ?? 0);
+    $("why").textContent = "Why this item: " + ((it.why && it.why.text) || "–");
     $("guess").textContent = it.guess ? ("Model guess: " + it.guess + " (" + fmt(100 * it.confidence, 0) +
-      "% sure, model v" + it.guess_model_version + ")") : "Model guess: none yet";
+      "% sure, model v" + it.guess_model_version + ")")
+      : (state.guess === "off" ? "" : "Model guess: shown once the model beats chance in cross-validation");
     state.shownAt = performance.now();
+  }
+
+  // a mouse click must not leave the focus on a button: Space or Enter would click it
+  // again, on the next item
+  function keepFocus(button) {
+    button.addEventListener("mousedown", (ev) => ev.preventDefault());
+  }
+
+  function focusItem() {
+    const a = document.activeElement;
+    if (!a || a === document.body || a.closest("#buttons, .controls")) {
+      $("item").focus({ preventScroll: true });
+    }
   }
 
   async function advance() {
     if (state.queue.length === 0) await refill();
     state.current = state.queue.shift() || null;
     render();
+    $("item").scrollTop = 0;
+    focusItem();
     if (state.queue.length < 2) refill();
     if (!state.current) setTimeout(() => { if (!state.current) advance(); }, 1500);
   }
@@ -118,7 +161,7 @@
     state.busy = true;
     const duration = (performance.now() - state.shownAt) / 1000;
     try {
-      const res = await api("POST", "/api/labels", { item_id: it.item_id, label, duration_s: duration });
+      const res = await api("POST", "api/labels", { item_id: it.item_id, label, duration_s: duration });
       state.done.add(it.item_id);
       notice("");
       showCount(res.n_labels);
@@ -134,7 +177,7 @@
     if (!it || state.busy) return;
     state.busy = true;
     try {
-      await api("POST", "/api/skip", { item_id: it.item_id });
+      await api("POST", "api/skip", { item_id: it.item_id });
       state.done.add(it.item_id);
       await advance();
     }
@@ -146,13 +189,14 @@
     if (state.busy) return;
     state.busy = true;
     try {
-      const res = await api("POST", "/api/undo");
+      const res = await api("POST", "api/undo");
       state.done.delete(res.item.item_id);
       if (state.current) state.queue.unshift(state.current);
       state.queue = state.queue.filter((x) => x.item_id !== res.item.item_id);
       state.current = res.item;
       showCount(res.n_labels);
       render();
+      $("item").scrollTop = 0; focusItem();
     } catch (e) { notice(e.message); }
     finally { state.busy = false; }
   }
@@ -166,7 +210,7 @@
 
   async function pollProgress() {
     try {
-      const p = await api("GET", "/api/progress");
+      const p = await api("GET", "api/progress");
       state.progress = p;
       showCount(p.n_labels);
       $("model-version").textContent = "v" + p.model_version;
@@ -184,8 +228,8 @@
   // ---- admin panel: people, agreement, label quality over time, exports
   async function refreshAdmin() {
     try {
-      const [people, st] = await Promise.all([api("GET", "/api/admin/annotators"),
-                                              api("GET", "/api/admin/stats")]);
+      const [people, st] = await Promise.all([api("GET", "api/admin/annotators"),
+                                              api("GET", "api/admin/stats")]);
       const body = $("people").querySelector("tbody");
       body.textContent = "";
       const latest = {};
@@ -212,9 +256,8 @@
     const name = $("new-name").value.trim();
     if (!name) return;
     try {
-      const res = await api("POST", "/api/admin/annotators", { name });
-      $("new-link").textContent = "Send " + res.name + " this link: " + window.location.origin +
-        "/" + res.url_fragment;
+      const res = await api("POST", "api/admin/annotators", { name });
+      $("new-link").textContent = "Send " + res.name + " this link: " + res.url;
       $("new-name").value = "";
       refreshAdmin();
     } catch (e) { $("new-link").textContent = e.message; }
@@ -232,15 +275,29 @@
     } catch (e) { notice(e.message); }
   }
 
+  // keys that read a long item: they scroll the item box wherever the focus is
+  function scrollItem(ev) {
+    const box = $("item"), page = Math.max(40, box.clientHeight * 0.9);
+    const by = { ArrowDown: 40, ArrowUp: -40, PageDown: page, PageUp: -page,
+                 " ": ev.shiftKey ? -page : page }[ev.key];
+    if (by !== undefined) box.scrollBy(0, by);
+    else if (ev.key === "Home") box.scrollTop = 0;
+    else if (ev.key === "End") box.scrollTop = box.scrollHeight;
+    else return false;
+    return true;
+  }
+
   function onKey(ev) {
     if (!state.token || $("work").hidden) return;
-    if (ev.target && ev.target.tagName === "INPUT") return;
+    const tag = ev.target && ev.target.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA") return;
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    // a button reached with Tab keeps its Space and Enter; elsewhere Space reads on
+    if (tag !== "BUTTON" && scrollItem(ev)) { ev.preventDefault(); return; }
     const k = ev.key;
-    if (k >= "1" && k <= "9") {
-      const i = Number(k) - 1;
-      if (i < state.labels.length) { ev.preventDefault(); sendLabel(state.labels[i]); }
-    } else if (k === "s" || k === "0") { ev.preventDefault(); skip(); }
+    if (Object.prototype.hasOwnProperty.call(state.keys, k)) {
+      ev.preventDefault(); sendLabel(state.keys[k]);
+    } else if (k === "s") { ev.preventDefault(); skip(); }
     else if (k === "u" || k === "Backspace") { ev.preventDefault(); undo(); }
   }
 
@@ -248,16 +305,22 @@
     state.token = readToken();
     if (!state.token) { showLogin(); return; }
     try {
-      const [me, proj] = await Promise.all([api("GET", "/api/me"), api("GET", "/api/project")]);
+      const [me, proj] = await Promise.all([api("GET", "api/me"), api("GET", "api/project")]);
       $("login").hidden = true; $("work").hidden = false;
       $("who").textContent = me.name + (me.role === "admin" ? " (admin)" : "");
       $("project-name").textContent = proj.name;
       state.labels = proj.labels;
+      state.guess = proj.guess;
+      state.keys = {};
       const box = $("buttons"); box.textContent = "";
       proj.labels.forEach((lab, i) => {
+        const key = proj.hotkeys[i];
+        if (key) state.keys[key] = lab;
         const b = document.createElement("button");
-        b.textContent = (i < 9 ? (i + 1) + " · " : "") + lab;
+        b.textContent = (key ? key + " · " : "") + lab;
+        if (key) b.title = "key " + key;
         b.dataset.label = lab;
+        keepFocus(b);
         b.addEventListener("click", () => sendLabel(lab));
         box.append(b);
       });
@@ -280,6 +343,7 @@
     });
     $("skip").addEventListener("click", skip);
     $("undo").addEventListener("click", undo);
+    keepFocus($("skip")); keepFocus($("undo"));
     $("new-annotator").addEventListener("click", addAnnotator);
     for (const b of document.querySelectorAll("[data-export]")) b.addEventListener("click", download);
     start();
