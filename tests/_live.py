@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 import test_app_crash as server
 
 CHROMIUM = "/usr/bin/chromium"

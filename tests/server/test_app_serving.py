@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 import test_app_crash as server
+
 from _live import run_cli
 
 pytestmark = pytest.mark.slow

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 import test_app_crash as server
+
 from _live import run_cli
 
 pytestmark = pytest.mark.slow

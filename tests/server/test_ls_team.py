@@ -9,8 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
-
-from _ls_fixtures import needs_fixtures
 from test_ls_http import (
     MORE_LABELS,
     TOKEN,
@@ -20,6 +18,8 @@ from test_ls_http import (
     _setup_body,
     recorded,
 )
+
+from _ls_fixtures import needs_fixtures
 
 pytestmark = needs_fixtures
 

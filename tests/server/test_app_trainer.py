@@ -11,14 +11,14 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
-
 import test_app_crash as server
+
 from _live import wait_until
 from activelab.server.scorer import save_features
 from activelab.store import Store
 from activelab.store.versions import trainer_owner_id
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]  # tests/, where _slow_model.py lives
 
 
 def _project(url: str, tmp_path: Path) -> tuple[Store, int, Path]:
