@@ -51,6 +51,33 @@ def _prepare(project: str, ls_url: str | None, ls_token: str | None) -> None:
                "`activelab ls-backend --push-predictions` and connect it to the project.")
 
 
+def _serve(host: str, port: int, db: str, *, labels: str | None, image_size: str,
+           basic_auth: str | None, webhook_secret: str | None, ls_token: str | None,
+           seed: int, **settings: object) -> None:
+    """Build the backend's settings from the parsed options, check them, and serve."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..server.labelstudio import LSBackendConfig, serve
+    from ..store.db import check_target, open_error
+
+    config = LSBackendConfig(
+        labels=_split_labels(labels),
+        db=db,
+        image_size=_split_size(image_size),
+        basic_auth=_split_auth(basic_auth),
+        webhook_secret=webhook_secret or None,
+        ls_token=ls_token or os.environ.get("LABEL_STUDIO_API_TOKEN") or None,
+        random_state=seed,
+        **settings,
+    )
+    config.validate()
+    check_target(db)
+    try:
+        serve(config, host=host, port=port)
+    except SQLAlchemyError as exc:  # the state database cannot be opened
+        raise ValueError(open_error(db, exc)) from None
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``ls-backend`` command to the app."""
 
@@ -113,30 +140,10 @@ def register(app: typer.Typer) -> None:
             _prepare(prepare_project, ls_url, ls_token)
             return
         check_port(host, port)
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from ..server.labelstudio import LSBackendConfig, serve
-        from ..store.db import check_target, open_error
-
-        config = LSBackendConfig(
-            labels=_split_labels(labels),
-            strategy=strategy,
-            model=model,
-            db=db,
-            text_method=text_method,
-            image_root=image_root,
-            image_size=_split_size(image_size),
-            basic_auth=_split_auth(basic_auth),
-            webhook_secret=webhook_secret or None,
-            push_predictions=push_predictions,
-            push_interval=push_interval,
-            ls_url=ls_url,
-            ls_token=ls_token or os.environ.get("LABEL_STUDIO_API_TOKEN") or None,
-            random_state=seed,
+        _serve(
+            host, port, db, labels=labels, strategy=strategy, model=model,
+            text_method=text_method, image_root=image_root, image_size=image_size,
+            basic_auth=basic_auth, webhook_secret=webhook_secret,
+            push_predictions=push_predictions, push_interval=push_interval, ls_url=ls_url,
+            ls_token=ls_token, seed=seed,
         )
-        config.validate()
-        check_target(db)
-        try:
-            serve(config, host=host, port=port)
-        except SQLAlchemyError as exc:  # the state database cannot be opened
-            raise ValueError(open_error(db, exc)) from None
