@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import typer
 
@@ -113,30 +114,29 @@ def register(app: typer.Typer) -> None:
             _prepare(prepare_project, ls_url, ls_token)
             return
         check_port(host, port)
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from ..server.labelstudio import LSBackendConfig, serve
-        from ..store.db import check_target, open_error
+        from ..server.labelstudio import LSBackendConfig
 
         config = LSBackendConfig(
-            labels=_split_labels(labels),
-            strategy=strategy,
-            model=model,
-            db=db,
-            text_method=text_method,
-            image_root=image_root,
-            image_size=_split_size(image_size),
-            basic_auth=_split_auth(basic_auth),
-            webhook_secret=webhook_secret or None,
-            push_predictions=push_predictions,
-            push_interval=push_interval,
-            ls_url=ls_url,
+            labels=_split_labels(labels), strategy=strategy, model=model, db=db,
+            text_method=text_method, image_root=image_root, image_size=_split_size(image_size),
+            basic_auth=_split_auth(basic_auth), webhook_secret=webhook_secret or None,
+            push_predictions=push_predictions, push_interval=push_interval, ls_url=ls_url,
             ls_token=ls_token or os.environ.get("LABEL_STUDIO_API_TOKEN") or None,
             random_state=seed,
         )
-        config.validate()
-        check_target(db)
-        try:
-            serve(config, host=host, port=port)
-        except SQLAlchemyError as exc:  # the state database cannot be opened
-            raise ValueError(open_error(db, exc)) from None
+        _serve(config, host, port)
+
+
+def _serve(config: Any, host: str, port: int) -> None:
+    """Check the settings and the database, then serve; a database error is one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..server.labelstudio import serve
+    from ..store.db import check_target, open_error
+
+    config.validate()
+    check_target(config.db)
+    try:
+        serve(config, host=host, port=port)
+    except SQLAlchemyError as exc:  # the state database cannot be opened
+        raise ValueError(open_error(config.db, exc)) from None
