@@ -92,6 +92,34 @@ def one_round(c: httpx.Client) -> float | None:
     return dt
 
 
+def concurrent_annotators(base: str, tokens: list[str], seconds: float
+                          ) -> tuple[list[int], float, list[list[float]]]:
+    """Each token labels as fast as the server answers, no think time, for ``seconds``:
+    labels per annotator, the wall time, and each annotator's GET /api/next latencies."""
+    counts = [0] * len(tokens)
+    busy_lat: list[list[float]] = [[] for _ in tokens]
+    stop = threading.Event()
+
+    def annotate(k: int) -> None:
+        with httpx.Client(base_url=base, timeout=30,
+                          headers={"Authorization": f"Bearer {tokens[k]}"}) as c:
+            while not stop.is_set():
+                dt = one_round(c)
+                if dt is not None:
+                    counts[k] += 1
+                    busy_lat[k].append(dt)
+
+    threads = [threading.Thread(target=annotate, args=(k,)) for k in range(len(tokens))]
+    t1 = time.perf_counter()
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    return counts, time.perf_counter() - t1, busy_lat
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--items", type=int, default=100_000)
@@ -149,28 +177,7 @@ def main() -> None:
             for i in range(opts.annotators):
                 tokens.append(c.post("/api/admin/annotators", json={"name": f"b{i}"})
                               .json()["token"])
-        counts = [0] * opts.annotators
-        busy_lat: list[list[float]] = [[] for _ in range(opts.annotators)]
-        stop = threading.Event()
-
-        def annotate(k: int) -> None:
-            with httpx.Client(base_url=base, timeout=30,
-                              headers={"Authorization": f"Bearer {tokens[k]}"}) as c:
-                while not stop.is_set():
-                    dt = one_round(c)
-                    if dt is not None:
-                        counts[k] += 1
-                        busy_lat[k].append(dt)
-
-        threads = [threading.Thread(target=annotate, args=(k,)) for k in range(opts.annotators)]
-        t1 = time.perf_counter()
-        for t in threads:
-            t.start()
-        time.sleep(opts.seconds)
-        stop.set()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t1
+        counts, wall, busy_lat = concurrent_annotators(base, tokens, opts.seconds)
         with httpx.Client(base_url=base, headers=admin, timeout=30) as c:
             n_total = c.get("/api/progress").json()["n_labels"]
             csv_rows = c.get("/api/admin/export/labels?format=csv").text.count("\n") - 1
@@ -192,15 +199,20 @@ def main() -> None:
           f"p99 {np.percentile(lat_ms, 99):.1f} ms, max {lat_ms.max():.1f} ms")
     print(f"  model versions during the window: {len(models)} (v{v0} -> v{v1}); "
           f"fit time inside them {train_s:.1f} s")
-    print(f"throughput: {opts.annotators} annotators, {wall:.1f} s: {sum(counts)} labels "
+    report_concurrent(counts, wall, busy_lat)
+    print(f"accounting: labels stored {n_total}, exported rows {csv_rows}")
+
+
+def report_concurrent(counts: list[int], wall: float, busy_lat: list[list[float]]) -> None:
+    """Print labels per second and the latency of the annotators who asked at once."""
+    print(f"throughput: {len(counts)} annotators, {wall:.1f} s: {sum(counts)} labels "
           f"acknowledged = {sum(counts) / wall:.1f} labels/s "
           f"(per annotator median {statistics.median(counts)})")
     conc_ms = np.concatenate([np.asarray(x) for x in busy_lat]) * 1000
     if conc_ms.size:
-        print(f"latency GET /api/next with {opts.annotators} concurrent annotators, no think "
+        print(f"latency GET /api/next with {len(counts)} concurrent annotators, no think "
               f"time, {conc_ms.size} requests: p50 {np.percentile(conc_ms, 50):.1f} ms, "
               f"p99 {np.percentile(conc_ms, 99):.1f} ms, max {conc_ms.max():.1f} ms")
-    print(f"accounting: labels stored {n_total}, exported rows {csv_rows}")
 
 
 if __name__ == "__main__":
