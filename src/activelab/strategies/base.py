@@ -66,6 +66,14 @@ class Needs(str, Enum):
     """A labeling cost per candidate (``context.costs``)."""
     EMBEDDINGS = "embeddings"
     """Learned embeddings of the candidates (``context.extras["embeddings"]``)."""
+    LABEL_PROBA = "label_proba"
+    """Multi-label: P(label j applies) per candidate, n x L (``context.label_proba``)."""
+    PREDICTIONS = "predictions"
+    """Regression: the model's predicted value per candidate (``context.predictions``)."""
+    COMMITTEE_PREDICTIONS = "committee_predictions"
+    """Regression: each member's prediction, members x n (``context.committee_predictions``)."""
+    PREDICTIVE_STD = "predictive_std"
+    """Regression: the model's own predictive standard deviation (``context.predictive_std``)."""
 
     def __str__(self) -> str:
         return self.value
@@ -406,6 +414,9 @@ class Strategy:
     #: What the strategy reads from the context, as :class:`Needs` members (plain
     #: strings with the same values are accepted; :func:`needs_of` normalises them).
     needs: ClassVar[frozenset[Needs]] = frozenset()
+    #: The tasks the strategy serves (:class:`activelab.engine.tasks.Task` values);
+    #: classification when a subclass says nothing.
+    tasks: ClassVar[frozenset[str]] = frozenset({"classification"})
 
     def __init__(self, random_state: Any = None) -> None:
         self.random_state = random_state

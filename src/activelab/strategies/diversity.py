@@ -266,6 +266,7 @@ class CoreSet(Strategy):
 
     name = "coreset"
     needs = frozenset({Needs.FEATURES, Needs.LABELED})
+    tasks = frozenset({"classification", "multilabel", "regression"})
 
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))
@@ -327,6 +328,7 @@ class KMeansSampling(Strategy):
 
     name = "kmeans"
     needs = frozenset({Needs.FEATURES})
+    tasks = frozenset({"classification", "multilabel", "regression"})
 
     def __init__(
         self,

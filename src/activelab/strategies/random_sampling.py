@@ -18,6 +18,7 @@ class RandomSampling(Strategy):
 
     name = "random"
     needs: frozenset[Needs] = frozenset()  # the candidate ids alone
+    tasks = frozenset({"classification", "multilabel", "regression"})
 
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))

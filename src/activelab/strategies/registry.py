@@ -34,9 +34,20 @@ def register(cls: type[Strategy]) -> type[Strategy]:
     return cls
 
 
-def available_strategies() -> list[str]:
-    """Names of all registered strategies, sorted."""
-    return sorted(_REGISTRY)
+def available_strategies(task: Any = None) -> list[str]:
+    """Names of the registered strategies, sorted.
+
+    Parameters
+    ----------
+    task : {"classification", "multilabel", "regression"} or Task, optional
+        Only the strategies that serve this task (see ``Strategy.tasks``).
+    """
+    if task is None:
+        return sorted(_REGISTRY)
+    from ..engine.tasks import Task, tasks_of
+
+    task = Task(task)
+    return sorted(name for name, cls in _REGISTRY.items() if task in tasks_of(cls))
 
 
 class CallableStrategy(Strategy):
