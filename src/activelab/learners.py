@@ -18,40 +18,32 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_random_state
 
+from .engine.tasks import (
+    DEFAULT_STRATEGIES,
+    Task,
+    check_class_labels,
+    check_targets,
+    infer_task,
+)
 from .pool import RowView, as_rows, check_features, materialize, take_rows
 from .proba import predict_proba_chunked
 from .strategies.base import MODEL_NEEDS, QueryResult, Strategy, needs_of
 from .strategies.query import query_once
-from .strategies.registry import CallableStrategy, available_strategies, get_strategy
+from .strategies.registry import (
+    CallableStrategy,
+    available_strategies,
+    check_strategy_task,
+    get_strategy,
+)
 
 __all__ = ["ActiveLearner", "Committee", "check_training_labels", "align_proba"]
 
 
-def check_training_labels(y: Any, n_rows: int, name: str = "y_training") -> np.ndarray:
-    """Validate training labels: 1-D, one per row, no missing values, two classes or more."""
-    y = np.asarray(y)
-    if y.ndim != 1:
-        y = y.ravel() if y.ndim == 2 and 1 in y.shape else y
-    if y.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one label per row), got shape {y.shape}.")
-    if y.shape[0] != n_rows:
-        raise ValueError(
-            f"{name} has {y.shape[0]} labels but the features have {n_rows} rows; "
-            "give one label per row."
-        )
-    if y.dtype.kind == "f" and np.isnan(y).any():
-        raise ValueError(f"{name} contains NaN; every training row needs a label.")
-    classes = np.unique(y)
-    if classes.size < 2:
-        raise ValueError(
-            f"{name} holds a single class ({classes[0]!r}); a classifier needs examples of at "
-            "least two classes. Label more initial items (or start with cold_start='kmeans', "
-            "which covers the pool's clusters)."
-        )
-    return y
+#: Class labels are checked by the task seam; kept here under its historical name.
+check_training_labels = check_class_labels
 
 
 def align_proba(proba: np.ndarray, model_classes: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -81,7 +73,8 @@ def _stack(a: Any, b: Any) -> Any:
 def _check_new_rows(X: Any, y: Any) -> tuple[Any, np.ndarray]:
     """The rows and labels given to ``teach``, checked to match."""
     X = check_features(materialize(X), "X")
-    y = np.asarray(y).ravel()
+    y = np.asarray(y)
+    y = y.ravel() if y.ndim != 2 or y.shape[1] == 1 else y  # keep n x L multi-label tables
     if y.shape[0] != X.shape[0]:
         raise ValueError(
             f"teach() got {X.shape[0]} rows but {y.shape[0]} labels; give one label per row."
@@ -254,11 +247,16 @@ class ActiveLearner:
     ----------
     estimator : scikit-learn classifier
         Cloned; the given object is never fitted or changed.
-    query_strategy : str, Strategy or callable, default="margin"
+    query_strategy : str, Strategy, callable or None, default=None
         A registered strategy name (see :func:`activelab.available_strategies`), a
         strategy object, or a function ``(estimator, X, n_instances) -> indices``.
+        None uses the task's default (:data:`activelab.engine.tasks.DEFAULT_STRATEGIES`):
+        ``"margin"`` for classification, ``"multilabel_margin"`` for multi-label targets,
+        ``"greedy_io"`` for a regressor.
     X_training, y_training : array-like, optional
-        Initial labeled data; the learner is fitted on it at once.
+        Initial labeled data; the learner is fitted on it at once.  Class labels
+        (1-D), an ``n x L`` 0/1 indicator matrix (multi-label), or real numbers with a
+        regressor (regression).
     random_state : int, RandomState or None
         Seed for the strategy's tie breaking and any randomness it uses.
     classes : array-like, optional
@@ -275,12 +273,15 @@ class ActiveLearner:
     X_training_, y_training_ : the data the learner was fitted on.
     last_query_ : QueryResult
         The full result of the latest :meth:`query` (chosen ids and utilities).
+    task_ : Task
+        The kind of target learnt (classification, multi-label or regression), known from
+        the estimator and the first labels.
     """
 
     def __init__(
         self,
         estimator: Any,
-        query_strategy: Any = "margin",
+        query_strategy: Any = None,
         X_training: Any = None,
         y_training: Any = None,
         *,
@@ -297,7 +298,8 @@ class ActiveLearner:
         self.random_state = random_state
         self._rng = check_random_state(random_state)
         self.query_strategy = query_strategy
-        self.strategy_ = get_strategy(query_strategy, random_state=self._rng)
+        self.task_ = infer_task(None, estimator)
+        self.strategy_ = self._strategy_for(self.task_)
         self.fit_kwargs = fit_kwargs
         self.classes = _check_classes(classes)
         self.X_training_: Any = None
@@ -307,12 +309,34 @@ class ActiveLearner:
         if X_training is not None:
             self.fit(X_training, y_training)
 
+    def _strategy_for(self, task: Task) -> Strategy:
+        """The strategy for ``task``: the user's, checked, or the task's default."""
+        spec = DEFAULT_STRATEGIES[task] if self.query_strategy is None else self.query_strategy
+        current = getattr(self, "strategy_", None)
+        if self.query_strategy is not None and current is not None:
+            strategy = current  # the user's choice is built once
+        elif current is not None and getattr(current, "name", None) == spec:
+            strategy = current
+        else:
+            strategy = get_strategy(spec, random_state=self._rng)
+        check_strategy_task(strategy, task)
+        return strategy
+
+    def _set_task(self, y: Any) -> Task:
+        task = infer_task(y, self.estimator)
+        if task is not self.task_ or not hasattr(self, "strategy_"):
+            self.strategy_ = self._strategy_for(task)
+        self.task_ = task
+        return task
+
     # ------------------------------------------------------------- training
     def fit(self, X: Any, y: Any) -> ActiveLearner:
         """Fit a fresh clone of the estimator on ``X, y`` (replacing the training data)."""
         X = check_features(X, "X_training")
-        y = check_training_labels(y, X.shape[0])
-        _check_known(y, self.classes, "y_training")
+        task = self._set_task(y)
+        y = check_targets(y, X.shape[0], task)
+        if task is Task.CLASSIFICATION:
+            _check_known(y, self.classes, "y_training")
         self.X_training_, self.y_training_ = X, y
         self.estimator_ = clone(self.estimator).fit(X, y, **self.fit_kwargs)
         return self
@@ -340,12 +364,28 @@ class ActiveLearner:
         """
         X, y = _check_new_rows(X, y)
         if only_new:
-            self._partial_fit(X, y, self._incremental_classes(y))
-            self._grow(X, y)
+            self._teach_incremental(X, y)
         else:
             y_all = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
             self.fit(_stack(self.X_training_, X), y_all)
         return self
+
+    def _teach_incremental(self, X: Any, y: np.ndarray) -> None:
+        task = self._set_task(y)
+        if task is Task.MULTILABEL:
+            raise ValueError(
+                "teach(only_new=True) is for classification and regression; refit multi-label "
+                "models with teach(X, Y)."
+            )
+        if task is Task.REGRESSION:
+            y = check_targets(y, X.shape[0], task, "y")
+            if not hasattr(self.estimator, "partial_fit"):
+                self._incremental_classes(y)  # raises the clear TypeError
+            model = self.estimator_ if self.is_fitted else clone(self.estimator)
+            self.estimator_ = model.partial_fit(X, y)
+        else:
+            self._partial_fit(X, y, self._incremental_classes(y))
+        self._grow(X, y)
 
     def _grow(self, X: Any, y: np.ndarray) -> None:
         self.X_training_ = _stack(self.X_training_, X)
@@ -415,7 +455,9 @@ class ActiveLearner:
         return predict_proba_chunked(self._fitted(), X)
 
     def score(self, X: Any, y: Any) -> float:
-        """Accuracy on ``X, y``."""
+        """Accuracy on ``X, y`` (subset accuracy for multi-label, R² for regression)."""
+        if self.task_ is Task.REGRESSION:
+            return float(r2_score(np.asarray(y, dtype=np.float64), self.predict(X)))
         return float(accuracy_score(y, self.predict(X)))
 
     # ---------------------------------------------------------------- query
@@ -531,6 +573,7 @@ class ActiveLearner:
         learner.classes = state["classes"]
         learner.fit_kwargs = dict(state["fit_kwargs"])
         learner.X_training_, learner.y_training_ = state["X_training"], state["y_training"]
+        learner.task_ = infer_task(learner.y_training_, learner.estimator)
         if state["estimator_"] is not None:
             learner.estimator_ = state["estimator_"]
         return learner

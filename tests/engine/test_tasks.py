@@ -11,12 +11,11 @@ from activelab.engine.tasks import (
     DEFAULT_METRICS,
     DEFAULT_STRATEGIES,
     Task,
-    check_strategy_task,
     check_targets,
     infer_task,
     tasks_of,
 )
-from activelab.strategies.registry import get_strategy
+from activelab.strategies.registry import check_strategy_task, get_strategy
 
 
 def test_infer_task_from_targets():

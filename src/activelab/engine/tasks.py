@@ -2,7 +2,8 @@
 
 Every face asks :func:`infer_task` once and then speaks of the :class:`Task` it got:
 the learners check their targets with :func:`check_targets`, strategies declare the
-tasks they serve (``Strategy.tasks``, read with :func:`tasks_of`), and
+tasks they serve (``Strategy.tasks``, read with :func:`tasks_of`; the registry's
+``check_strategy_task`` refuses a mismatch), and
 :data:`DEFAULT_STRATEGIES` / :data:`DEFAULT_METRICS` name what a run uses when the user
 names nothing.
 """
@@ -18,8 +19,8 @@ __all__ = [
     "Task",
     "infer_task",
     "check_targets",
+    "check_class_labels",
     "tasks_of",
-    "check_strategy_task",
     "DEFAULT_STRATEGIES",
     "DEFAULT_METRICS",
 ]
@@ -148,8 +149,8 @@ def _nan_mask(arr: np.ndarray) -> np.ndarray:
 def check_targets(y: Any, n_rows: int, task: Task | str, name: str = "y_training") -> np.ndarray:
     """Validate targets for ``task`` and return them in the task's canonical form.
 
-    Classification targets are checked by :func:`activelab.learners.check_training_labels`
-    (1-D, two classes or more); multi-label targets come back as an ``n x L`` int8 0/1
+    Classification targets are checked by :func:`check_class_labels` (1-D, two classes
+    or more); multi-label targets come back as an ``n x L`` int8 0/1
     matrix with ``L >= 2``; regression targets as 1-D finite float64.
 
     Raises
@@ -159,12 +160,34 @@ def check_targets(y: Any, n_rows: int, task: Task | str, name: str = "y_training
     """
     task = Task(task)
     if task is Task.CLASSIFICATION:
-        from ..learners import check_training_labels
-
-        return check_training_labels(y, n_rows, name)
+        return check_class_labels(y, n_rows, name)
     if task is Task.MULTILABEL:
         return _check_indicator(y, n_rows, name)
     return _check_real(y, n_rows, name)
+
+
+def check_class_labels(y: Any, n_rows: int, name: str = "y_training") -> np.ndarray:
+    """Validate class labels: 1-D, one per row, no missing values, two classes or more."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        y = y.ravel() if y.ndim == 2 and 1 in y.shape else y
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one label per row), got shape {y.shape}.")
+    if y.shape[0] != n_rows:
+        raise ValueError(
+            f"{name} has {y.shape[0]} labels but the features have {n_rows} rows; "
+            "give one label per row."
+        )
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(f"{name} contains NaN; every training row needs a label.")
+    classes = np.unique(y)
+    if classes.size < 2:
+        raise ValueError(
+            f"{name} holds a single class ({classes[0]!r}); a classifier needs examples of at "
+            "least two classes. Label more initial items (or start with cold_start='kmeans', "
+            "which covers the pool's clusters)."
+        )
+    return y
 
 
 def _check_rows(count: int, n_rows: int, name: str) -> None:
@@ -219,24 +242,3 @@ def tasks_of(strategy: Any) -> frozenset[Task]:
     """The tasks a strategy (or strategy class) serves; classification when undeclared."""
     declared = getattr(strategy, "tasks", None) or (Task.CLASSIFICATION,)
     return frozenset(Task(t) for t in declared)
-
-
-def check_strategy_task(strategy: Any, task: Task | str) -> None:
-    """Refuse a strategy that does not serve ``task``, naming the ones that do.
-
-    Raises
-    ------
-    ValueError
-    """
-    task = Task(task)
-    if task in tasks_of(strategy):
-        return
-    from ..strategies.registry import available_strategies
-
-    fitting = available_strategies(task=task)
-    name = getattr(strategy, "name", None) or type(strategy).__name__
-    served = ", ".join(sorted(t.value for t in tasks_of(strategy)))
-    raise ValueError(
-        f"query strategy {name!r} is for {served}, not {task.value}; for {task.value} use "
-        f"one of: {', '.join(fitting)}."
-    )

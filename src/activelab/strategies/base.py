@@ -261,6 +261,45 @@ class QueryContext:
             self._committee_proba = np.asarray(member_proba(self.X), dtype=np.float64)
         return self._committee_proba
 
+    def _output(self, key: str, compute: Any) -> np.ndarray:
+        """A per-task model output, computed once and kept in :attr:`extras`."""
+        if key not in self.extras:
+            if self.estimator is None:
+                raise ValueError(
+                    f"this strategy needs {key.replace('_', ' ')}: pass a fitted estimator "
+                    f"or extras={{{key!r}: ...}} to the query."
+                )
+            self.extras[key] = compute(self.estimator, self.X)
+        return self.extras[key]
+
+    @property
+    def label_proba(self) -> np.ndarray:
+        """Multi-label: P(label j applies) per candidate, shape (n_candidates, n_labels)."""
+        from ..outputs import label_marginals
+
+        return self._output("label_proba", label_marginals)
+
+    @property
+    def predictions(self) -> np.ndarray:
+        """Regression: the model's predicted value per candidate, shape (n_candidates,)."""
+        from ..outputs import predict_values
+
+        return self._output("predictions", predict_values)
+
+    @property
+    def committee_predictions(self) -> np.ndarray:
+        """Regression: each member's prediction, shape (n_members, n_candidates)."""
+        from ..outputs import member_predictions
+
+        return self._output("committee_predictions", member_predictions)
+
+    @property
+    def predictive_std(self) -> np.ndarray:
+        """Regression: the model's predictive standard deviation, shape (n_candidates,)."""
+        from ..outputs import predictive_std
+
+        return self._output("predictive_std", predictive_std)
+
     @property
     def classes(self) -> np.ndarray | None:
         """Class labels in probability column order, when known."""
@@ -287,9 +326,12 @@ class QueryContext:
         )
 
 
+_CANDIDATES_ON_AXIS_1 = frozenset({"sampled_proba", "committee_predictions"})
+
+
 def _subset_extra(key: str, value: Any, positions: np.ndarray, n: int) -> Any:
-    # sampled probabilities are (n_samples_drawn, n_candidates, n_classes): candidates on axis 1
-    if key == "sampled_proba" and isinstance(value, np.ndarray) and value.ndim == 3:
+    # sampled probabilities (draws x n x C) and member predictions (members x n): axis 1
+    if key in _CANDIDATES_ON_AXIS_1 and isinstance(value, np.ndarray) and value.ndim >= 2:
         return value[:, positions]
     return value[positions] if _is_row_aligned(value, n) else value
 

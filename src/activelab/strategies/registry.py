@@ -16,10 +16,17 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.tasks import Task, tasks_of
 from ..pool import materialize
 from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances
 
-__all__ = ["register", "get_strategy", "available_strategies", "CallableStrategy"]
+__all__ = [
+    "register",
+    "get_strategy",
+    "available_strategies",
+    "check_strategy_task",
+    "CallableStrategy",
+]
 
 _REGISTRY: dict[str, type[Strategy]] = {}
 
@@ -44,8 +51,6 @@ def available_strategies(task: Any = None) -> list[str]:
     """
     if task is None:
         return sorted(_REGISTRY)
-    from ..engine.tasks import Task, tasks_of
-
     task = Task(task)
     return sorted(name for name, cls in _REGISTRY.items() if task in tasks_of(cls))
 
@@ -59,6 +64,7 @@ class CallableStrategy(Strategy):
 
     name = "callable"
     needs = frozenset({Needs.FEATURES, Needs.ESTIMATOR})  # f(estimator, X, n)
+    tasks = frozenset({"classification", "multilabel", "regression"})  # the user's function
 
     def __init__(self, func: Callable[..., Any], random_state: Any = None) -> None:
         super().__init__(random_state=random_state)
@@ -150,3 +156,21 @@ def _check_params(cls: type[Strategy], params: dict[str, Any]) -> None:
             f"strategy {cls.name!r} has no parameter {unknown[0]!r}; "
             f"its parameters are: {', '.join(allowed) or 'none'}."
         )
+
+
+def check_strategy_task(strategy: Any, task: Any) -> None:
+    """Refuse a strategy that does not serve ``task``, naming the registered ones that do.
+
+    Raises
+    ------
+    ValueError
+    """
+    task = Task(task)
+    if task in tasks_of(strategy):
+        return
+    name = getattr(strategy, "name", None) or type(strategy).__name__
+    served = ", ".join(sorted(t.value for t in tasks_of(strategy)))
+    raise ValueError(
+        f"query strategy {name!r} is for {served}, not {task.value}; for {task.value} use "
+        f"one of: {', '.join(available_strategies(task=task))}."
+    )
