@@ -287,48 +287,6 @@ def test_legacy_train_with_annotated_tasks(make_client):
     assert backend.state.latest_version("1")["n_labels"] == len(TRAIN_TEXTS)
 
 
-def test_multiple_choice_config(make_client):
-    config = ('<View><Text name="text" value="$text"/><Choices name="topic" toName="text" '
-              'choice="multiple"><Choice value="sport"/><Choice value="money"/></Choices></View>')
-    client = make_client(strategy="least_confident")
-    client.post("/setup", json={"project": "4.1", "schema": config})
-    pairs = [("goal match team", ["sport"]), ("bank cash profit", ["money"]),
-             ("match goal win", ["sport"]),
-             ("cash loan bank", ["money"]), ("team win match", ["sport"]),
-             ("profit interest bank", ["money"])]
-    for i, (text, labels) in enumerate(pairs):
-        body = annotation_event(i + 1, text, "x")
-        body["project"] = {"id": 4, "label_config": config}
-        body["annotation"]["result"] = [{"from_name": "topic", "to_name": "text",
-                                         "type": "choices", "value": {"choices": labels}}]
-        assert client.post("/webhook", json=body).status_code == 201
-    assert backend_of(client).wait_idle(60)
-    body = predict_body(["goal team", "cash bank"])
-    body["project"] = "4.1"
-    body["label_config"] = config
-    results = client.post("/predict", json=body).json()["results"]
-    assert results[0]["result"][0]["value"]["choices"] == ["sport"]
-    assert results[1]["result"][0]["value"]["choices"] == ["money"]
-    assert all(0.5 <= e["score"] <= 1.0 for e in results)
-    both = annotation_event(40, "team cash", "x")
-    both["project"] = {"id": 4}
-    both["annotation"]["result"] = [{"from_name": "topic", "to_name": "text", "type": "choices",
-                                     "value": {"choices": ["sport", "money"]}}]
-    client.post("/webhook", json=both)
-    assert backend_of(client).wait_idle(60)
-    stored = {t.task_id: t.choices for t in backend_of(client).state.labeled_tasks("4")}
-    assert stored[40] == ["sport", "money"]
-
-
-def test_multiple_choice_refuses_committee_strategy(make_client):
-    config = ('<View><Text name="text" value="$text"/><Choices name="topic" toName="text" '
-              'choice="multiple"><Choice value="a"/><Choice value="b"/></Choices></View>')
-    client = make_client(strategy="vote_entropy")
-    r = client.post("/setup", json={"project": "4.1", "schema": config})
-    assert r.status_code == 400
-    assert "--strategy" in r.json()["detail"]
-
-
 def test_committee_strategy_trains_a_committee(make_client):
     client = make_client(strategy="vote_entropy")
     client.post("/setup", json=recorded("setup_request.json"))

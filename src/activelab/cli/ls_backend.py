@@ -91,6 +91,12 @@ def register(app: typer.Typer) -> None:
         strategy: str = typer.Option(
             "entropy", "--strategy", help="Query strategy (one with a per-task score)."
         ),
+        multilabel_strategy: str | None = typer.Option(
+            None, "--multilabel-strategy",
+            help="Strategy of multiple-choice configs (default: multilabel_margin)."),
+        regression_strategy: str | None = typer.Option(
+            None, "--regression-strategy",
+            help="Strategy of <Number> configs (default: greedy_io)."),
         model: str = typer.Option("logreg", "--model",
                                   help="Classifier: logreg, nb or rf (as in simulate --model)."),
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
@@ -142,6 +148,7 @@ def register(app: typer.Typer) -> None:
         check_port(host, port)
         _serve(
             host, port, db, labels=labels, strategy=strategy, model=model,
+            multilabel_strategy=multilabel_strategy, regression_strategy=regression_strategy,
             text_method=text_method, image_root=image_root, image_size=image_size,
             basic_auth=basic_auth, webhook_secret=webhook_secret,
             push_predictions=push_predictions, push_interval=push_interval, ls_url=ls_url,

@@ -44,7 +44,14 @@ class LSBackendConfig:
         The classes to learn; must be choices of the labeling config.  All of the
         config's choices when omitted.
     strategy : str, default="entropy"
-        A strategy with a per-task utility (see :mod:`activelab.server.ls_scoring`).
+        A strategy with a per-task utility (see :mod:`activelab.server.ls_scoring`), for
+        single-choice configs.
+    multilabel_strategy : str, optional
+        The strategy of multiple-choice configs (multi-label); the multi-label default
+        (``multilabel_margin``) when omitted.
+    regression_strategy : str, optional
+        The strategy of ``<Number>`` configs (regression); the regression default
+        (``greedy_io``) when omitted.
     model : str, default="logreg"
         One of :data:`ESTIMATORS`.
     db : str, default="sqlite:///ls-backend.db"
@@ -82,6 +89,8 @@ class LSBackendConfig:
 
     labels: tuple[str, ...] | None = None
     strategy: str = "entropy"
+    multilabel_strategy: str | None = None
+    regression_strategy: str | None = None
     model: str = "logreg"
     db: str = "sqlite:///ls-backend.db"
     text_method: str = "tfidf"
@@ -109,6 +118,7 @@ class LSBackendConfig:
         if self.text_method not in ("tfidf", "minilm"):
             raise ValueError(f"text_method must be 'tfidf' or 'minilm', got {self.text_method!r}.")
         check_backend_strategy(self.strategy)
+        self._validate_task_strategies()
         self._validate_secrets()
         if self.image_root is not None and not Path(self.image_root).is_dir():
             raise FileNotFoundError(
@@ -120,6 +130,16 @@ class LSBackendConfig:
                 raise ValueError(f"{name} must be at least 0, got {getattr(self, name)}.")
         if isinstance(self.committee_size, bool) or int(self.committee_size) < 2:
             raise ValueError(f"committee_size must be at least 2, got {self.committee_size}.")
+
+    def _validate_task_strategies(self) -> None:
+        """A multi-label or regression strategy that is named must serve its task."""
+        from ...engine.tasks import Task
+        from .targets import task_strategy_for
+
+        if self.multilabel_strategy is not None:
+            task_strategy_for(self, Task.MULTILABEL)
+        if self.regression_strategy is not None:
+            task_strategy_for(self, Task.REGRESSION)
 
     def _validate_secrets(self) -> None:
         if self.basic_auth is not None and (
