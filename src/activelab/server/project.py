@@ -48,6 +48,7 @@ class LabelingProject:
 def scorer_options(settings: dict[str, Any]) -> dict[str, Any]:
     """The :class:`Scorer` arguments a project's stored settings give."""
     return {"strategy": settings.get("strategy", "margin"), "batch": int(settings["batch"]),
+            "task": settings.get("task") or "classification",
             "retrain_every": settings.get("retrain_every"),
             "overlap": int(settings.get("overlap", 1)),
             "cold_start": settings.get("cold_start", "kmeans"),
@@ -60,16 +61,21 @@ def _slug(text: str) -> str:
 
 
 def _check_options(*, strategy: str, batch: int, overlap: int, lease_seconds: float,
-                   retrain_every: int | None, budget: int | None, cold_start: str) -> None:
+                   retrain_every: int | None, budget: int | None, cold_start: str,
+                   task: str = "classification") -> None:
     """Refuse bad project options before anything is read or stored."""
     from ..cold_start import COLD_START_METHODS
     from ..strategies import get_strategy
     from ..strategies.base import needs_of
+    from .tasks import check_task_strategy
 
     check_numbers(batch=batch, overlap=overlap, lease_seconds=lease_seconds,
                   retrain_every=retrain_every, budget=budget)
     if cold_start not in COLD_START_METHODS:
         raise ValueError(f"cold_start must be one of {COLD_START_METHODS}, got {cold_start!r}")
+    if task != "classification":
+        check_task_strategy(strategy, task)
+        return
     needs = needs_of(get_strategy(strategy))
     if needs - SCORER_PROVIDES:
         raise ValueError(f"strategy {strategy!r} needs {sorted(map(str, needs))}; the labeling "
@@ -88,7 +94,7 @@ def open_project(
     image_column: str | None = None,
     features: list[str] | None = None,
     text_method: str = "tfidf",
-    strategy: str = "margin",
+    strategy: str | None = None,
     batch: int = 10,
     retrain_every: int | None = None,
     overlap: int = 1,
@@ -98,12 +104,20 @@ def open_project(
     random_state: int = 0,
     hotkeys: list[str] | None = None,
     show_guess: bool | None = None,
+    task: str | None = None,
+    value_range: tuple[float | None, float | None] | None = None,
 ) -> LabelingProject:
     """Create the project named ``name`` (default: the data file's name) or reopen it.
 
-    Reopening keeps the stored items, labels and settings; ``labels`` must then match (or be
-    None); ``hotkeys`` (one key per label) and ``show_guess`` (show annotators the model's
-    guess once it beats chance; default True), when given, replace the stored ones.
+    Reopening keeps the stored items, labels and settings; ``labels`` and ``task`` must then
+    match (or be None); ``hotkeys`` (one key per label) and ``show_guess`` (show annotators
+    the model's guess once it beats chance; default True), when given, replace the stored
+    ones.
+
+    ``task`` is ``"classification"`` (the default: one label per item), ``"multilabel"``
+    (any set of ``labels`` per item) or ``"regression"`` (a number per item, within
+    ``value_range = (min, max)`` when given; no ``labels``).  ``strategy`` defaults to the
+    task's (:data:`activelab.engine.tasks.DEFAULT_STRATEGIES`).
     Creating reads ``data``, computes the features (saved under ``project_dir``, default
     ``activelab-projects/<name>`` next to the working directory) and stores the items.
 
@@ -112,9 +126,14 @@ def open_project(
     ValueError, TypeError, FileNotFoundError
         Bad options or unreadable data; nothing is stored then.
     """
+    from .project_tasks import check_task_labels, reopen_task_check
+
+    given_task, task = task, task or "classification"
+    strategy, labels, value_range = check_task_labels(task, strategy, labels, value_range,
+                                                      hotkeys)
     _check_options(strategy=strategy, batch=batch, overlap=overlap,
                    lease_seconds=lease_seconds, retrain_every=retrain_every, budget=budget,
-                   cold_start=cold_start)
+                   cold_start=cold_start, task=task)
     if labels:
         labels = check_labels(labels)
         if hotkeys is not None:
@@ -126,9 +145,10 @@ def open_project(
     store = None if db_file is not None and not db_file.exists() else Store(db)
     pid = None if store is None else store.find_project(name)
     if store is not None and pid is not None:
+        reopen_task_check(store, pid, name, given_task)
         return _reopen(store, pid, name, labels, hotkeys, show_guess)
     try:
-        if not labels:
+        if not labels and task != "regression":
             raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
         pdata = load_project_data(data, text_column=text_column, image_column=image_column,
                                   features=features, text_method=text_method)
@@ -144,7 +164,7 @@ def open_project(
         "random_state": int(random_state), "data": str(Path(data).resolve()),
         "text_method": text_method, "cold_start": cold_start, "hotkeys": hotkeys,
         "show_guess": show_guess is not False,
-    }
+    } | ({} if task == "classification" else {"task": task, "value_range": value_range})
     return _create(store, db, db_file, name, labels, pdata, pdir.resolve(), settings)
 
 

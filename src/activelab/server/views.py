@@ -28,7 +28,16 @@ def _fresh_guess(state: LabelingState, asg: dict[str, Any]) -> dict[str, Any]:
     from .scorer import _rows, load_features
 
     X = load_features(state.scorer.features_path)
-    proba = model.predict_proba(_rows(X, np.asarray([int(asg["item_id"])])))[0]
+    row = _rows(X, np.asarray([int(asg["item_id"])]))
+    if state.task != "classification":
+        from .answers import decode_answer
+        from .task_scoring import task_guesses
+
+        [guess], sure = task_guesses(model, row, state.task, state.labels)
+        return {"guess": decode_answer(state.settings, guess),
+                "confidence": None if sure is None else float(sure[0]),
+                "guess_model_version": version}
+    proba = model.predict_proba(row)[0]
     best = int(proba.argmax())
     return {"guess": str(model.classes_[best]), "confidence": float(proba[best]),
             "guess_model_version": version}
@@ -68,13 +77,17 @@ def why_text(why: dict[str, Any]) -> str:
 
 def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any]
                   ) -> dict[str, Any]:
+    from .answers import decode_answer
+    from .why_tasks import task_why_text
+
     why = {"utility": asg.get("utility"), "rank": asg.get("rank"),
            "strategy": asg.get("strategy"), "model_version": asg.get("model_version")}
     show = state.show_guess
+    text = why_text(why) if state.task == "classification" else task_why_text(why, state.task)
     out: dict[str, Any] = {
         "item_id": int(asg["item_id"]), "key": item.get("key"), "kind": item["kind"],
-        "why": why | {"text": why_text(why)},
-        "guess": asg.get("guess") if show else None,
+        "why": why | {"text": text},
+        "guess": decode_answer(state.settings, asg.get("guess")) if show else None,
         "confidence": asg.get("confidence") if show else None,
         "guess_model_version": asg.get("model_version"),
     }
@@ -157,9 +170,14 @@ def label_export_rows(rows: list[dict[str, Any]], items: dict[int, dict[str, Any
             for r in rows]
 
 
-def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]]
-                      ) -> list[dict[str, Any]]:
-    """Label Studio task JSON: one task per item, one annotation per label."""
+def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]],
+                      settings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Label Studio task JSON: one task per item, one annotation per label (the chosen
+    labels of a multi-label project, the number of a regression one)."""
+    from .answers import decode_answer, task_name
+
+    settings = settings or {}
+    task = task_name(settings)
     tasks: dict[int, dict[str, Any]] = {}
     for r in rows:
         item = items[r["item_id"]]
@@ -174,11 +192,15 @@ def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any
                                    "data": data | {"activelab_id": int(r["item_id"]),
                                                    "activelab_key": item["key"]},
                                    "annotations": []}
+        answer = decode_answer(settings, r["label"])
+        region = {"type": "number", "value": {"number": answer}} if task == "regression" \
+            else {"type": "choices", "value": {"choices": answer if task == "multilabel"
+                                              else [answer]}}
         tasks[r["item_id"]]["annotations"].append({
             "completed_by": r["annotator"],
             "lead_time": r["duration_s"],
-            "result": [{"from_name": "label", "to_name": "text" if item["kind"] == "text"
-                        else ("image" if item["kind"] == "image" else "row"),
-                        "type": "choices", "value": {"choices": [r["label"]]}}],
+            "result": [{"from_name": "value" if task == "regression" else "label",
+                        "to_name": "text" if item["kind"] == "text"
+                        else ("image" if item["kind"] == "image" else "row")} | region],
         })
     return list(tasks.values())

@@ -67,7 +67,8 @@ class Store(AnnotatorAccess, QueueLeases, LabelRecords, ModelVersions, EventLog)
         name : str
             Unique project name.
         labels : sequence of str
-            The label choices, in button order.
+            The label choices, in button order (none for a regression project, whose
+            ``settings`` say ``"task": "regression"``).
         items : iterable of (key, kind, content)
             One per pool id, in pool-id order; ``kind`` is ``"text"``, ``"image"`` or ``"row"``.
         settings : dict, optional
@@ -80,7 +81,9 @@ class Store(AnnotatorAccess, QueueLeases, LabelRecords, ModelVersions, EventLog)
             A project of that name exists, labels are empty or repeated, or there are no items.
         """
         labels = [str(x) for x in labels]
-        if not labels or len(set(labels)) != len(labels) or any(not x.strip() for x in labels):
+        numbers = (settings or {}).get("task") == "regression"  # answers are numbers: no labels
+        if (not labels and not numbers) or len(set(labels)) != len(labels) \
+                or any(not x.strip() for x in labels):
             raise ValueError(f"labels must be distinct non-empty names, got {labels!r}")
         if self.find_project(name) is not None:
             raise ValueError(f"project {name!r} exists already: open it instead")

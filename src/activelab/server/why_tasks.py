@@ -1,0 +1,49 @@
+"""Why a multi-label or regression project asked for an item, in words true for its strategy.
+
+:func:`activelab.server.views.why_text` speaks of class probabilities; a multi-label
+strategy's utility speaks of per-label probabilities and a regression strategy's of
+distances and spreads.  Each text says what the queue row's utility measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["task_why_text", "TEXTS"]
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    return "–" if x is None else f"{float(x):.{digits}f}"
+
+
+#: What the utility of each strategy says, given the utility ``u``.
+TEXTS: dict[str, Callable[[float], str]] = {
+    "coreset": lambda u: (f"it lies far from every labeled item (distance {_fmt(u)} to the "
+                          "nearest; farther = ranked first)"),
+    "kmeans": lambda u: "it stands for a cluster of the unlabeled items",
+}
+
+
+def task_why_text(why: dict[str, Any], task: str) -> str:
+    """Why an item was asked for, for a multi-label or regression project.
+
+    Parameters
+    ----------
+    why : dict
+        ``strategy``, ``utility``, ``rank`` and ``model_version`` of the item's queue row.
+    task : {"multilabel", "regression"}
+    """
+    strategy = str(why.get("strategy") or "")
+    u, rank, mv = why.get("utility"), why.get("rank"), why.get("model_version") or 0
+    if strategy.startswith("cold_start:"):
+        return (f"no model yet, so {strategy.split(':', 1)[1]} cold start picked it to cover "
+                f"the data (pick {rank})")
+    if strategy == "random" or u is None:
+        needs = "two different label sets" if task == "multilabel" else "two different numbers"
+        return f"picked at random: the model cannot rank items yet (it needs {needs} first)"
+    where = f"rank {rank} of the items model v{mv} chose"
+    text = TEXTS.get(strategy)
+    if text is None:
+        return f"{strategy} ranked it (score {_fmt(u)}; a higher score ranks first): {where}"
+    return f"{text(float(u))}: {where}"
