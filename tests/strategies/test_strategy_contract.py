@@ -15,8 +15,8 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from threadpoolctl import threadpool_limits
 
 from activelab import Committee
-from activelab.pool import RowView
 from activelab.engine.tasks import tasks_of
+from activelab.pool import RowView
 from activelab.strategies import QueryContext, QueryResult, available_strategies, get_strategy
 
 N_POOL = 60
