@@ -585,18 +585,38 @@ class ActiveLearner:
         )
 
 
+#: The committee strategy when none is named, per task of the members.
+_COMMITTEE_DEFAULTS = {Task.CLASSIFICATION: "vote_entropy", Task.REGRESSION: "qbc_variance",
+                       Task.MULTILABEL: "vote_entropy"}
+
+
+def _committee_task(members: Sequence[ActiveLearner]) -> Task:
+    """Regression when every member is a regressor, classification when none is."""
+    kinds = {infer_task(None, m.estimator) is Task.REGRESSION for m in members}
+    if len(kinds) > 1:
+        raise ValueError(
+            "the committee mixes classifiers and regressors; give members of one kind."
+        )
+    return Task.REGRESSION if kinds == {True} else Task.CLASSIFICATION
+
+
 class Committee:
     """A committee of learners whose disagreement drives the queries (modAL-compatible).
 
     Members may be different algorithms (e.g. random forest, logistic regression,
     ``SVC(probability=True)``) and may have seen different classes; their
-    probabilities are aligned on the union of classes before being combined.
+    probabilities are aligned on the union of classes before being combined.  Members
+    may also be regressors (all of them): the committee then predicts the mean of their
+    predictions and its queries read :meth:`committee_predictions` (``qbc_variance``).
 
     Parameters
     ----------
-    learner_list : list of ActiveLearner or classifiers
-        The members.  Plain classifiers are wrapped in :class:`ActiveLearner`.
-    query_strategy : str, Strategy or callable, default="vote_entropy"
+    learner_list : list of ActiveLearner, classifiers or regressors
+        The members.  Plain estimators are wrapped in :class:`ActiveLearner`.
+    query_strategy : str, Strategy, callable or None, default="vote_entropy"
+        None, or the default ``"vote_entropy"`` with regressors, is the committee
+        strategy of the members' task: ``vote_entropy`` for classifiers,
+        ``qbc_variance`` for regressors.
     bootstrap : bool, default=False
         When True, every :meth:`teach` refits each member on its own bootstrap
         resample of all the committee's labels (bagging).
@@ -635,11 +655,16 @@ class Committee:
             m if isinstance(m, ActiveLearner) else ActiveLearner(m, query_strategy="random")
             for m in learner_list
         ]
+        self.task_ = _committee_task(self.learner_list)
+        if query_strategy is None or (query_strategy == "vote_entropy"
+                                      and self.task_ is Task.REGRESSION):
+            query_strategy = _COMMITTEE_DEFAULTS[self.task_]
         self.query_strategy = query_strategy
         self.bootstrap = bootstrap
         self.random_state = random_state
         self._rng = check_random_state(random_state)
         self.strategy_ = get_strategy(query_strategy, random_state=self._rng)
+        check_strategy_task(self.strategy_, self.task_)
         self.classes = _check_classes(classes)
         self.X_training_: Any = None
         self.y_training_: np.ndarray | None = None
@@ -703,6 +728,8 @@ class Committee:
     def _bootstrap_positions(self, y: np.ndarray) -> np.ndarray:
         n = y.shape[0]
         positions = self._rng.randint(0, n, size=n)
+        if self.task_ is not Task.CLASSIFICATION:
+            return positions
         missing = np.setdiff1d(np.unique(y), np.unique(y[positions]))
         if missing.size:
             # keep every class present so each member can be fitted
@@ -730,7 +757,7 @@ class Committee:
         self.X_training_ = _stack(self.X_training_, X)
         self.y_training_ = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
         if self.bootstrap:
-            check_training_labels(self.y_training_, self.y_training_.shape[0])
+            check_targets(self.y_training_, self.y_training_.shape[0], self.task_)
             for member in self.learner_list:
                 pos = self._bootstrap_positions(self.y_training_)
                 member.fit(take_rows(self.X_training_, pos), self.y_training_[pos])
@@ -740,6 +767,9 @@ class Committee:
         return self
 
     def _teach_incremental(self, X: Any, y: np.ndarray) -> None:
+        if self.task_ is Task.REGRESSION:
+            self._teach_incremental_regression(X, y)
+            return
         classes = self.classes
         if classes is None:
             seen = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
@@ -757,6 +787,18 @@ class Committee:
         self.X_training_ = _stack(self.X_training_, X)
         self.y_training_ = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
 
+    def _teach_incremental_regression(self, X: Any, y: np.ndarray) -> None:
+        y = check_targets(y, X.shape[0], Task.REGRESSION, "y")
+        for member in self.learner_list:  # each checks partial_fit before any fits
+            if not hasattr(member.estimator, "partial_fit"):
+                member._incremental_classes(y)  # raises the clear TypeError
+        for member in self.learner_list:
+            pos = self._rng.randint(0, y.shape[0], size=y.shape[0]) if self.bootstrap \
+                else np.arange(y.shape[0])
+            member.teach(take_rows(X, pos), y[pos], only_new=True)
+        self.X_training_ = _stack(self.X_training_, X)
+        self.y_training_ = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
+
     def committee_proba(self, X: Any) -> np.ndarray:
         """Member probabilities aligned on :attr:`classes_`, shape (M, n, C)."""
         classes = self.classes_
@@ -769,13 +811,27 @@ class Committee:
         return self.committee_proba(X).mean(axis=0)
 
     def predict(self, X: Any) -> np.ndarray:
+        """The consensus: most probable class, or the members' mean prediction (regression)."""
+        if self.task_ is Task.REGRESSION:
+            return self.committee_predictions(X).mean(axis=0)
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def committee_predictions(self, X: Any) -> np.ndarray:
+        """Regression: each member's prediction, shape (M, n), float64."""
+        if not self.is_fitted:
+            raise ValueError("the committee has no training data yet: call teach() first.")
+        return np.stack(
+            [np.asarray(m.predict(X), dtype=np.float64).ravel() for m in self.learner_list]
+        )
 
     def vote(self, X: Any) -> np.ndarray:
         """Each member's predicted class, shape (n, M)."""
         return np.stack([m.predict(X) for m in self.learner_list], axis=1)
 
     def score(self, X: Any, y: Any) -> float:
+        """Accuracy on ``X, y`` (R² for a committee of regressors)."""
+        if self.task_ is Task.REGRESSION:
+            return float(r2_score(np.asarray(y, dtype=np.float64), self.predict(X)))
         return float(accuracy_score(y, self.predict(X)))
 
     def query_result(
@@ -841,6 +897,7 @@ class Committee:
         committee.strategy_ = _strategy_from_spec(state["strategy"], committee._rng)
         committee.query_strategy = state["query_strategy"] or committee.strategy_
         committee.bootstrap = state["bootstrap"]
+        committee.task_ = _committee_task(committee.learner_list)
         committee.classes = state["classes"]
         committee.X_training_, committee.y_training_ = state["X_training"], state["y_training"]
         return committee

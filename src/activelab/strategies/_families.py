@@ -13,8 +13,10 @@ from . import (  # noqa: F401
     density,
     diversity,
     expected_error,
+    greedy,
     model_change,
     random_sampling,
+    regression_uncertainty,
     sampled,
     uncertainty,
 )
