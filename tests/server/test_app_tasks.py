@@ -51,14 +51,17 @@ def post(base: str, token: str, path: str, body: dict) -> httpx.Response:
                       timeout=10)
 
 
-def common(tmp_path: Path, data: Path) -> list[str]:
+def common(tmp_path: Path, data: Path, strategy: str | None = None) -> list[str]:
+    """The options of a test project; the task's default strategy unless one is named."""
     return [str(data), "--db", f"sqlite:///{tmp_path / 'tasks.db'}", "--project-dir",
-            str(tmp_path / "p"), "--batch", "4", "--strategy", "coreset"]
+            str(tmp_path / "p"), "--batch", "4",
+            *(["--strategy", strategy] if strategy else [])]
 
 
 def test_multilabel_sets_are_stored_exported_and_learnt(tmp_path: Path) -> None:
     data, truth = topic_data(tmp_path)
-    args = common(tmp_path, data) + ["--labels", "sport,money,weather", "--multilabel"]
+    args = common(tmp_path, data, "coreset") + ["--labels", "sport,money,weather",
+                                                 "--multilabel"]
     with live_server(args, tmp_path) as (base, token, lines):
         assert any("several labels per item from sport, money, weather" in ln for ln in lines)
         proj = api(base, token, "/api/project")
@@ -104,7 +107,8 @@ def test_multilabel_sets_are_stored_exported_and_learnt(tmp_path: Path) -> None:
 
 def test_multilabel_answers_that_do_not_fit_are_refused(tmp_path: Path) -> None:
     data, _ = topic_data(tmp_path, n=10)
-    args = common(tmp_path, data) + ["--labels", "sport,money,weather", "--multilabel"]
+    args = common(tmp_path, data, "coreset") + ["--labels", "sport,money,weather",
+                                                 "--multilabel"]
     with live_server(args, tmp_path) as (base, token, _):
         item = next_item(base, token)["item_id"]
         for body, words in [({"labels": ["sport", "chess"]}, "'chess' is not one of"),
@@ -141,9 +145,20 @@ def test_regression_numbers_are_stored_exported_and_learnt(tmp_path: Path) -> No
         ls = api(base, token, "/api/admin/export/labels?format=labelstudio")
         assert {t["data"]["activelab_id"]: t["annotations"][0]["result"][0]["value"]["number"]
                 for t in ls} == given
+        # the trained model's queue is ranked by the regression default, greedy_io, and
         # once the model beats the mean (R² > 0) its guess is a number
-        wait_until(lambda: next_item(base, token)["guess"] is not None, 90)
-        assert isinstance(next_item(base, token)["guess"], float)
+        ranked: list[dict] = []
+
+        def ranked_item() -> bool:
+            item = next_item(base, token)
+            post(base, token, "/api/skip", {"item_id": item["item_id"]})
+            if item["why"]["strategy"] == "greedy_io" and item["guess"] is not None:
+                ranked.append(item)
+            return bool(ranked)
+
+        wait_until(ranked_item, 90)
+        assert ranked[0]["why"]["text"].startswith("no labeled item is near it in both")
+        assert isinstance(ranked[0]["guess"], float)
     store = Store(f"sqlite:///{tmp_path / 'tasks.db'}")
     try:
         pid = store.find_project("rated")
@@ -208,8 +223,7 @@ def test_a_project_reopens_only_as_its_task(tmp_path: Path) -> None:
     proj = open_project(data, ["a", "b"], db=db, project_dir=tmp_path / "p", task="multilabel",
                         strategy="coreset")
     proj.store.close()
-    res = run_cli(["label", str(data), "--db", db, "--regression", "--strategy", "coreset"],
-                  tmp_path)
+    res = run_cli(["label", str(data), "--db", db, "--regression"], tmp_path)
     assert res.returncode == 2
     assert "project 'topics' exists as a multilabel project; reopen it without the " \
            "--regression flag" in res.output

@@ -280,3 +280,24 @@ def test_number_config_is_parsed_with_its_bounds():
     both = config_of(multiple).replace("</View>", '<Number name="rating" toName="text"/></View>')
     assert parse_label_config(both).kind == "choices"
     assert parse_label_config(both, from_name="rating").kind == "number"
+
+
+def test_number_config_is_queried_with_greedy_io_by_default(make_client):
+    """The regression default: score 1 / (1 + u), u = min_m ||x - x_m|| * |f(x) - y_m|."""
+    client = make_client()
+    teach_numbers(client)
+    backend = backend_of(client)
+    model = backend.model("1")
+    assert model.version.startswith("activelab-greedy_io-v")
+    texts = ["love great", "awful terrible broke", "okay"]
+    body = predict_body(texts)
+    body["label_config"] = numeric(body["label_config"])
+    results = client.post("/predict", json=body).json()["results"]
+    X = model.featurizer.transform(texts).toarray()
+    XL = model.estimator.X_training_.toarray()
+    f = predict_values(model.estimator.estimator_, X)
+    yL = np.array([x for _, x in RATED])
+    dx = np.sqrt(((X[:, None, :] - XL[None, :, :]) ** 2).sum(axis=2))
+    u = (dx * np.abs(f[:, None] - yL[None, :])).min(axis=1)
+    np.testing.assert_allclose([e["score"] for e in results], 1 / (1 + u), rtol=1e-6)
+    assert client.get("/health").json()["regression_strategy"] == "task default"

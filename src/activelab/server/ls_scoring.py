@@ -63,7 +63,11 @@ _GENERIC = "1 / (1 + exp(utility))"
 UNIT_UTILITY: frozenset[str] = frozenset()
 #: Multi-label and regression strategies whose utility is never negative (a distance, a
 #: variance, an expected change): score ``1 / (1 + utility)``.
-NONNEGATIVE_UTILITY: frozenset[str] = frozenset({"coreset"})
+NONNEGATIVE_UTILITY: frozenset[str] = frozenset({
+    "coreset", "greedy_x", "greedy_io", "qbc_variance", "max_std", "emcm"})
+#: Strategies that choose a batch as a whole but record one utility per candidate that
+#: depends on that candidate alone (the greedy distances before the batch's first pick).
+PER_TASK_SELECTORS: frozenset[str] = frozenset({"random", "greedy_x", "greedy_io"})
 _ENTROPY_LIKE = frozenset({"entropy", "vote_entropy", "consensus_entropy"})
 
 
@@ -77,7 +81,7 @@ def check_backend_strategy(name: str, random_state: Any = None) -> Strategy:
         cannot give each task a score of its own).
     """
     strategy = get_strategy(name, random_state=random_state)
-    if strategy.name != "random" and not isinstance(strategy, UtilityStrategy):
+    if strategy.name not in PER_TASK_SELECTORS and not isinstance(strategy, UtilityStrategy):
         raise ValueError(
             f"strategy {name!r} chooses a whole batch and gives no per-task score, which "
             "Label Studio needs; use one of: "

@@ -30,12 +30,9 @@ PROVIDES: dict[Task, frozenset[Needs]] = {
                                 Needs.LABELED}),
 }
 
-#: What a model name means for regression (the classifiers' names keep their meaning for
-#: classification and, one-vs-rest, for multi-label).
-REGRESSORS: dict[str, str] = {
-    "logreg": "SparseSafeScaler + Ridge(alpha=1.0) (the linear model)",
-    "rf": "RandomForestRegressor(n_estimators=100)",
-}
+#: The regressor a classifier's name stands for when a face learns numbers: the faces
+#: take one ``--model`` (``logreg``, ``nb``, ``rf``, ...) for every task.
+REGRESSORS: dict[str, str] = {"logreg": "ridge", "rf": "rf", "knn": "knn", "svm": "svm"}
 
 
 def provides(task: Task | str, model: str = "logreg") -> frozenset[Needs]:
@@ -53,39 +50,30 @@ def task_of(value: Any) -> Task:
     return Task.CLASSIFICATION if value in (None, "") else Task(value)
 
 
-def _regressor(name: str, random_state: Any) -> Any:
-    from sklearn.ensemble import RandomForestRegressor
-    from sklearn.linear_model import Ridge
-    from sklearn.pipeline import make_pipeline
-
-    from ..engine.models import SparseSafeScaler
-
-    key = str(name).strip().lower()
-    if key == "logreg":
-        return make_pipeline(SparseSafeScaler(), Ridge(alpha=1.0))
-    if key == "rf":
-        return RandomForestRegressor(n_estimators=100, random_state=random_state)
-    raise ValueError(f"model {name!r} has no regression form; for numbers use one of: "
-                     f"{', '.join(REGRESSORS)}.")
-
-
 def task_model(name: Any, task: Task | str, random_state: Any = None) -> Any:
     """An unfitted model for ``task`` from a model name of the model table.
 
     Classification: :func:`activelab.engine.models.make_model` as it is.  Multi-label: that
     classifier one-vs-rest (one yes/no model per label, ``predict_proba`` gives ``n x L``).
-    Regression: the model's regression form (:data:`REGRESSORS`).
+    Regression: the regressor of the model table the name stands for (:data:`REGRESSORS`:
+    ``logreg`` is ``ridge``, the linear model) or any name of
+    :data:`activelab.engine.models.REGRESSION_MODELS`.
 
     Raises
     ------
     ValueError
         For a name with no form for ``task``.
     """
-    from ..engine.models import make_model
+    from ..engine.models import REGRESSION_MODELS, make_model
 
     task = Task(task)
     if task is Task.REGRESSION:
-        return _regressor(name, random_state)
+        key = str(name).strip().lower()
+        if key not in REGRESSORS and key not in REGRESSION_MODELS:
+            raise ValueError(f"model {name!r} has no regression form; for numbers use one of: "
+                             f"{', '.join(sorted(set(REGRESSORS) | set(REGRESSION_MODELS)))}.")
+        return make_model(REGRESSORS.get(key, key), random_state=random_state,
+                          task="regression")
     model = make_model(name, random_state=random_state)
     if task is Task.MULTILABEL:
         from sklearn.multiclass import OneVsRestClassifier

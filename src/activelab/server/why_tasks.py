@@ -22,6 +22,18 @@ TEXTS: dict[str, Callable[[float], str]] = {
     "coreset": lambda u: (f"it lies far from every labeled item (distance {_fmt(u)} to the "
                           "nearest; farther = ranked first)"),
     "kmeans": lambda u: "it stands for a cluster of the unlabeled items",
+    "greedy_x": lambda u: (f"it lies far from every labeled item (distance {_fmt(u)} to the "
+                           "nearest; farther = ranked first)"),
+    "greedy_io": lambda u: (f"no labeled item is near it in both the features and the "
+                            f"number: the smallest distance times difference between the "
+                            f"model's prediction and a label is {_fmt(u)} (larger = ranked "
+                            "first)"),
+    "qbc_variance": lambda u: (f"the committee's predictions for it disagree (variance "
+                               f"{_fmt(u)}; larger = ranked first)"),
+    "max_std": lambda u: (f"the model is unsure of the number (predictive standard "
+                          f"deviation {_fmt(u)}; larger = ranked first)"),
+    "emcm": lambda u: (f"labeling it would change the linear model most (expected change "
+                       f"{_fmt(u)}; larger = ranked first)"),
 }
 
 
