@@ -60,11 +60,12 @@ SCORE_MAPPING: dict[str, str] = {
 _GENERIC = "1 / (1 + exp(utility))"
 
 #: Multi-label and regression strategies whose utility lies in [0, 1]: score ``1 - utility``.
-UNIT_UTILITY: frozenset[str] = frozenset()
+UNIT_UTILITY: frozenset[str] = frozenset({"multilabel_margin", "binary_minimum", "cvirs"})
 #: Multi-label and regression strategies whose utility is never negative (a distance, a
 #: variance, an expected change): score ``1 / (1 + utility)``.
 NONNEGATIVE_UTILITY: frozenset[str] = frozenset({
-    "coreset", "greedy_x", "greedy_io", "qbc_variance", "max_std", "emcm"})
+    "coreset", "greedy_x", "greedy_io", "qbc_variance", "max_std", "emcm",
+    "cardinality_inconsistency"})
 #: Strategies that choose a batch as a whole but record one utility per candidate that
 #: depends on that candidate alone (the greedy distances before the batch's first pick).
 PER_TASK_SELECTORS: frozenset[str] = frozenset({"random", "greedy_x", "greedy_io"})

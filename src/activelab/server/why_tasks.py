@@ -22,6 +22,16 @@ TEXTS: dict[str, Callable[[float], str]] = {
     "coreset": lambda u: (f"it lies far from every labeled item (distance {_fmt(u)} to the "
                           "nearest; farther = ranked first)"),
     "kmeans": lambda u: "it stands for a cluster of the unlabeled items",
+    "multilabel_margin": lambda u: (f"the model is unsure which labels apply (per-label "
+                                    f"uncertainty 1 - |2p - 1| is {_fmt(u)} on average; 1 = "
+                                    "a coin flip on every label)"),
+    "binary_minimum": lambda u: (f"one label is close to a coin flip for the model (its "
+                                 f"least sure label has 1 - |2p - 1| = {_fmt(u)})"),
+    "cardinality_inconsistency": lambda u: (f"the model gives it a number of labels unlike "
+                                            f"the labeled items' (off by {_fmt(u, 2)} from "
+                                            "their mean count)"),
+    "cvirs": lambda u: (f"it is uncertain across labels and its predicted set is unlike the "
+                        f"labeled sets (CVIRS score {_fmt(u)}; higher = ranked first)"),
     "greedy_x": lambda u: (f"it lies far from every labeled item (distance {_fmt(u)} to the "
                            "nearest; farther = ranked first)"),
     "greedy_io": lambda u: (f"no labeled item is near it in both the features and the "
