@@ -29,7 +29,7 @@ BUILTIN_STRATEGIES: frozenset[str] = frozenset({
 #: The names of the model table (``activelab.engine.models.MODELS``, checked by the tests).
 MODEL_NAMES: tuple[str, ...] = ("logreg", "rf", "svm", "knn", "nb")
 #: The regressor names (``activelab.engine.models.REGRESSION_MODELS``, checked by the tests).
-REGRESSION_MODEL_NAMES: tuple[str, ...] = ("ridge", "bayes_ridge", "gp", "rf", "knn", "svm")
+REGRESSION_MODEL_NAMES: tuple[str, ...] = ("ridge", "bayes_ridge", "gp", "rf", "knn", "svm", "qrf")
 TASK_NAMES: tuple[str, ...] = ("classification", "multilabel", "regression")
 TEXT_METHODS: tuple[str, ...] = ("tfidf", "minilm")
 
