@@ -53,6 +53,7 @@ REGRESSION_MODELS: dict[str, str] = {
     "rf": "RandomForestRegressor(n_estimators=100)",
     "knn": "SparseSafeScaler + KNeighborsRegressor(n_neighbors=5)",
     "svm": "SparseSafeScaler + SVR(C=1.0)",
+    "qrf": "quantile_forest.RandomForestQuantileRegressor(n_estimators=100) (extra 'quantile')",
 }
 
 #: The model a face builds when the user names none, per task.
@@ -184,6 +185,8 @@ def _build_regressor(name: str, random_state: Any) -> Any:
 
     if name == "rf":
         return RandomForestRegressor(n_estimators=100, random_state=random_state)
+    if name == "qrf":
+        return _quantile_forest(random_state)
     kernel = ConstantKernel() * RBF() + WhiteKernel()
     final = {
         "ridge": lambda: Ridge(alpha=1.0),
@@ -194,6 +197,17 @@ def _build_regressor(name: str, random_state: Any) -> Any:
         "svm": lambda: SVR(C=1.0),
     }[name]()
     return make_pipeline(SparseSafeScaler(), final)
+
+
+def _quantile_forest(random_state: Any) -> Any:
+    try:
+        from quantile_forest import RandomForestQuantileRegressor
+    except ImportError:
+        raise ImportError(
+            "model 'qrf' is a quantile regression forest from the quantile-forest package: "
+            "pip install 'activelab[quantile]' (or pip install quantile-forest)."
+        ) from None
+    return RandomForestQuantileRegressor(n_estimators=100, random_state=random_state)
 
 
 def _import_class(spec: str) -> type:
