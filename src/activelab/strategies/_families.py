@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     diversity,
     expected_error,
     model_change,
+    multilabel,
     random_sampling,
     sampled,
     uncertainty,
