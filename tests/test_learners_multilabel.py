@@ -217,12 +217,21 @@ def test_a_bagged_committee_keeps_every_varied_label_in_each_resample(data):
 def test_a_committee_refuses_a_classification_strategy_on_multilabel(data):
     X, Y = data
     committee = Committee([OneVsRestClassifier(LogisticRegression()),
-                           RandomForestClassifier(5, random_state=0)])
-    committee.teach(X[:40], Y[:40])
-    with pytest.raises(ValueError, match="'vote_entropy' is for classification"):
-        committee.query(X[40:], n_instances=2)
+                           RandomForestClassifier(5, random_state=0)], query_strategy="entropy")
+    with pytest.raises(ValueError, match="'entropy' is for classification"):
+        committee.teach(X[:40], Y[:40])
     with pytest.raises(TypeError, match="MultiLabelBinarizer"):
         committee.teach(X[:2], [["a"], ["b"]])
+
+
+def test_a_committee_left_at_its_default_takes_the_multilabel_default(data):
+    X, Y = data
+    committee = Committee([OneVsRestClassifier(LogisticRegression()),
+                           RandomForestClassifier(5, random_state=0)])
+    committee.teach(X[:40], Y[:40])
+    assert committee.task_ is Task.MULTILABEL
+    assert committee.strategy_.name == "multilabel_margin"
+    assert committee.query(X[40:], n_instances=2)[0].size == 2
 
 
 def test_save_and_load_keep_the_label_columns(tmp_path):

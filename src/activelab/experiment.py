@@ -39,6 +39,7 @@ from .evaluation.cost import Estimate, Savings, compare_to_random, cost_analysis
 from .evaluation.curves import aulc, labels_to_target, learning_curve_stats
 from .evaluation.metrics import full_pool_score
 from .lab.splits import check_split_sizes, paired_split
+from .lab.tasks import check_model, check_noise, check_task_name, primary_and_metrics, resolve_task
 
 __all__ = [
     "MODELS",
@@ -502,8 +503,8 @@ def check_strategies(strategies: Any) -> tuple[list[str], list[str]]:
 
 def _resolve_data(
     X: Any, y: Any, label_column: str | None
-) -> tuple[str, Any, np.ndarray, list[str]]:
-    """The data's name, checked features, labels, and the loader's notes."""
+) -> tuple[str, Any, np.ndarray, list[str], str | None]:
+    """The data's name, checked features, labels, the loader's notes and its task."""
     from .datasets import Dataset, load_dataset
     from .pool import check_features
 
@@ -512,16 +513,20 @@ def _resolve_data(
             raise ValueError("y must be left out when data is given by name or path.")
         X = load_dataset(X, label_column=label_column)
     if isinstance(X, Dataset):
-        return X.name, check_features(X.X, "X"), np.asarray(X.y), list(X.notes)
+        return X.name, check_features(X.X, "X"), np.asarray(X.y), list(X.notes), X.task
     if y is None:
         raise ValueError("give y (the true labels) with X, or pass a dataset name or Dataset.")
     X = check_features(X, "X")
     y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
         raise ValueError(
             f"y has shape {y.shape} but X has {X.shape[0]} rows; give one label per row."
         )
-    return "data", X, y, []
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError("y contains NaN or infinity; give every row its label or target.")
+    return "data", X, y, [], None
 
 
 @dataclass
@@ -544,6 +549,8 @@ class _Settings:
     cost_per_label: float
     seconds_per_label: float
     blas_threads: int | None
+    task: Any = None
+    recorded: tuple[str, ...] = ()
 
     @property
     def model_name(self) -> str:
@@ -627,8 +634,9 @@ def _check_batch(batch_size: int, limit: int | None, what: str) -> None:
 
 def _check_settings(
     *, strategies: Any, seeds: Any, model: Any, initial: Any, batch_size: Any, budget: Any,
-    test_size: Any, noise: Any, target: Any, target_of_full: Any, metric: str,
+    test_size: Any, noise: Any, target: Any, target_of_full: Any, metric: str | None,
     committee_size: Any, cost_per_label: Any, seconds_per_label: Any, blas_threads: Any,
+    task: Any = None,
 ) -> _Settings:
     """Every argument of :func:`simulate` checked, before any data is read."""
     from .evaluation.cost import _check_rates
@@ -646,21 +654,57 @@ def _check_settings(
     noise = _check_number(noise, "noise", 0.0, 1.0, "it is the share of wrong labels, e.g. 0.1.")
     committee_size = _check_count(committee_size, "committee_size", 2, "use 2 members or more.")
     target, target_of_full = _check_targets(target, target_of_full)
-    get_metric(metric)
+    if metric is not None:
+        get_metric(metric)
     _check_rates(cost_per_label, seconds_per_label)
-    make_model(model)  # fails early on a bad model name
+    _check_model_early(model, task)
     if blas_threads is not None:
         blas_threads = _check_count(blas_threads, "blas_threads", 1, "use 1 or more, or None.")
     return _Settings(
         names, notes, seed_list, model, initial, batch_size, budget, test_size, noise, target,
         target_of_full, metric, committee_size, cost_per_label, seconds_per_label, blas_threads,
+        check_task_name(task),
     )
+
+
+def _check_model_early(model: Any, task: Any) -> None:
+    """A bad model name fails before any data is read (for the task asked, or any task)."""
+    if model is None:
+        return
+    task = check_task_name(task)
+    if task is not None:
+        make_model(model, task=task)
+        return
+    try:
+        make_model(model)
+    except (ValueError, TypeError):
+        try:
+            make_model(model, task="regression")  # a name of the regression table
+        except (ValueError, TypeError):
+            pass
+        else:
+            return
+        raise
+
+
+def _settle_task(settings: _Settings, dataset_task: Any, y: np.ndarray) -> None:
+    """The task of the simulation, its model and metrics, once the data is known."""
+    task = resolve_task(settings.task, dataset_task, y, settings.model)
+    settings.task = task
+    settings.model = check_model(settings.model, task)
+    settings.metric, settings.recorded = primary_and_metrics(settings.metric, task)
+    check_noise(settings.noise, task)
+    from .strategies.registry import check_strategy_task, get_strategy
+
+    for name in settings.names:
+        check_strategy_task(get_strategy(name), task)
 
 
 def _load_data(X: Any, y: Any, label_column: str | None, settings: _Settings) -> _Data:
     """The data, checked against the split; lowers the budget to the pool size (noted)."""
-    name, X_all, y_all, notes = _resolve_data(X, y, label_column)
-    n_test = check_split_sizes(y_all, settings.test_size)
+    name, X_all, y_all, notes, dataset_task = _resolve_data(X, y, label_column)
+    _settle_task(settings, dataset_task, y_all)
+    n_test = check_split_sizes(y_all, settings.test_size, settings.task)
     n_pool = y_all.shape[0] - n_test
     if settings.initial >= n_pool:
         raise ValueError(
@@ -673,7 +717,14 @@ def _load_data(X: Any, y: Any, label_column: str | None, settings: _Settings) ->
         settings.budget = n_pool
     _check_batch(settings.batch_size, n_pool, "the pool")
     settings.notes.extend(notes)
-    return _Data(name, X_all, y_all, n_pool, n_test, int(np.unique(y_all).size))
+    return _Data(name, X_all, y_all, n_pool, n_test, _n_classes(y_all, settings.task))
+
+
+def _n_classes(y: np.ndarray, task: Any) -> int:
+    """Classes of a classification set, label columns of a multi-label one, 0 for regression."""
+    if task == "regression":
+        return 0
+    return int(y.shape[1]) if task == "multilabel" else int(np.unique(y).size)
 
 
 def _run_strategy(
@@ -696,7 +747,6 @@ def _run_strategy(
         {"pool_rows": split.pool_rows, "test_rows": split.test_rows, "dataset": data.name},
         reporter.round_done(run_id),
     )
-    metric = settings.metric
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return run(
@@ -704,15 +754,15 @@ def _run_strategy(
             y_test=data.y[split.test_rows], initial=split.initial_ids,
             batch_size=settings.batch_size, budget=settings.budget,
             committee_size=settings.committee_size, random_state=seed, sinks=[sink],
-            metrics=(metric,) if metric == "accuracy" else ("accuracy", metric),
-            run_name=run_id,
+            metrics=settings.recorded, run_name=run_id, task=settings.task,
         )
 
 
 def _run_seed(seed: int, data: _Data, settings: _Settings, grid: _Grid, reporter: _Reporter) -> None:
     """Every strategy on seed ``seed``'s split (:func:`activelab.lab.splits.paired_split`)."""
-    split = paired_split(data.y, test_size=settings.test_size, n_initial=settings.initial, seed=seed)
-    est = make_model(settings.model, random_state=seed)
+    split = paired_split(data.y, test_size=settings.test_size, n_initial=settings.initial,
+                         seed=seed, task=settings.task)
+    est = make_model(settings.model, random_state=seed, task=settings.task)
     pool, test = split.pool_rows, split.test_rows
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -759,7 +809,8 @@ def _result(data: _Data, settings: _Settings, grid: _Grid, seconds: float) -> Si
         "target_of_full": s.target_of_full, "metric": s.metric,
         "committee_size": s.committee_size, "cost_per_label": s.cost_per_label,
         "seconds_per_label": s.seconds_per_label, "n_pool": data.n_pool,
-        "n_test": data.n_test, "n_classes": data.n_classes,
+        "n_test": data.n_test, "n_classes": data.n_classes, "task": str(s.task),
+        "metrics": list(s.recorded),
     }
     return SimulationResult(
         dataset=data.name, strategies=s.names, seeds=s.seeds, runs=grid.runs, config=config,
@@ -775,7 +826,7 @@ def simulate(
     *,
     strategies: Sequence[str] | str = ("margin", "entropy", "random"),
     seeds: int | Sequence[int] = 3,
-    model: Any = "logreg",
+    model: Any = None,
     initial: int = 20,
     batch_size: int = 10,
     budget: int | None = 300,
@@ -783,13 +834,14 @@ def simulate(
     noise: float = 0.0,
     target: float | None = None,
     target_of_full: float | None = None,
-    metric: str = "accuracy",
+    metric: str | None = None,
     committee_size: int = 5,
     cost_per_label: float = 1.0,
     seconds_per_label: float = 30.0,
     label_column: str | None = None,
     progress: bool | Callable[[str, int, int], None] = False,
     blas_threads: int | None = 1,
+    task: str | None = None,
 ) -> SimulationResult:
     """Compare query strategies with random sampling over several seeds.
 
@@ -805,8 +857,9 @@ def simulate(
     seeds : int or sequence of int, default=3
         ``n`` means seeds ``0 .. n-1``.  Each seed has its own split and initial set,
         shared by all strategies (see the module notes).
-    model : str or classifier, default="logreg"
-        See :func:`make_model`.
+    model : str, classifier or regressor, optional
+        See :func:`make_model`; the task's default when omitted: ``"logreg"`` for
+        classification, ``"ridge"`` for regression.
     initial : int, default=20
         Size of the random initial labeled set (when a draw holds a single class, one of
         its items is swapped for an item of another class).
@@ -823,7 +876,10 @@ def simulate(
     target_of_full : float, optional
         Target as a share of the full-pool score of each seed, e.g. 0.95.  The default,
         when neither is given, is ``target_of_full=0.95``.
-    metric : {"accuracy", "f1_macro", "balanced_accuracy"}, default="accuracy"
+    metric : str, optional
+        The higher-is-better metric of the curves, AULC and labels-to-target; the task's
+        default when omitted (``"accuracy"``; ``"r2"`` for regression, which also records
+        ``rmse`` and ``mae``).
     committee_size : int, default=5
         Members of the bagging committee of committee strategies.
     cost_per_label, seconds_per_label : float
@@ -837,6 +893,9 @@ def simulate(
         BLAS threads while the runs fit their models (via threadpoolctl).  Active learning
         fits many small models, for which one thread is several times faster than many
         (threads spin waiting for each other); None leaves the setting alone.
+    task : {"classification", "multilabel", "regression"}, optional
+        The kind of target; when omitted, a regressor ``model`` means regression, else
+        the dataset's own task (``diabetes`` is regression), else what ``y`` looks like.
 
     Returns
     -------
@@ -860,7 +919,7 @@ def simulate(
         batch_size=batch_size, budget=budget, test_size=test_size, noise=noise, target=target,
         target_of_full=target_of_full, metric=metric, committee_size=committee_size,
         cost_per_label=cost_per_label, seconds_per_label=seconds_per_label,
-        blas_threads=blas_threads,
+        blas_threads=blas_threads, task=task,
     )
     data = _load_data(X, y, label_column, settings)
     grid = _run_grid(data, settings, progress)

@@ -669,18 +669,49 @@ class ActiveLearner:
         )
 
 
+#: The committee strategy when none is named, per task of the members.
+_COMMITTEE_DEFAULTS = {Task.CLASSIFICATION: "vote_entropy", Task.REGRESSION: "qbc_variance",
+                       Task.MULTILABEL: "multilabel_margin"}
+
+
+def _committee_task(members: Sequence[ActiveLearner]) -> Task:
+    """Regression when every member is a regressor, classification when none is."""
+    kinds = {infer_task(None, m.estimator) is Task.REGRESSION for m in members}
+    if len(kinds) > 1:
+        raise ValueError(
+            "the committee mixes classifiers and regressors; give members of one kind."
+        )
+    if kinds == {True}:
+        return Task.REGRESSION
+    if any(m.is_fitted and m.task_ is Task.MULTILABEL for m in members):
+        return Task.MULTILABEL
+    return Task.CLASSIFICATION
+
+
+def _strategy_task(strategy: Strategy, task: Task) -> Task:
+    """Multi-label for classifier members whose strategy serves multi-label only."""
+    if task is Task.CLASSIFICATION and tasks_of(strategy) == {Task.MULTILABEL}:
+        return Task.MULTILABEL
+    return task
+
+
 class Committee:
     """A committee of learners whose disagreement drives the queries (modAL-compatible).
 
     Members may be different algorithms (e.g. random forest, logistic regression,
     ``SVC(probability=True)``) and may have seen different classes; their
-    probabilities are aligned on the union of classes before being combined.
+    probabilities are aligned on the union of classes before being combined.  Members
+    may also be regressors (all of them): the committee then predicts the mean of their
+    predictions and its queries read :meth:`committee_predictions` (``qbc_variance``).
 
     Parameters
     ----------
-    learner_list : list of ActiveLearner or classifiers
-        The members.  Plain classifiers are wrapped in :class:`ActiveLearner`.
-    query_strategy : str, Strategy or callable, default="vote_entropy"
+    learner_list : list of ActiveLearner, classifiers or regressors
+        The members.  Plain estimators are wrapped in :class:`ActiveLearner`.
+    query_strategy : str, Strategy, callable or None, default="vote_entropy"
+        None, or the default ``"vote_entropy"`` with regressors, is the committee
+        strategy of the members' task: ``vote_entropy`` for classifiers,
+        ``qbc_variance`` for regressors.
     bootstrap : bool, default=False
         When True, every :meth:`teach` refits each member on its own bootstrap
         resample of all the committee's labels (bagging).
@@ -719,11 +750,17 @@ class Committee:
             m if isinstance(m, ActiveLearner) else ActiveLearner(m, query_strategy="random")
             for m in learner_list
         ]
+        self.task_ = _committee_task(self.learner_list)
+        if query_strategy is None or (query_strategy == "vote_entropy"
+                                      and self.task_ is Task.REGRESSION):
+            query_strategy = _COMMITTEE_DEFAULTS[self.task_]
         self.query_strategy = query_strategy
         self.bootstrap = bootstrap
         self.random_state = random_state
         self._rng = check_random_state(random_state)
         self.strategy_ = get_strategy(query_strategy, random_state=self._rng)
+        self.task_ = _strategy_task(self.strategy_, self.task_)
+        check_strategy_task(self.strategy_, self.task_)
         self.classes = _check_classes(classes)
         self.X_training_: Any = None
         self.y_training_: np.ndarray | None = None
@@ -791,6 +828,8 @@ class Committee:
             return labelsets.bootstrap_rows(y, self._rng)
         n = y.shape[0]
         positions = self._rng.randint(0, n, size=n)
+        if self.task_ is not Task.CLASSIFICATION:
+            return positions
         missing = np.setdiff1d(np.unique(y), np.unique(y[positions]))
         if missing.size:
             # keep every class present so each member can be fitted
@@ -818,13 +857,14 @@ class Committee:
             )
         labelsets.check_same_kind(self.y_training_, y)
         X, y = _check_new_rows(X, y)
+        self._task_of_labels(y)
         if only_new:
             self._teach_incremental(X, y)
             return self
         self.X_training_ = _stack(self.X_training_, X)
         self.y_training_ = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
-        if self.bootstrap and self.y_training_.ndim == 1:
-            check_training_labels(self.y_training_, self.y_training_.shape[0])
+        if self.bootstrap:
+            check_targets(self.y_training_, self.y_training_.shape[0], self.task_)
             for member in self.learner_list:
                 pos = self._bootstrap_positions(self.y_training_)
                 member.fit(take_rows(self.X_training_, pos), self.y_training_[pos])
@@ -833,7 +873,22 @@ class Committee:
                 member.teach(X, y)
         return self
 
+    def _task_of_labels(self, y: np.ndarray) -> None:
+        """A label table makes the committee multi-label (the default ``vote_entropy``
+        becomes ``multilabel_margin``); refuses a strategy that does not serve the task."""
+        if self.task_ is Task.REGRESSION:
+            return
+        task = Task.MULTILABEL if y.ndim == 2 else Task.CLASSIFICATION
+        if task is Task.MULTILABEL and self.task_ is not task and \
+                self.query_strategy == _COMMITTEE_DEFAULTS[Task.CLASSIFICATION]:
+            self.strategy_ = get_strategy(_COMMITTEE_DEFAULTS[task], random_state=self._rng)
+        check_strategy_task(self.strategy_, task)
+        self.task_ = task
+
     def _teach_incremental(self, X: Any, y: np.ndarray) -> None:
+        if self.task_ is Task.REGRESSION:
+            self._teach_incremental_regression(X, y)
+            return
         classes = self.classes
         if classes is None:
             seen = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
@@ -848,6 +903,18 @@ class Committee:
                 X_m, y_m = X, y
             member._partial_fit(X_m, y_m, member_classes)
             member._grow(X_m, y_m)
+        self.X_training_ = _stack(self.X_training_, X)
+        self.y_training_ = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
+
+    def _teach_incremental_regression(self, X: Any, y: np.ndarray) -> None:
+        y = check_targets(y, X.shape[0], Task.REGRESSION, "y")
+        for member in self.learner_list:  # each checks partial_fit before any fits
+            if not hasattr(member.estimator, "partial_fit"):
+                member._incremental_classes(y)  # raises the clear TypeError
+        for member in self.learner_list:
+            pos = self._rng.randint(0, y.shape[0], size=y.shape[0]) if self.bootstrap \
+                else np.arange(y.shape[0])
+            member.teach(take_rows(X, pos), y[pos], only_new=True)
         self.X_training_ = _stack(self.X_training_, X)
         self.y_training_ = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
 
@@ -868,20 +935,34 @@ class Committee:
         return self.committee_proba(X).mean(axis=0)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The consensus class (multi-label: labels whose mean P is at least 0.5)."""
+        """The consensus: most probable class, the members' mean prediction (regression), or
+        the labels whose mean P is at least 0.5 (multi-label)."""
+        if self.task_ is Task.REGRESSION:
+            return self.committee_predictions(X).mean(axis=0)
         if self._multilabel():
             return (self.predict_proba(X) >= 0.5).astype(np.int8)
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     def _multilabel(self) -> bool:
         """Whether the committee learns an n x L label table."""
-        return self.y_training_ is not None and np.ndim(self.y_training_) == 2
+        return self.task_ is Task.MULTILABEL
+
+    def committee_predictions(self, X: Any) -> np.ndarray:
+        """Regression: each member's prediction, shape (M, n), float64."""
+        if not self.is_fitted:
+            raise ValueError("the committee has no training data yet: call teach() first.")
+        return np.stack(
+            [np.asarray(m.predict(X), dtype=np.float64).ravel() for m in self.learner_list]
+        )
 
     def vote(self, X: Any) -> np.ndarray:
         """Each member's predicted class, shape (n, M)."""
         return np.stack([m.predict(X) for m in self.learner_list], axis=1)
 
     def score(self, X: Any, y: Any) -> float:
+        """Accuracy on ``X, y`` (R² for a committee of regressors)."""
+        if self.task_ is Task.REGRESSION:
+            return float(r2_score(np.asarray(y, dtype=np.float64), self.predict(X)))
         return float(accuracy_score(y, self.predict(X)))
 
     def query_result(
@@ -949,6 +1030,7 @@ class Committee:
         committee.strategy_ = _strategy_from_spec(state["strategy"], committee._rng)
         committee.query_strategy = state["query_strategy"] or committee.strategy_
         committee.bootstrap = state["bootstrap"]
+        committee.task_ = _committee_task(committee.learner_list)
         committee.classes = state["classes"]
         committee.X_training_, committee.y_training_ = state["X_training"], state["y_training"]
         return committee

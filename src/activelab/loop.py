@@ -53,7 +53,7 @@ def run(
     X: Any,
     oracle: Any,
     *,
-    strategy: Any = "margin",
+    strategy: Any = None,
     X_test: Any = None,
     y_test: Any = None,
     initial: Any = 20,
@@ -71,14 +71,15 @@ def run(
     blas_threads: int | None = None,
     resume: Any = None,
     candidate_subset: int | None = None,
+    task: Any = None,
 ) -> RunResult:
     """Run pool-based active learning until the budget, the pool, a stopping rule or the
     oracle ends it.
 
     Parameters
     ----------
-    estimator : classifier, ActiveLearner or Committee
-        A scikit-learn classifier is cloned (an unset ``random_state`` is fixed from
+    estimator : classifier, regressor, ActiveLearner or Committee
+        A scikit-learn estimator is cloned (an unset ``random_state`` is fixed from
         ``random_state``).  With a committee strategy (one whose ``needs`` holds
         ``"committee_proba"``) a plain classifier becomes
         ``Committee.bagging(estimator, committee_size)``.  An ``ActiveLearner`` or
@@ -91,8 +92,10 @@ def run(
         Who labels the queried ids: an object with ``label(ids, pool) -> OracleAnswer``,
         a function ``f(ids, X_rows) -> labels`` (see :func:`activelab.oracles.as_oracle`),
         or the true labels of every row (a simulation).
-    strategy : str, Strategy or callable, default="margin"
-        The query strategy (see :func:`activelab.available_strategies`).
+    strategy : str, Strategy, callable or None, default=None
+        The query strategy (see :func:`activelab.available_strategies`); None is the
+        task's default: ``"margin"`` for classification, ``"greedy_io"`` for regression,
+        ``"multilabel_margin"`` for multi-label targets.
     X_test, y_test : array-like, optional
         Held-out data to evaluate after every fit; without them no metrics are recorded.
     initial : int or array-like of int, default=20
@@ -119,6 +122,8 @@ def run(
         Show a progress line or bar on stderr (adds a :class:`activelab.events.ProgressSink`).
     metrics : sequence of str or dict, default=("accuracy", "f1_macro", "balanced_accuracy")
         Names from :data:`METRICS`, or a dict of name -> ``f(y_true, y_pred) -> float``.
+        For regression the default stands for ``("r2", "rmse", "mae")``, for multi-label
+        targets for ``("f1_micro", "f1_macro", "hamming_loss", "subset_accuracy")``.
     costs : array-like of shape (n_samples,), optional
         Labeling cost of every pool item, passed to cost-aware strategies.
     blas_threads : int, optional
@@ -148,6 +153,9 @@ def run(
         ``random_state``) from all of them each round: Baal's ``max_sample``, and the
         random 2,000 of the pool that Gal et al. (2017) score with 100 MC-dropout draws.
         ``None`` (default) scores every unlabeled item.
+    task : {"classification", "multilabel", "regression"}, optional
+        The kind of target; inferred when omitted (a regressor means regression, an
+        ``n x L`` 0/1 oracle table multi-label), see :func:`activelab.engine.tasks.infer_task`.
 
     Returns
     -------
@@ -182,7 +190,7 @@ def run(
             initial=initial, cold_start=cold_start, batch_size=batch_size, budget=budget,
             stopping=stopping, committee_size=committee_size, random_state=random_state,
             sinks=sinks, progress=progress, metrics=metrics, costs=costs,
-            run_name=run_name, resume=resume, candidate_subset=candidate_subset,
+            run_name=run_name, resume=resume, candidate_subset=candidate_subset, task=task,
         )
         return drive(session)
 

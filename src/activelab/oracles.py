@@ -33,6 +33,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
+from .pool import label_column
+
 __all__ = [
     "OracleAnswer",
     "Oracle",
@@ -106,7 +108,9 @@ def _check_y(y: Any) -> np.ndarray:
     y = np.asarray(y)
     if y.ndim == 2 and 1 in y.shape:
         y = y.ravel()
-    if y.ndim != 1:
+    if y.ndim == 2 and y.dtype.kind not in "biuf":
+        raise ValueError(f"y must be 1-D (one label per pool id), got shape {y.shape}.")
+    if y.ndim not in (1, 2):  # 2-D: multi-label 0/1 rows, one per pool id
         raise ValueError(f"y must be 1-D (one label per pool id), got shape {y.shape}.")
     if y.shape[0] == 0:
         raise ValueError("y is empty; give one label per pool id.")
@@ -644,7 +648,7 @@ def check_answer(
         about or answered twice.
     """
     got = np.asarray(getattr(answer, "ids", _empty_ids()), dtype=np.int64).ravel()
-    labels = np.asarray(getattr(answer, "labels", []), dtype=object).ravel()
+    labels = label_column(getattr(answer, "labels", []))
     skipped = np.asarray(getattr(answer, "skipped", _empty_ids()), dtype=np.int64).ravel()
     stop = bool(getattr(answer, "stop", False))
     if labels.shape[0] != got.shape[0]:

@@ -16,7 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
-    "Pool", "RowView", "as_rows", "check_features", "materialize", "n_rows", "take_rows",
+    "Pool", "RowView", "as_rows", "check_features", "label_column", "materialize", "n_rows",
+    "take_rows",
 ]
 
 DEFAULT_CHUNK_ROWS = 65_536
@@ -67,6 +68,21 @@ def check_features(X: Any, name: str = "X") -> Any:
             "(e.g. sklearn.impute.SimpleImputer) before active learning."
         )
     return X
+
+
+def label_column(labels: Any) -> np.ndarray:
+    """Labels as a 1-D object array, one entry per item.
+
+    A 2-D numeric table (multi-label 0/1 rows, ``n x L``) gives one tuple per row, so that
+    ``np.asarray(column.tolist())`` is the ``n x L`` table again; anything else is
+    flattened as before.
+    """
+    arr = np.asarray(labels)
+    if arr.ndim == 2 and arr.shape[1] > 1 and arr.dtype.kind in "biuf":
+        out = np.empty(arr.shape[0], dtype=object)
+        out[:] = [tuple(row) for row in arr.tolist()]
+        return out
+    return np.asarray(labels, dtype=object).ravel()
 
 
 def _is_number_dtype(dtype: Any) -> bool:
@@ -320,7 +336,7 @@ class Pool:
             When an id is out of range, repeated, already labeled, or the lengths differ.
         """
         ids = self._check_ids(ids, "ids")
-        labels = np.asarray(labels, dtype=object).ravel()
+        labels = label_column(labels)
         if labels.shape[0] != ids.shape[0]:
             raise ValueError(
                 f"got {ids.shape[0]} ids but {labels.shape[0]} labels; pass one label per id."
@@ -343,7 +359,7 @@ class Pool:
         ids = self._check_ids(ids, "ids")
         if not self._is_labeled[ids].all():
             raise ValueError("relabel() only changes existing labels; use label() for new ones.")
-        self._labels[ids] = np.asarray(labels, dtype=object).ravel()
+        self._labels[ids] = label_column(labels)
 
     def labels_of(self, ids: Any) -> np.ndarray:
         """Labels of labeled ids, as a typed array."""

@@ -91,6 +91,31 @@ def _model_outputs() -> dict[str, Any]:
         "committee": committee, "proba": model.predict_proba(X_cand),
         "committee_proba": members, "sampled_proba": members, "classes": model.classes_,
         "costs": 1.0 + np.arange(len(X_cand)) % 3, "embeddings": rng.randn(len(X_cand), 6),
+        **_regression_outputs(X_lab, X_cand),
+    }
+
+
+#: The needs that mark a regression strategy: its context gets a regressor and real targets.
+_REGRESSION_NEEDS = frozenset({Needs.PREDICTIONS, Needs.COMMITTEE_PREDICTIONS,
+                               Needs.PREDICTIVE_STD})
+
+
+def _regression_outputs(X_lab: np.ndarray, X_cand: np.ndarray) -> dict[str, Any]:
+    """A ridge model and a bagging committee of ridges on real targets ``X w + noise``."""
+    from sklearn.linear_model import BayesianRidge, Ridge
+
+    from .learners import Committee
+
+    rng = np.random.RandomState(2)
+    w = np.array([1.5, -2.0, 0.5, 1.0])
+    y_real = X_lab @ w + 0.3 * rng.randn(X_lab.shape[0])
+    regressor = Ridge(alpha=1.0).fit(X_lab, y_real)
+    committee = Committee.bagging(Ridge(alpha=1.0), 3, X_lab, y_real, random_state=0)
+    return {
+        "y_real": y_real, "regressor": regressor, "reg_committee": committee,
+        "predictions": regressor.predict(X_cand),
+        "committee_predictions": committee.committee_predictions(X_cand),
+        "predictive_std": BayesianRidge().fit(X_lab, y_real).predict(X_cand, return_std=True)[1],
     }
 
 
@@ -125,9 +150,12 @@ def _arrays(needs: frozenset[Needs]) -> dict[str, Any]:
         given["extras"]["sampled_proba"] = out["sampled_proba"].copy()
     if Needs.EMBEDDINGS in needs:
         given["extras"]["embeddings"] = out["embeddings"].copy()
+    for need in (Needs.PREDICTIONS, Needs.COMMITTEE_PREDICTIONS, Needs.PREDICTIVE_STD):
+        if need in needs:
+            given["extras"][need.value] = out[need.value].copy()
     if Needs.LABELED in needs:
         given["X_labeled"] = out["X_labeled"].copy()
-        given["y_labeled"] = out["y_labeled"].copy()
+        given["y_labeled"] = (out["y_real"] if needs & _REGRESSION_NEEDS else out["y_labeled"]).copy()
     if Needs.COSTS in needs:
         given["costs"] = out["costs"].copy()
     return given
@@ -151,6 +179,9 @@ def _model_for(needs: frozenset[Needs]) -> Any:
     if Needs.LABEL_PROBA in needs:
         return copy.deepcopy(_multilabel_outputs()["model"])
     out = _model_outputs()
+    if needs & _REGRESSION_NEEDS:
+        return copy.deepcopy(out["reg_committee"] if Needs.COMMITTEE_PREDICTIONS in needs
+                             else out["regressor"])
     return copy.deepcopy(out["committee"] if Needs.COMMITTEE_PROBA in needs else out["model"])
 
 
@@ -230,10 +261,18 @@ def _snapshot(given: dict[str, Any], model: Any) -> dict[str, Any]:
     arrays.update({f"extras[{k!r}]": np.array(v, copy=True) for k, v in given["extras"].items()})
     if model is not None:
         X = _model_outputs()["X"]
-        out = model.committee_proba(X) if hasattr(model, "committee_proba") else \
-            model.predict_proba(X)
-        arrays["the model's predictions"] = out
+        arrays["the model's predictions"] = _model_output(model, X)
     return arrays
+
+
+def _model_output(model: Any, X: np.ndarray) -> np.ndarray:
+    """What the model says about ``X``: member outputs of a committee, else its
+    probabilities (a classifier) or predictions (a regressor)."""
+    if hasattr(model, "committee_predictions") and getattr(model, "task_", "") == "regression":
+        return model.committee_predictions(X)
+    if hasattr(model, "committee_proba"):
+        return model.committee_proba(X)
+    return model.predict_proba(X) if hasattr(model, "predict_proba") else model.predict(X)
 
 
 def _check_unchanged(before: dict[str, Any], given: dict[str, Any], model: Any,

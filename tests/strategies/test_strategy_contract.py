@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
 from threadpoolctl import threadpool_limits
 
 from activelab import Committee
+from activelab.engine.tasks import tasks_of
 from activelab.pool import RowView
 from activelab.strategies import QueryContext, QueryResult, available_strategies, get_strategy
 
@@ -41,10 +43,25 @@ def data():
     return X, y, labeled, candidates
 
 
+def _estimator(name, X, y, labeled):
+    """A model for the strategy's task: regression-only strategies get a regressor
+    (a linear one for emcm, a forest, whose trees are members, for the others) fitted on
+    real targets."""
+    strategy = get_strategy(name)
+    if "classification" in tasks_of(strategy):
+        return None, y
+    y_real = X @ np.array([1.5, -2.0, 0.5]) + 0.1 * y
+    model = Ridge() if name == "emcm" else RandomForestRegressor(n_estimators=10, random_state=0)
+    return model.fit(X[labeled], y_real[labeled]), y_real
+
+
 def make_context(name, data, as_view=False):
     X, y, labeled, candidates = data
     needs = get_strategy(name).needs
-    if needs & {"committee_proba", "sampled_proba"}:  # sampled outputs come from members
+    regressor, y = _estimator(name, X, y, labeled)
+    if regressor is not None:
+        estimator = regressor
+    elif needs & {"committee_proba", "sampled_proba"}:  # sampled outputs come from members
         estimator = Committee.bagging(
             LogisticRegression(max_iter=500), 3, X[labeled], y[labeled], random_state=0
         )
@@ -160,9 +177,10 @@ def test_usable_from_an_active_learner(name, data):
     from activelab import ActiveLearner
 
     X, y, labeled, candidates = data
+    regressor, y = _estimator(name, X, y, labeled)
     learner = ActiveLearner(
-        LogisticRegression(max_iter=500), query_strategy=name, X_training=X[labeled],
-        y_training=y[labeled], random_state=0,
+        LogisticRegression(max_iter=500) if regressor is None else regressor,
+        query_strategy=name, X_training=X[labeled], y_training=y[labeled], random_state=0,
     )
     extra = {"costs": np.ones(candidates.size)} if "costs" in learner.strategy_.needs else {}
     positions, rows = learner.query(X[candidates], n_instances=3, **extra)

@@ -1,7 +1,8 @@
 """scikit-learn's bundled datasets and a synthetic generator.
 
-``iris``, ``digits``, ``wine`` and ``breast_cancer`` are read from scikit-learn (no
-download).  ``synthetic`` is :func:`sklearn.datasets.make_classification` with options
+``iris``, ``digits``, ``wine`` and ``breast_cancer`` (classification) and ``diabetes``
+(regression: 442 patients, 10 baseline measurements, a disease-progression score one year
+later; Efron et al. 2004) are read from scikit-learn (no download).  ``synthetic`` is :func:`sklearn.datasets.make_classification` with options
 for its size, the number of classes and class imbalance; it is the same data every
 time for a given ``seed`` (default 0).
 """
@@ -17,7 +18,7 @@ from .dataset import Dataset
 
 __all__ = ["BUNDLED", "SYNTHETIC_OPTIONS", "load_bundled", "make_synthetic"]
 
-BUNDLED: tuple[str, ...] = ("iris", "digits", "wine", "breast_cancer")
+BUNDLED: tuple[str, ...] = ("iris", "digits", "wine", "breast_cancer", "diabetes")
 
 #: Options of ``synthetic`` (short names are accepted in the ``synthetic:key=value`` syntax).
 SYNTHETIC_OPTIONS: dict[str, str] = {
@@ -47,12 +48,13 @@ def load_bundled(name: str) -> Dataset:
 
     Parameters
     ----------
-    name : {"iris", "digits", "wine", "breast_cancer"}
+    name : {"iris", "digits", "wine", "breast_cancer", "diabetes"}
 
     Returns
     -------
     Dataset
-        Features as float64, integer labels; ``raw`` holds the 8x8 images for digits.
+        Features as float64, integer labels (float targets for ``diabetes``, a regression
+        set); ``raw`` holds the 8x8 images for digits.
     """
     from sklearn import datasets as skd
 
@@ -61,18 +63,21 @@ def load_bundled(name: str) -> Dataset:
         "digits": skd.load_digits,
         "wine": skd.load_wine,
         "breast_cancer": skd.load_breast_cancer,
+        "diabetes": skd.load_diabetes,
     }
     if name not in loaders:
         raise ValueError(f"unknown bundled dataset {name!r}; choose one of: {', '.join(BUNDLED)}.")
     bunch = loaders[name]()
     raw = bunch.images if name == "digits" else None
     feature_names = [str(f) for f in bunch.feature_names]
+    regression = name == "diabetes"
     return Dataset(
         name=name,
         X=np.asarray(bunch.data, dtype=np.float64),
-        y=np.asarray(bunch.target),
+        y=np.asarray(bunch.target, dtype=np.float64 if regression else None),
         raw=raw,
         feature_names=feature_names,
+        task="regression" if regression else "classification",
     )
 
 

@@ -31,6 +31,10 @@ class Dataset:
     notes : list of str
         What the loader decided that the user should know (e.g. which column it took as
         the items' ids).
+    task : str
+        ``"classification"``, ``"multilabel"`` or ``"regression"``; inferred from ``y``
+        when not given (:func:`activelab.engine.tasks.infer_task`).  A regression set has
+        no ``classes`` (an empty array).
     """
 
     name: str
@@ -42,16 +46,20 @@ class Dataset:
     classes: np.ndarray = field(default=None)  # type: ignore[assignment]
     keys: Any = None
     notes: list[str] = field(default_factory=list)
+    task: str | None = None
 
     def __post_init__(self) -> None:
+        from ..engine.tasks import Task, infer_task
+
         self.y = np.asarray(self.y)
         if self.X.shape[0] != self.y.shape[0]:
             raise ValueError(
                 f"dataset {self.name!r}: X has {self.X.shape[0]} rows but y has "
                 f"{self.y.shape[0]} labels."
             )
+        self.task = (infer_task(self.y) if self.task is None else Task(self.task)).value
         if self.classes is None:
-            self.classes = np.unique(self.y)
+            self.classes = np.empty(0) if self.task == "regression" else np.unique(self.y)
 
     @property
     def n_samples(self) -> int:
@@ -62,7 +70,9 @@ class Dataset:
         return int(self.X.shape[1])
 
     def __repr__(self) -> str:
+        kind = f"task={self.task!r}" if self.task == "regression" \
+            else f"n_classes={len(self.classes)}"
         return (
             f"Dataset(name={self.name!r}, n_samples={self.n_samples}, "
-            f"n_features={self.n_features}, n_classes={len(self.classes)})"
+            f"n_features={self.n_features}, {kind})"
         )

@@ -15,15 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluation.metrics import METRICS
+from ..evaluation.metrics import METRICS, TASK_METRICS, check_metric_task
 from ..events import JSONLSink, ProgressSink
 from ..learners import Committee
 from ..oracles import SimulatedOracle, as_oracle
 from ..pool import Pool, check_features
 from ..stopping import as_stopping
 from ..strategies.base import Strategy
-from ..strategies.registry import get_strategy
+from ..strategies.registry import check_strategy_task, get_strategy
 from .records import EMPTY_IDS
+from .tasks import DEFAULT_STRATEGIES, Task, check_targets, infer_task
 
 __all__ = [
     "check_int",
@@ -34,6 +35,8 @@ __all__ = [
     "check_budget",
     "check_test_set",
     "check_metrics",
+    "check_task_metrics",
+    "run_task",
     "check_costs",
     "check_stopping",
     "resolve_strategy",
@@ -152,8 +155,14 @@ def check_budget(budget: Any, n_initial: int) -> int | None:
     return budget
 
 
-def check_test_set(X_test: Any, y_test: Any, n_features: int) -> tuple[Any, Any]:
-    """Both test arrays checked against each other and the pool's width, or ``(None, None)``."""
+def check_test_set(
+    X_test: Any, y_test: Any, n_features: int, task: Task | str = Task.CLASSIFICATION
+) -> tuple[Any, Any]:
+    """Both test arrays checked against each other and the pool's width, or ``(None, None)``.
+
+    Multi-label and regression targets are checked by
+    :func:`~activelab.engine.tasks.check_targets` (an ``n x L`` 0/1 table; finite numbers).
+    """
     if X_test is None and y_test is None:
         return None, None
     if X_test is None or y_test is None:
@@ -166,6 +175,8 @@ def check_test_set(X_test: Any, y_test: Any, n_features: int) -> tuple[Any, Any]
             f"X_test has {X_test.shape[1]} features but X has {n_features}; build both "
             "with the same columns and the same featurizer."
         )
+    if Task(task) is not Task.CLASSIFICATION:
+        return X_test, check_targets(y_test, X_test.shape[0], task, "y_test")
     y_test = np.asarray(y_test)
     if y_test.ndim == 2 and 1 in y_test.shape:
         y_test = y_test.ravel()
@@ -205,6 +216,24 @@ def check_metrics(metrics: Any) -> dict[str, Callable[[Any, Any], float]]:
     return out
 
 
+def check_task_metrics(
+    metrics: Any, task: Task | str
+) -> dict[str, Callable[[Any, Any], float]]:
+    """:func:`check_metrics` for ``task``: the classification default (accuracy, f1_macro,
+    balanced_accuracy) stands for the task's own defaults
+    (:data:`~activelab.evaluation.metrics.TASK_METRICS`); a named metric that does not
+    serve the task is refused."""
+    task = Task(task)
+    default = TASK_METRICS[Task.CLASSIFICATION]
+    if task is not Task.CLASSIFICATION and isinstance(metrics, (tuple, list)) \
+            and tuple(metrics) == default:
+        metrics = TASK_METRICS[task]
+    if metrics is not None and not isinstance(metrics, Mapping):
+        for name in (metrics,) if isinstance(metrics, str) else metrics:
+            check_metric_task(name, task, "metrics entry")
+    return check_metrics(metrics)
+
+
 def check_costs(costs: Any, n_samples: int) -> np.ndarray | None:
     """``None`` or one finite cost per pool row, as float64."""
     if costs is None:
@@ -236,17 +265,66 @@ def check_stopping(stopping: Any) -> Any:
     return stopping
 
 
-def resolve_strategy(strategy: Any) -> Strategy:
-    """The run's own strategy object: a copy of a given Strategy, or one built from a name."""
+def resolve_strategy(strategy: Any, task: Task | str = Task.CLASSIFICATION) -> Strategy:
+    """The run's own strategy object: a copy of a given Strategy, or one built from a name.
+
+    ``None`` is the task's default (:data:`~activelab.engine.tasks.DEFAULT_STRATEGIES`); a
+    strategy that does not serve ``task`` is refused, naming those that do.
+    """
+    if strategy is None:
+        strategy = DEFAULT_STRATEGIES[Task(task)]
     if isinstance(strategy, Strategy):
         strategy = copy.deepcopy(strategy)
-    return get_strategy(strategy)
+    resolved = get_strategy(strategy)
+    check_strategy_task(resolved, task)
+    return resolved
+
+
+def _estimators_of(estimator: Any) -> list[Any]:
+    """The scikit-learn estimator(s) inside an estimator, ActiveLearner or Committee."""
+    if isinstance(estimator, Committee):
+        return [m.estimator for m in estimator.learner_list]
+    return [getattr(estimator, "estimator", estimator) if hasattr(estimator, "teach")
+            else estimator]
+
+
+def run_task(estimator: Any, oracle: Any, task: Any = None) -> Task:
+    """The run's :class:`~activelab.engine.tasks.Task`: ``task`` when given, else inferred
+    from the estimator (a regressor means regression) and the labels the oracle knows
+    (an array, or an oracle's ``y``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``task`` name, or a regressor with a classification ``task``.
+    """
+    if task is not None:
+        try:
+            task = Task(task)
+        except ValueError:
+            raise ValueError(
+                f"unknown task {task!r}; choose one of: {', '.join(t.value for t in Task)}."
+            ) from None
+    y = oracle if not callable(getattr(oracle, "label", None)) and not callable(oracle) \
+        else getattr(oracle, "y", None)
+    if isinstance(y, (str, bytes)) or (y is not None and not hasattr(y, "__len__")):
+        y = None
+    model = _estimators_of(estimator)[0]
+    inferred = infer_task(y, model if hasattr(model, "fit") else None)  # else refused later
+    if task is None:
+        return inferred
+    if inferred is Task.REGRESSION and task is not Task.REGRESSION and y is None:
+        raise ValueError(
+            f"task={task.value!r} but the estimator is a regressor; use a classifier, or "
+            "task='regression'."
+        )
+    return task
 
 
 def check_committee_size(committee_size: Any, strategy: Strategy, estimator: Any) -> Any:
     """The committee size, checked when a bagging committee will be built."""
-    needs = set(getattr(strategy, "needs", frozenset()))
-    if "committee_proba" in needs and not isinstance(estimator, Committee):
+    needs = {str(n) for n in getattr(strategy, "needs", frozenset())}
+    if needs & {"committee_proba", "committee_predictions"} and not isinstance(estimator, Committee):
         return check_int(
             committee_size, "committee_size", 2, "a bagging committee needs 2 members or more."
         )
@@ -278,7 +356,7 @@ def make_oracle(oracle: Any, n_samples: int) -> Any:
     y = np.asarray(oracle)
     if y.ndim == 2 and 1 in y.shape:
         y = y.ravel()
-    if y.ndim != 1 or y.shape[0] != n_samples:
+    if y.ndim not in (1, 2) or y.shape[0] != n_samples:
         raise ValueError(
             f"the labels given as oracle have shape {y.shape} but X has {n_samples} rows; "
             "give one label per row of X."

@@ -15,10 +15,25 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone, is_classifier
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    TransformerMixin,
+    clone,
+    is_classifier,
+    is_regressor,
+)
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["MODELS", "make_model", "SparseSafeScaler", "CalibratedSVC", "AutoNaiveBayes"]
+__all__ = [
+    "MODELS",
+    "REGRESSION_MODELS",
+    "DEFAULT_MODELS",
+    "make_model",
+    "SparseSafeScaler",
+    "CalibratedSVC",
+    "AutoNaiveBayes",
+]
 
 #: Model names accepted by :func:`make_model` and what each builds.
 MODELS: dict[str, str] = {
@@ -27,6 +42,22 @@ MODELS: dict[str, str] = {
     "svm": "SparseSafeScaler + CalibratedSVC (SVC with sigmoid calibration by CV)",
     "knn": "SparseSafeScaler + KNeighborsClassifier(n_neighbors=5)",
     "nb": "AutoNaiveBayes (GaussianNB on dense features, ComplementNB on sparse ones)",
+}
+
+
+#: Regressor names accepted by ``make_model(..., task="regression")``.
+REGRESSION_MODELS: dict[str, str] = {
+    "ridge": "SparseSafeScaler + Ridge(alpha=1.0)",
+    "bayes_ridge": "SparseSafeScaler + BayesianRidge (predictive std)",
+    "gp": "SparseSafeScaler + GaussianProcessRegressor(RBF + white noise, normalize_y)",
+    "rf": "RandomForestRegressor(n_estimators=100)",
+    "knn": "SparseSafeScaler + KNeighborsRegressor(n_neighbors=5)",
+    "svm": "SparseSafeScaler + SVR(C=1.0)",
+}
+
+#: The model a face builds when the user names none, per task.
+DEFAULT_MODELS: dict[str, str] = {
+    "classification": "logreg", "multilabel": "logreg", "regression": "ridge",
 }
 
 
@@ -142,6 +173,29 @@ def _build_named(name: str, random_state: Any) -> Any:
     return AutoNaiveBayes()
 
 
+def _build_regressor(name: str, random_state: Any) -> Any:
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+    from sklearn.linear_model import BayesianRidge, Ridge
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import SVR
+
+    if name == "rf":
+        return RandomForestRegressor(n_estimators=100, random_state=random_state)
+    kernel = ConstantKernel() * RBF() + WhiteKernel()
+    final = {
+        "ridge": lambda: Ridge(alpha=1.0),
+        "bayes_ridge": BayesianRidge,
+        "gp": lambda: GaussianProcessRegressor(
+            kernel, normalize_y=True, random_state=random_state),
+        "knn": lambda: KNeighborsRegressor(n_neighbors=5),
+        "svm": lambda: SVR(C=1.0),
+    }[name]()
+    return make_pipeline(SparseSafeScaler(), final)
+
+
 def _import_class(spec: str) -> type:
     if ":" in spec:
         module_name, _, class_name = spec.partition(":")
@@ -175,8 +229,8 @@ def _check_proba(est: Any, name: str) -> None:
         )
 
 
-def make_model(spec: Any = "logreg", random_state: Any = None) -> Any:
-    """A probabilistic classifier from a name, an import path, or an estimator.
+def make_model(spec: Any = "logreg", random_state: Any = None, task: Any = None) -> Any:
+    """A probabilistic classifier (or a regressor) from a name, an import path, or an estimator.
 
     Parameters
     ----------
@@ -187,11 +241,16 @@ def make_model(spec: Any = "logreg", random_state: Any = None) -> Any:
         estimator, which is cloned.
     random_state : int, RandomState or None
         Seed of the models that take one.
+    task : {"classification", "multilabel", "regression"}, optional
+        ``"regression"`` reads names from :data:`REGRESSION_MODELS` (``ridge``,
+        ``bayes_ridge``, ``gp``, ``rf``, ``knn``, ``svm``) and wants a regressor, which
+        needs no ``predict_proba``; a regressor given as an object or import path is
+        accepted whatever ``task`` says.
 
     Returns
     -------
-    classifier
-        An unfitted estimator with ``predict_proba``.
+    classifier or regressor
+        An unfitted estimator (a classifier with ``predict_proba``).
 
     Raises
     ------
@@ -214,9 +273,12 @@ def make_model(spec: Any = "logreg", random_state: Any = None) -> Any:
                 f"got {type(spec).__name__}."
             )
         est = clone(spec)
-        _check_proba(est, type(spec).__name__)
+        if not is_regressor(est):
+            _check_proba(est, type(spec).__name__)
         return est
     key = spec.strip()
+    if task is not None and str(task) == "regression":
+        return _named_regressor(key, random_state)
     if key.lower() in MODELS:
         return _build_named(key.lower(), random_state)
     cls = _import_class(key)
@@ -229,5 +291,24 @@ def make_model(spec: Any = "logreg", random_state: Any = None) -> Any:
         raise TypeError(f"could not build {spec!r} with default arguments: {exc}.") from exc
     if not (is_classifier(est) or hasattr(est, "predict")) or not hasattr(est, "fit"):
         raise TypeError(f"{spec!r} is not a classifier (it needs fit and predict).")
-    _check_proba(est, spec)
+    if not is_regressor(est):
+        _check_proba(est, spec)
+    return est
+
+
+def _named_regressor(key: str, random_state: Any) -> Any:
+    """A regressor of :data:`REGRESSION_MODELS`, or one named by an import path."""
+    if key.lower() in REGRESSION_MODELS:
+        return _build_regressor(key.lower(), random_state)
+    if not any(c in key for c in ":."):
+        raise ValueError(
+            f"unknown regression model {key!r}; choose one of {', '.join(REGRESSION_MODELS)} "
+            "or give 'module:Class' (e.g. sklearn.linear_model:Lasso)."
+        )
+    est = make_model(key, random_state)
+    if not is_regressor(est):
+        raise TypeError(
+            f"{key!r} is not a regressor; for regression use one of "
+            f"{', '.join(REGRESSION_MODELS)} or a scikit-learn regressor."
+        )
     return est

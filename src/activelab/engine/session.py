@@ -39,7 +39,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from ..cold_start import cold_start as choose_initial
-from ..learners import ActiveLearner, Committee, check_training_labels
+from ..learners import ActiveLearner, Committee
 from ..oracles import check_answer
 from ..strategies.base import Strategy
 from .checks import (
@@ -49,15 +49,16 @@ from .checks import (
     check_costs,
     check_initial,
     check_int,
-    check_metrics,
     check_pool,
     check_proba_support,
     check_resume,
     check_sinks,
     check_stopping,
+    check_task_metrics,
     check_test_set,
     make_oracle,
     resolve_strategy,
+    run_task,
 )
 from .records import (
     EMPTY_IDS,
@@ -72,6 +73,7 @@ from .records import (
     to_jsonable,
 )
 from .resume import LoggedRound, ResumeLog, is_new_log, log_mismatch, read_resume_log
+from .tasks import Task, check_targets
 
 __all__ = ["Session", "make_learner"]
 
@@ -91,6 +93,10 @@ class Session:
     oracle : Oracle
     strategy : Strategy
         The run's strategy object, owned by the session.
+    task : Task
+        Classification, multi-label or regression: the ``task`` given, else inferred from
+        the estimator and the oracle's labels
+        (:func:`~activelab.engine.checks.run_task`).
     learner : ActiveLearner or Committee
     config : dict
         The run's settings, JSON-able.
@@ -102,18 +108,20 @@ class Session:
     """
 
     def __init__(
-        self, estimator: Any, X: Any, oracle: Any, *, strategy: Any = "margin",
+        self, estimator: Any, X: Any, oracle: Any, *, strategy: Any = None,
         X_test: Any = None, y_test: Any = None, initial: Any = 20, cold_start: str = "random",
         batch_size: int = 10, budget: int | None = None, stopping: Any = None,
         committee_size: int = 5, random_state: Any = None, sinks: Any = (),
         progress: bool = False, metrics: Any = DEFAULT_METRICS, costs: Any = None,
         run_name: str | None = None, resume: Any = None, candidate_subset: int | None = None,
+        task: Any = None,
     ) -> None:
         self.started_at = time.perf_counter()
+        self.task = run_task(estimator, oracle, task)
         self._check_data(X, X_test, y_test, initial, batch_size, budget, metrics, costs)
         self.candidate_subset = check_candidate_subset(candidate_subset, self.batch_size)
         self.stopping = check_stopping(stopping)
-        self.strategy: Strategy = resolve_strategy(strategy)
+        self.strategy: Strategy = resolve_strategy(strategy, self.task)
         self._needs = set(getattr(self.strategy, "needs", frozenset()))
         committee_size = check_committee_size(committee_size, self.strategy, estimator)
         self.oracle = make_oracle(oracle, self.pool.n_samples)
@@ -152,8 +160,8 @@ class Session:
         )
         self._initial_ids, self.n_initial = check_initial(initial, self._preset_ids, n_samples)
         self.budget = check_budget(budget, self.n_initial)
-        self.X_test, self.y_test = check_test_set(X_test, y_test, n_features)
-        self.metric_funcs = check_metrics(metrics)
+        self.X_test, self.y_test = check_test_set(X_test, y_test, n_features, self.task)
+        self.metric_funcs = check_task_metrics(metrics, self.task)
         if self.X_test is None:
             self.metric_funcs = {}
         self.costs = check_costs(costs, n_samples)
@@ -182,6 +190,7 @@ class Session:
             # only when set, so that the logs of runs without it stay as they were
             **({} if self.candidate_subset is None else {
                 "candidate_subset": self.candidate_subset}),
+            **({} if self.task is Task.CLASSIFICATION else {"task": self.task.value}),
         }
 
     def _init_state(self) -> None:
@@ -223,15 +232,16 @@ class Session:
             self._set_stop("oracle asked to stop before labeling the initial set", STOP_ORACLE)
             return False
         if got.size == 0:
+            need = ("labels of at least two classes" if self.task is Task.CLASSIFICATION
+                    else "at least one label")
             raise ValueError(
-                "the oracle skipped every item of the initial set; a classifier needs "
-                "labels of at least two classes to start: give other initial ids or a "
-                "larger initial set."
+                f"the oracle skipped every item of the initial set; the model needs {need} "
+                "to start: give other initial ids or a larger initial set."
             )
         self._oracle_stop = stop
         self.initial_ids, self.initial_labels = got, labels
-        y_init = self.pool.labels_of(got)
-        check_training_labels(y_init, got.size, name="the initial labels")
+        y_init = check_targets(
+            self.pool.labels_of(got), got.size, self.task, name="the initial labels")
         self._new_ids, self._new_labels = got, y_init
         self.fit()
         check_proba_support(self.learner, self._needs, self.config["strategy"], fitted=True)
@@ -420,10 +430,20 @@ class Session:
                 "initial_labels": to_jsonable(self.initial_labels),
                 "initial_skipped": to_jsonable(skipped),
                 "initial_label_seconds": label_seconds,
-                "classes": to_jsonable(np.asarray(self.learner.classes_)),
+                **self._start_task_fields(),
                 "time": time.time(),
             }
         )
+
+    def _start_task_fields(self) -> dict[str, Any]:
+        """``classes`` of a classifier; ``task`` (and a multi-label model's label count)
+        otherwise -- optional fields, so that classification logs stay as they were."""
+        if self.task is Task.CLASSIFICATION:
+            return {"classes": to_jsonable(np.asarray(self.learner.classes_))}
+        fields: dict[str, Any] = {"task": self.task.value}
+        if self.task is Task.MULTILABEL:
+            fields["n_labels"] = int(np.asarray(self.pool.labels_of(self.initial_ids)).shape[1])
+        return fields
 
     # ------------------------------------------------------------------ a round's parts
     def _logged(self, round_no: int) -> RoundRecord | None:
@@ -607,7 +627,7 @@ def make_learner(
     A committee strategy with a plain classifier gets ``Committee.bagging``; an
     ``ActiveLearner`` or ``Committee`` lends its estimators and settings.
     """
-    needs_committee = "committee_proba" in getattr(strategy, "needs", frozenset())
+    needs_committee = needs_bagging(strategy, estimator)
     if isinstance(estimator, Committee):
         members = [
             ActiveLearner(
@@ -640,6 +660,27 @@ def make_learner(
             base, committee_size, query_strategy=strategy, random_state=seed
         )
     return ActiveLearner(base, query_strategy=strategy, random_state=seed, **fit_kwargs)
+
+
+def needs_bagging(strategy: Any, estimator: Any) -> bool:
+    """Whether the run builds a bagging committee of ``estimator`` for ``strategy``.
+
+    Committee strategies of classification read member probabilities; those of
+    regression read member predictions, which a scikit-learn ensemble (random forest,
+    bagging) gives by itself, so it is used as it is.
+    """
+    needs = {str(n) for n in getattr(strategy, "needs", frozenset())}
+    if "committee_proba" in needs:
+        return True
+    if "committee_predictions" not in needs or isinstance(estimator, Committee):
+        return False
+    from sklearn.ensemble import BaseEnsemble
+
+    inner = getattr(estimator, "estimator", estimator) if isinstance(estimator, ActiveLearner) \
+        else estimator
+    steps = getattr(inner, "steps", None)
+    final = steps[-1][1] if steps else inner
+    return not isinstance(final, BaseEnsemble)
 
 
 def _describe(obj: Any) -> Any:

@@ -13,9 +13,11 @@ from . import (  # noqa: F401
     density,
     diversity,
     expected_error,
+    greedy,
     model_change,
     multilabel,
     random_sampling,
+    regression_uncertainty,
     sampled,
     uncertainty,
 )
