@@ -30,6 +30,7 @@ __all__ = [
     "REGRESSION_MODELS",
     "DEFAULT_MODELS",
     "make_model",
+    "multilabel_model",
     "SparseSafeScaler",
     "CalibratedSVC",
     "AutoNaiveBayes",
@@ -259,7 +260,9 @@ def make_model(spec: Any = "logreg", random_state: Any = None, task: Any = None)
         ``"regression"`` reads names from :data:`REGRESSION_MODELS` (``ridge``,
         ``bayes_ridge``, ``gp``, ``rf``, ``knn``, ``svm``) and wants a regressor, which
         needs no ``predict_proba``; a regressor given as an object or import path is
-        accepted whatever ``task`` says.
+        accepted whatever ``task`` says.  ``"multilabel"`` wraps a classifier that is not
+        natively multi-label (``logreg``, ``svm``, ``nb``) in ``OneVsRestClassifier``
+        (:func:`multilabel_model`).
 
     Returns
     -------
@@ -280,6 +283,25 @@ def make_model(spec: Any = "logreg", random_state: Any = None, task: Any = None)
     >>> make_model("sklearn.tree:DecisionTreeClassifier", random_state=0)
     DecisionTreeClassifier(random_state=0)
     """
+    est = _make_model(spec, random_state, task)
+    return multilabel_model(est) if task is not None and str(task) == "multilabel" else est
+
+
+def multilabel_model(estimator: Any) -> Any:
+    """``estimator`` when it learns an ``n x L`` label table itself (random forests, k-NN,
+    ``OneVsRestClassifier``, ``MultiOutputClassifier``, ``ClassifierChain``), else
+    ``OneVsRestClassifier(estimator)`` (one binary model per label)."""
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.utils import get_tags
+
+    tags = get_tags(estimator).classifier_tags
+    if (tags is not None and tags.multi_label) or type(estimator).__name__ in (
+            "OneVsRestClassifier", "MultiOutputClassifier", "ClassifierChain"):
+        return estimator
+    return OneVsRestClassifier(estimator)
+
+
+def _make_model(spec: Any, random_state: Any, task: Any) -> Any:
     if not isinstance(spec, str):
         if not hasattr(spec, "fit"):
             raise TypeError(

@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     expected_error,
     greedy,
     model_change,
+    multilabel,
     random_sampling,
     regression_uncertainty,
     sampled,
