@@ -6,6 +6,7 @@ Add a new family module here.
 from . import (  # noqa: F401
     badge,
     bandit,
+    cluster_margin,
     bayesian,
     class_balanced,
     committee,
@@ -16,5 +17,6 @@ from . import (  # noqa: F401
     model_change,
     random_sampling,
     sampled,
+    selector,
     uncertainty,
 )
