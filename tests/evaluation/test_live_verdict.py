@@ -61,3 +61,16 @@ def test_wilson():
     low, high = wilson_interval(8, 10)
     assert (round(low, 4), round(high, 4)) == (0.4902, 0.9433)
     assert all(math.isnan(x) for x in wilson_interval(0, 0))
+
+
+def test_pooled_verdict_adds_the_counts_of_independent_runs():
+    from activelab.evaluation.live_verdict import pooled_verdict
+
+    one = paired_verdict([1, 1, 0, 1], [0, 1, 0, 1], label_counts=[21, 22, 23, 24])
+    two = paired_verdict([0, 1], [1, 1], label_counts=[30, 31])
+    pooled = pooled_verdict([one, two.to_dict(), paired_verdict([], [])])
+    both = paired_verdict([1, 1, 0, 1, 0, 1], [0, 1, 0, 1, 1, 1])
+    assert (pooled.n, pooled.active_only, pooled.random_only) == (6, 1, 1)
+    assert (pooled.low, pooled.high, pooled.mean) == (both.low, both.high, both.mean)
+    assert (pooled.labels_from, pooled.labels_to) == (21, 31)
+    assert pooled.active_accuracy == pytest.approx(4 / 6)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LiveVerdict", "paired_verdict", "wilson_interval"]
+__all__ = ["LiveVerdict", "paired_verdict", "pooled_verdict", "wilson_interval"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,10 @@ class LiveVerdict:
     words : str
         ``"ahead of random"``, ``"behind random"``, ``"can't tell yet"`` or ``"no evidence
         yet"``.
+    active_only, random_only : int
+        Picks only the active (only the random) model got right; with ``n`` they are all
+        that the interval depends on, so verdicts of independent runs can be pooled
+        (:func:`pooled_verdict`).
     """
 
     n: int
@@ -67,6 +71,8 @@ class LiveVerdict:
     labels_to: int
     confidence: float
     words: str
+    active_only: int = 0
+    random_only: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The verdict as a JSON-able dict (NaN kept as ``None``)."""
@@ -118,7 +124,7 @@ def paired_verdict(
     --------
     >>> v = paired_verdict([1, 1, 1, 1], [0, 0, 0, 0])
     >>> v.mean, round(v.low, 3), v.words
-    (1.0, 0.419, 'ahead of random')
+    (1.0, 0.168, 'ahead of random')
     """
     a = np.asarray(active_correct, dtype=bool).ravel()
     r = np.asarray(random_correct, dtype=bool).ravel()
@@ -127,23 +133,56 @@ def paired_verdict(
             f"active_correct has {a.size} picks but random_correct has {r.size}; give one "
             "outcome per random pick for both, in the same order."
         )
-    z = _z(confidence)
+    _z(confidence)
     counts = np.asarray([] if label_counts is None else label_counts, dtype=np.int64).ravel()
     lo_k = int(counts.min()) if counts.size else 0
     hi_k = int(counts.max()) if counts.size else 0
     n = int(a.size)
     if n == 0:
+        return _from_counts(0, 0, 0, math.nan, math.nan, lo_k, hi_k, confidence)
+    return _from_counts(int(np.sum(a & ~r)), int(np.sum(~a & r)), n, float(a.mean()),
+                        float(r.mean()), lo_k, hi_k, confidence)
+
+
+def _from_counts(b: int, c: int, n: int, acc_a: float, acc_r: float, lo_k: int, hi_k: int,
+                 confidence: float) -> LiveVerdict:
+    if n == 0:
         nan = math.nan
         return LiveVerdict(0, nan, nan, nan, nan, nan, lo_k, hi_k, confidence, "no evidence yet")
-    b = float(np.sum(a & ~r))
-    c = float(np.sum(~a & r))
+    z = _z(confidence)
     b2, c2, n2 = b + 0.5, c + 0.5, n + 2.0
     d = (b2 - c2) / n2
     half = z * math.sqrt(max((b2 + c2) - (b2 - c2) ** 2 / n2, 0.0)) / n2
     low, high = max(d - half, -1.0), min(d + half, 1.0)
     words = "ahead of random" if low > 0 else "behind random" if high < 0 else "can't tell yet"
-    return LiveVerdict(n, (b - c) / n, low, high, float(a.mean()), float(r.mean()), lo_k, hi_k,
-                       confidence, words)
+    return LiveVerdict(n, (b - c) / n, low, high, acc_a, acc_r, lo_k, hi_k, confidence, words,
+                       b, c)
+
+
+def pooled_verdict(verdicts: Any, confidence: float = 0.95) -> LiveVerdict:
+    """One verdict from the verdicts of independent runs (e.g. the seeds of a benchmark).
+
+    Parameters
+    ----------
+    verdicts : iterable of LiveVerdict or dict
+        As :meth:`LiveVerdict.to_dict` writes them; those without picks are left out.
+
+    Returns
+    -------
+    LiveVerdict
+        The interval of the pooled counts (the runs' picks are independent).
+    """
+    rows = [v.to_dict() if isinstance(v, LiveVerdict) else dict(v) for v in verdicts]
+    rows = [v for v in rows if v and v.get("n")]
+    n = sum(int(v["n"]) for v in rows)
+    if n == 0:
+        return _from_counts(0, 0, 0, math.nan, math.nan, 0, 0, confidence)
+    acc = [sum(v[key] * v["n"] for v in rows) / n for key in ("active_accuracy", "random_accuracy")]
+    return _from_counts(
+        sum(int(v["active_only"]) for v in rows), sum(int(v["random_only"]) for v in rows), n,
+        acc[0], acc[1], min(int(v["labels_from"]) for v in rows),
+        max(int(v["labels_to"]) for v in rows), confidence,
+    )
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
