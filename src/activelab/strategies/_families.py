@@ -6,9 +6,9 @@ Add a new family module here.
 from . import (  # noqa: F401
     badge,
     bandit,
-    cluster_margin,
     bayesian,
     class_balanced,
+    cluster_margin,
     committee,
     cost,
     density,
