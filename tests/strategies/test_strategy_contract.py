@@ -99,7 +99,7 @@ ALL = available_strategies(task="classification")
 def test_the_new_families_are_registered():
     expected = {
         "kmeans", "coreset", "hybrid", "ranked_batch", "information_density", "class_balanced",
-        "expected_error", "expected_gradient_length", "badge", "cost_aware", "auto",
+        "expected_error", "expected_gradient_length", "badge", "cost_aware", "auto", "albl", "cluster_margin",
     }
     assert expected <= set(ALL)
 

@@ -114,6 +114,10 @@ def _print_report(result: Any, paths: dict[str, Path]) -> None:
     console.print(table)
     for line in result.legend():
         console.print(f"[dim]{line}[/]")
+    from ..lab.live import simulation_verdict_lines
+
+    for line in simulation_verdict_lines(result):
+        console.print(line)
     for note in result.notes:
         console.print(f"note: {note}")
     out = paths["plot"].parent

@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     bandit,
     bayesian,
     class_balanced,
+    cluster_margin,
     committee,
     cost,
     density,
@@ -19,5 +20,6 @@ from . import (  # noqa: F401
     random_sampling,
     regression_uncertainty,
     sampled,
+    selector,
     uncertainty,
 )
