@@ -219,11 +219,16 @@ class SimulationResult:
             "saved vs random",
             "query",
         ]
+        errors = self.error_metrics()
+        header[2:2] = [f"final {m} (lower is better)" for m in errors]
         rows = []
         for row in self.summary():
+            finals = [_fmt_est(Estimate.of([r.curve(m)[1][-1] for r in self.runs[row.strategy]]),
+                               "{:.3g}") for m in errors]
             rows.append([
                 row.strategy,
                 _fmt_est(row.aulc, "{:.3f}"),
+                *finals,
                 _fmt_reached(row),
                 _fmt_savings(row),
                 _fmt_seconds(row.query_seconds),
@@ -356,10 +361,36 @@ class SimulationResult:
         target = float(np.mean(self.targets)) if np.all(np.isfinite(self.targets)) else None
         n = len(self.seeds)
         title = f"{self.dataset}: {self.config.get('model')}, {n} seed{'s' if n != 1 else ''}"
-        return plot_learning_curves(
-            self.curves(), baseline=BASELINE, metric=self.metric, target=target,
-            title=title, path=path,
-        )
+        errors = self.error_metrics()
+        if not errors:
+            return plot_learning_curves(
+                self.curves(), baseline=BASELINE, metric=self.metric, target=target,
+                title=title, path=path,
+            )
+        return self._plot_with_errors(errors[0], target, title, path)
+
+    def error_metrics(self) -> list[str]:
+        """The recorded metrics where lower is better (RMSE, MAE, Hamming loss)."""
+        from .evaluation.metrics import higher_is_better
+
+        return [m for m in self.config.get("metrics", ()) if not higher_is_better(m)]
+
+    def _plot_with_errors(self, error: str, target: Any, title: str, path: Any) -> Any:
+        """The primary metric's curves beside those of an error metric (lower is better)."""
+        from ._plotting import import_pyplot
+        from .evaluation.plots import plot_learning_curves
+
+        plt = import_pyplot()
+        fig, (left, right) = plt.subplots(1, 2, figsize=(12.0, 4.5))
+        clip = None if self.config.get("task") == "regression" else (0.0, 1.0)
+        plot_learning_curves(self.curves(), baseline=BASELINE, metric=self.metric,
+                             target=target, title=title, ax=left, clip=clip)
+        plot_learning_curves(self.curves(error), baseline=BASELINE, ax=right, clip=None,
+                             metric=f"{error} (lower is better)", title=f"{error} vs labels")
+        if path is not None:
+            fig.savefig(os.fspath(path), dpi=120)
+            plt.close(fig)
+        return fig
 
     def save(self, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
         """Write events.jsonl, curves.csv, summary.md and learning_curve.png into ``out_dir``.

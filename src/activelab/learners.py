@@ -21,14 +21,17 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_random_state
 
+from .engine import labelsets
 from .engine.tasks import (
     DEFAULT_STRATEGIES,
     Task,
     check_class_labels,
     check_targets,
     infer_task,
+    tasks_of,
 )
-from .pool import RowView, as_rows, check_features, materialize, take_rows
+from .outputs import label_marginals
+from .pool import RowView, as_rows, check_features, materialize, n_rows, take_rows
 from .proba import predict_proba_chunked
 from .strategies.base import MODEL_NEEDS, QueryResult, Strategy, needs_of
 from .strategies.query import query_once
@@ -298,7 +301,9 @@ class ActiveLearner:
         self.random_state = random_state
         self._rng = check_random_state(random_state)
         self.query_strategy = query_strategy
-        self.task_ = infer_task(None, estimator)
+        if query_strategy is not None:
+            self.strategy_ = get_strategy(query_strategy, random_state=self._rng)
+        self.task_ = self._initial_task(y_training)
         self.strategy_ = self._strategy_for(self.task_)
         self.fit_kwargs = fit_kwargs
         self.classes = _check_classes(classes)
@@ -322,10 +327,23 @@ class ActiveLearner:
         check_strategy_task(strategy, task)
         return strategy
 
+    def _initial_task(self, y_training: Any) -> Task:
+        """The task known before fitting: from the targets or the estimator; with neither,
+        the task of a user's strategy that serves one task only (e.g. ``"cvirs"``)."""
+        task = infer_task(y_training, self.estimator)
+        strategy = getattr(self, "strategy_", None)
+        if y_training is None and task is Task.CLASSIFICATION and strategy is not None:
+            served = tasks_of(strategy)
+            if Task.CLASSIFICATION not in served and len(served) == 1:
+                return next(iter(served))
+        return task
+
     def _set_task(self, y: Any) -> Task:
         task = infer_task(y, self.estimator)
         if task is not self.task_ or not hasattr(self, "strategy_"):
             self.strategy_ = self._strategy_for(task)
+        else:
+            check_strategy_task(self.strategy_, task)
         self.task_ = task
         return task
 
@@ -333,13 +351,53 @@ class ActiveLearner:
     def fit(self, X: Any, y: Any) -> ActiveLearner:
         """Fit a fresh clone of the estimator on ``X, y`` (replacing the training data)."""
         X = check_features(X, "X_training")
+        y = self._label_table(y, "y_training")
         task = self._set_task(y)
         y = check_targets(y, X.shape[0], task)
         if task is Task.CLASSIFICATION:
             _check_known(y, self.classes, "y_training")
+        if task is Task.MULTILABEL:
+            labelsets.check_label_table(y)
+            self.estimator_ = labelsets.fit_multilabel(
+                clone(self.estimator), X, y, self._column_labels(y.shape[1]), **self.fit_kwargs
+            )
+        else:
+            self.estimator_ = clone(self.estimator).fit(X, y, **self.fit_kwargs)
         self.X_training_, self.y_training_ = X, y
-        self.estimator_ = clone(self.estimator).fit(X, y, **self.fit_kwargs)
         return self
+
+    def _label_table(self, y: Any, name: str) -> Any:
+        """Lists of labels as the learner's 0/1 table (its binarizer kept); else ``y``."""
+        binarizer = getattr(self, "label_binarizer_", None)
+        if (binarizer is None and self.y_training_ is not None and name != "y_training"
+                and labelsets.is_label_lists(y)):
+            raise TypeError(
+                f"{name} is lists of labels but the learner learnt from a 0/1 table; give "
+                f"{name} as a table with the same columns (or start the learner from lists)."
+            )
+        y, binarizer = labelsets.to_indicator(y, binarizer, self.classes, name)
+        if binarizer is not None:
+            self.label_binarizer_ = binarizer
+        return y
+
+    def _column_labels(self, width: int) -> np.ndarray:
+        binarizer = getattr(self, "label_binarizer_", None)
+        if binarizer is not None:
+            return np.asarray(binarizer.classes_)
+        if self.classes is not None and len(self.classes) == width:
+            return self.classes
+        return np.arange(width)
+
+    @property
+    def labels_(self) -> np.ndarray:
+        """Multi-label: the label of each column of the 0/1 table, in column order.
+
+        The binarizer's classes when the labels were given as lists, ``classes`` when
+        given with one entry per column, else ``0 .. L-1``.
+        """
+        if self.y_training_ is None or self.y_training_.ndim != 2:
+            raise AttributeError("labels_ is set once the learner has learnt multi-label targets.")
+        return self._column_labels(self.y_training_.shape[1])
 
     def teach(self, X: Any, y: Any, only_new: bool = False) -> ActiveLearner:
         """Add labeled rows and update the model.
@@ -361,7 +419,10 @@ class ActiveLearner:
             With ``only_new=True`` when the new labels hold a class the model has not
             learnt (``partial_fit`` cannot add classes): refit with ``only_new=False``
             or give every class up front with ``classes=``.
+            For multi-label learners: labels that are not in the learner's table, or
+            targets of another shape than the table's rows (1-D after 2-D).
         """
+        y = self._teach_targets(X, y)
         X, y = _check_new_rows(X, y)
         if only_new:
             self._teach_incremental(X, y)
@@ -369,6 +430,16 @@ class ActiveLearner:
             y_all = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
             self.fit(_stack(self.X_training_, X), y_all)
         return self
+
+    def _teach_targets(self, X: Any, y: Any) -> Any:
+        """The new targets as the training table's kind (label lists mapped, a single
+        row's 0/1 vector made a 1 x L table); refuses a change of kind."""
+        y = self._label_table(y, "y")
+        previous = self.y_training_
+        width = previous.shape[1] if previous is not None and previous.ndim == 2 else None
+        y = labelsets.single_row_labels(y, n_rows(X), width)
+        labelsets.check_same_kind(previous, y)
+        return y
 
     def _teach_incremental(self, X: Any, y: np.ndarray) -> None:
         task = self._set_task(y)
@@ -449,15 +520,25 @@ class ActiveLearner:
 
     # ------------------------------------------------------------ prediction
     def predict(self, X: Any) -> np.ndarray:
-        return self._fitted().predict(materialize(X))
+        """Predicted classes (multi-label: the n x L 0/1 table, columns as ``labels_``)."""
+        pred = self._fitted().predict(materialize(X))
+        if self.task_ is Task.MULTILABEL:
+            pred = pred.toarray() if sp.issparse(pred) else np.asarray(pred)
+            return pred.astype(np.int8)
+        return pred
 
     def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, n x C (multi-label: P(label j applies), n x L)."""
+        if self.task_ is Task.MULTILABEL:
+            return label_marginals(self._fitted(), X)
         return predict_proba_chunked(self._fitted(), X)
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy on ``X, y`` (subset accuracy for multi-label, R² for regression)."""
         if self.task_ is Task.REGRESSION:
             return float(r2_score(np.asarray(y, dtype=np.float64), self.predict(X)))
+        if self.task_ is Task.MULTILABEL:
+            y = self._label_table(y, "y")
         return float(accuracy_score(y, self.predict(X)))
 
     # ---------------------------------------------------------------- query
@@ -559,6 +640,7 @@ class ActiveLearner:
             "fit_kwargs": dict(self.fit_kwargs),
             "X_training": self.X_training_,
             "y_training": self.y_training_,
+            "label_binarizer": getattr(self, "label_binarizer_", None),
         }
 
     @classmethod
@@ -574,6 +656,8 @@ class ActiveLearner:
         learner.fit_kwargs = dict(state["fit_kwargs"])
         learner.X_training_, learner.y_training_ = state["X_training"], state["y_training"]
         learner.task_ = infer_task(learner.y_training_, learner.estimator)
+        if state.get("label_binarizer") is not None:
+            learner.label_binarizer_ = state["label_binarizer"]
         if state["estimator_"] is not None:
             learner.estimator_ = state["estimator_"]
         return learner
@@ -587,7 +671,7 @@ class ActiveLearner:
 
 #: The committee strategy when none is named, per task of the members.
 _COMMITTEE_DEFAULTS = {Task.CLASSIFICATION: "vote_entropy", Task.REGRESSION: "qbc_variance",
-                       Task.MULTILABEL: "vote_entropy"}
+                       Task.MULTILABEL: "multilabel_margin"}
 
 
 def _committee_task(members: Sequence[ActiveLearner]) -> Task:
@@ -597,7 +681,18 @@ def _committee_task(members: Sequence[ActiveLearner]) -> Task:
         raise ValueError(
             "the committee mixes classifiers and regressors; give members of one kind."
         )
-    return Task.REGRESSION if kinds == {True} else Task.CLASSIFICATION
+    if kinds == {True}:
+        return Task.REGRESSION
+    if any(m.is_fitted and m.task_ is Task.MULTILABEL for m in members):
+        return Task.MULTILABEL
+    return Task.CLASSIFICATION
+
+
+def _strategy_task(strategy: Strategy, task: Task) -> Task:
+    """Multi-label for classifier members whose strategy serves multi-label only."""
+    if task is Task.CLASSIFICATION and tasks_of(strategy) == {Task.MULTILABEL}:
+        return Task.MULTILABEL
+    return task
 
 
 class Committee:
@@ -664,6 +759,7 @@ class Committee:
         self.random_state = random_state
         self._rng = check_random_state(random_state)
         self.strategy_ = get_strategy(query_strategy, random_state=self._rng)
+        self.task_ = _strategy_task(self.strategy_, self.task_)
         check_strategy_task(self.strategy_, self.task_)
         self.classes = _check_classes(classes)
         self.X_training_: Any = None
@@ -723,9 +819,13 @@ class Committee:
     def classes_(self) -> np.ndarray:
         if not self.is_fitted:
             raise ValueError("the committee has no training data yet: call teach() first.")
+        if self._multilabel():  # the label columns, as OneVsRestClassifier's classes_
+            return np.arange(self.y_training_.shape[1])
         return np.unique(np.concatenate([np.asarray(m.classes_) for m in self.learner_list]))
 
     def _bootstrap_positions(self, y: np.ndarray) -> np.ndarray:
+        if y.ndim == 2:  # multi-label: keep both values of every label that has both
+            return labelsets.bootstrap_rows(y, self._rng)
         n = y.shape[0]
         positions = self._rng.randint(0, n, size=n)
         if self.task_ is not Task.CLASSIFICATION:
@@ -750,7 +850,14 @@ class Committee:
             bootstrap resample of them when ``bootstrap``); see
             :meth:`ActiveLearner.teach` for what is refused.
         """
+        if labelsets.is_label_lists(y):
+            raise TypeError(
+                "a Committee learns multi-label targets as an n x L 0/1 table; turn the lists "
+                "of labels into one first, e.g. MultiLabelBinarizer().fit_transform(y)."
+            )
+        labelsets.check_same_kind(self.y_training_, y)
         X, y = _check_new_rows(X, y)
+        self._task_of_labels(y)
         if only_new:
             self._teach_incremental(X, y)
             return self
@@ -765,6 +872,18 @@ class Committee:
             for member in self.learner_list:
                 member.teach(X, y)
         return self
+
+    def _task_of_labels(self, y: np.ndarray) -> None:
+        """A label table makes the committee multi-label (the default ``vote_entropy``
+        becomes ``multilabel_margin``); refuses a strategy that does not serve the task."""
+        if self.task_ is Task.REGRESSION:
+            return
+        task = Task.MULTILABEL if y.ndim == 2 else Task.CLASSIFICATION
+        if task is Task.MULTILABEL and self.task_ is not task and \
+                self.query_strategy == _COMMITTEE_DEFAULTS[Task.CLASSIFICATION]:
+            self.strategy_ = get_strategy(_COMMITTEE_DEFAULTS[task], random_state=self._rng)
+        check_strategy_task(self.strategy_, task)
+        self.task_ = task
 
     def _teach_incremental(self, X: Any, y: np.ndarray) -> None:
         if self.task_ is Task.REGRESSION:
@@ -800,7 +919,12 @@ class Committee:
         self.y_training_ = y if self.y_training_ is None else np.concatenate([self.y_training_, y])
 
     def committee_proba(self, X: Any) -> np.ndarray:
-        """Member probabilities aligned on :attr:`classes_`, shape (M, n, C)."""
+        """Member probabilities aligned on :attr:`classes_`, shape (M, n, C).
+
+        Multi-label: each member's P(label j applies), shape (M, n, L).
+        """
+        if self._multilabel():
+            return np.stack([m.predict_proba(X) for m in self.learner_list])
         classes = self.classes_
         return np.stack(
             [align_proba(m.predict_proba(X), m.classes_, classes) for m in self.learner_list]
@@ -811,10 +935,17 @@ class Committee:
         return self.committee_proba(X).mean(axis=0)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The consensus: most probable class, or the members' mean prediction (regression)."""
+        """The consensus: most probable class, the members' mean prediction (regression), or
+        the labels whose mean P is at least 0.5 (multi-label)."""
         if self.task_ is Task.REGRESSION:
             return self.committee_predictions(X).mean(axis=0)
+        if self._multilabel():
+            return (self.predict_proba(X) >= 0.5).astype(np.int8)
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def _multilabel(self) -> bool:
+        """Whether the committee learns an n x L label table."""
+        return self.task_ is Task.MULTILABEL
 
     def committee_predictions(self, X: Any) -> np.ndarray:
         """Regression: each member's prediction, shape (M, n), float64."""
@@ -846,6 +977,8 @@ class Committee:
         )
         if not self.is_fitted:
             raise ValueError("the committee has no training data yet: call teach() first.")
+        if self._multilabel():
+            check_strategy_task(self.strategy_, Task.MULTILABEL)
         result = query_once(
             self, X_pool, ids, self.strategy_, n_instances,
             X_labeled=self.X_training_, y_labeled=self.y_training_, **context_kwargs,

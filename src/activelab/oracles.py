@@ -75,7 +75,8 @@ class OracleAnswer:
 
     def __post_init__(self) -> None:
         self.ids = np.asarray(self.ids, dtype=np.int64).ravel()
-        self.labels = np.asarray(self.labels).ravel()
+        labels = np.asarray(self.labels)  # multi-label answers keep their n x L 0/1 rows
+        self.labels = labels if labels.ndim == 2 and labels.shape[1] > 1 else labels.ravel()
         self.skipped = np.asarray(self.skipped, dtype=np.int64).ravel()
         if self.labels.shape[0] != self.ids.shape[0]:
             raise ValueError(

@@ -146,11 +146,26 @@ def _accepts_return_std(estimator: Any) -> bool:
         return False
 
 
+def _accepts_quantiles(estimator: Any) -> bool:
+    final = _final(estimator)
+    try:
+        return "quantiles" in inspect.signature(final.predict).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+#: The quantiles one standard deviation either side of a normal distribution's median.
+_ONE_SIGMA = (0.15865525393145707, 0.8413447460685429)
+
+
 def predictive_std(estimator: Any, X: Any, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> np.ndarray:
     """The model's predictive standard deviation per row, shape ``(n,)``.
 
-    From ``predict(X, return_std=True)`` when the model offers it, else the standard
-    deviation of its members' predictions (:func:`member_predictions`).
+    From ``predict(X, return_std=True)`` when the model offers it; for a quantile
+    regressor (``predict(X, quantiles=...)``, e.g. quantile_forest's
+    ``RandomForestQuantileRegressor``) half the distance between its 15.9 % and 84.1 %
+    quantiles (one standard deviation, were the predictive distribution normal); else the
+    standard deviation of its members' predictions (:func:`member_predictions`).
 
     Raises
     ------
@@ -160,6 +175,13 @@ def predictive_std(estimator: Any, X: Any, chunk_rows: int = DEFAULT_CHUNK_ROWS)
     if _accepts_return_std(estimator):
         parts = [
             np.asarray(estimator.predict(b, return_std=True)[1], dtype=np.float64).ravel()
+            for _, b in _blocks(X, chunk_rows)
+        ]
+        return np.concatenate(parts) if parts else np.empty(0)
+    if _accepts_quantiles(estimator):
+        parts = [
+            np.diff(np.asarray(estimator.predict(b, quantiles=list(_ONE_SIGMA)),
+                               dtype=np.float64), axis=1).ravel() / 2.0
             for _, b in _blocks(X, chunk_rows)
         ]
         return np.concatenate(parts) if parts else np.empty(0)

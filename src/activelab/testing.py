@@ -16,7 +16,8 @@ rules the rest of activelab relies on, on small data it makes itself, and raises
   ``context.subset(...)``, from a context holding only what it declares in ``needs``
   (which must be :class:`~activelab.strategies.base.Needs` values), for 1 and for all
   candidates, refuses a batch of 0 or of more than the candidates, and changes neither
-  the context's arrays nor the model.
+  the context's arrays nor the model.  A strategy that declares ``Needs.LABEL_PROBA``
+  is checked on multi-label data: ``label_proba`` (n x 3) and a 0/1 ``y_labeled`` table.
 - :func:`check_oracle`: ``label(ids, pool)`` returns an
   :class:`~activelab.oracles.OracleAnswer` whose labeled and skipped ids are the ids
   asked (a prefix of them when it asks to stop), each once, labeled ids in the order
@@ -118,8 +119,25 @@ def _regression_outputs(X_lab: np.ndarray, X_cand: np.ndarray) -> dict[str, Any]
     }
 
 
+@lru_cache(maxsize=1)
+def _multilabel_outputs() -> dict[str, Any]:
+    """Three labels on the same rows (class 0, class 1, first feature > 0), and the
+    label probabilities of a one-vs-rest logistic regression fitted on them."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    X, y = _blobs()
+    Y = np.column_stack([y == 0, y == 1, X[:, 0] > 0]).astype(np.int8)
+    model = OneVsRestClassifier(LogisticRegression(max_iter=500)).fit(X[:_N_LABELED],
+                                                                      Y[:_N_LABELED])
+    return {"model": model, "y_labeled": Y[:_N_LABELED],
+            "label_proba": model.predict_proba(X[_N_LABELED:])}
+
+
 def _arrays(needs: frozenset[Needs]) -> dict[str, Any]:
     """Fresh copies of the inputs the strategy declares (and only those)."""
+    if Needs.LABEL_PROBA in needs:
+        return _multilabel_arrays(needs)
     out = _model_outputs()
     given: dict[str, Any] = {"classes": out["classes"].copy(), "extras": {}}
     if Needs.FEATURES in needs:
@@ -143,10 +161,23 @@ def _arrays(needs: frozenset[Needs]) -> dict[str, Any]:
     return given
 
 
+def _multilabel_arrays(needs: frozenset[Needs]) -> dict[str, Any]:
+    """The inputs of a multi-label strategy: ``label_proba`` and a 0/1 label table."""
+    multi = _multilabel_outputs()
+    given = _arrays(needs - {Needs.LABEL_PROBA})
+    given.pop("classes")
+    given["extras"]["label_proba"] = multi["label_proba"].copy()
+    if Needs.LABELED in needs:
+        given["y_labeled"] = multi["y_labeled"].copy()
+    return given
+
+
 def _model_for(needs: frozenset[Needs]) -> Any:
     """A copy of the fitted model (a committee for committee strategies), when declared."""
     if Needs.ESTIMATOR not in needs:
         return None
+    if Needs.LABEL_PROBA in needs:
+        return copy.deepcopy(_multilabel_outputs()["model"])
     out = _model_outputs()
     if needs & _REGRESSION_NEEDS:
         return copy.deepcopy(out["reg_committee"] if Needs.COMMITTEE_PREDICTIONS in needs

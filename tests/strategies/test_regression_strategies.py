@@ -129,3 +129,22 @@ def test_refusals_name_the_fix():
         al.ActiveLearner(LogisticRegression(), "greedy_io", X_D[:20], (Y_D[:20] > 140).astype(int))
     with pytest.raises(ValueError, match="mixes classifiers and regressors"):
         al.Committee([Ridge(), LogisticRegression()])
+
+
+def test_max_std_of_a_quantile_forest_is_half_its_one_sigma_interval():
+    pytest.importorskip("quantile_forest")
+    learner = al.ActiveLearner(make_model("qrf", 0, task="regression"), "max_std",
+                               X_D[:60], Y_D[:60])
+    q = learner.estimator_.predict(X_D[60:90], quantiles=[0.15865525393145707,
+                                                          0.8413447460685429])
+    std = (q[:, 1] - q[:, 0]) / 2
+    result = learner.query_result(X_D[60:90], 3)
+    assert np.allclose(result.utilities, std)
+    assert sorted(result.ids.tolist()) == sorted(np.argsort(-std)[:3].tolist())
+
+
+def test_the_cli_and_the_model_table_list_the_same_regressors():
+    from activelab.cli._checks import REGRESSION_MODEL_NAMES
+    from activelab.engine.models import REGRESSION_MODELS
+
+    assert set(REGRESSION_MODEL_NAMES) == set(REGRESSION_MODELS)

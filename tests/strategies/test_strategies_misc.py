@@ -1,4 +1,4 @@
-"""Class-balanced, cost-aware and the ``auto`` strategy bandit."""
+"""Class-balanced, cost-aware and the ``albl`` strategy bandit."""
 
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def run_bandit(seed, rounds=20, batch=5):
     X, y = noisy_right_problem(seed)
     labeled = [int(np.argmax(y[:200] == 0)), int(np.argmax(y[:200] == 1))]
     bandit = get_strategy(
-        "auto", arms=[ByFirstFeature(-1), ByFirstFeature(1)], learning_rate=3.0,
+        "albl", arms=[ByFirstFeature(-1), ByFirstFeature(1)], learning_rate=3.0,
         random_state=seed,
     )
     arms = []
@@ -172,7 +172,7 @@ def run_bandit(seed, rounds=20, batch=5):
     return bandit, arms
 
 
-def test_auto_pulls_the_better_arm_more_often():
+def test_albl_pulls_the_better_arm_more_often():
     # the "right" arm buys labels that no model can learn (random labels), which lowers
     # the importance-weighted accuracy of the refit model; the "left" arm's labels are
     # learnable.  Over five seeds the left arm must be drawn clearly more often.
@@ -188,34 +188,34 @@ def test_auto_pulls_the_better_arm_more_often():
         assert [h["arm"] for h in bandit.history_] == arms
 
 
-def test_auto_records_arm_and_probabilities():
+def test_albl_records_arm_and_probabilities():
     X, y = noisy_right_problem(0)
     model = LogisticRegression().fit(X[:50], y[:50])
     ctx = QueryContext(np.arange(50, 400), X[50:], estimator=model, X_labeled=X[:50],
                        y_labeled=y[:50])
-    bandit = get_strategy("auto", random_state=0)
+    bandit = get_strategy("albl", random_state=0)
     result = bandit.select(ctx, 5)
     assert result.info["arm"] in ("margin", "hybrid", "class_balanced", "random")
     assert result.info["arm_probabilities"] == pytest.approx([0.25] * 4)
     assert len(result.info["query_probabilities"]) == 5
     with pytest.raises(ValueError, match="last queried batch"):
         bandit.update([0], [1], model)
-    bandit2 = get_strategy("auto", random_state=0)
+    bandit2 = get_strategy("albl", random_state=0)
     with pytest.raises(ValueError, match="select"):
         bandit2.update([51], [1], model)
 
 
-def test_auto_rejects_bad_parameters():
+def test_albl_rejects_bad_parameters():
     with pytest.raises(ValueError, match="arms"):
-        get_strategy("auto", arms="margin")
+        get_strategy("albl", arms="margin")
     with pytest.raises(ValueError, match="exploration"):
-        get_strategy("auto", exploration=0.0)
+        get_strategy("albl", exploration=0.0)
 
 
-def test_auto_update_covers_replacement_batches_of_one_round():
+def test_albl_update_covers_replacement_batches_of_one_round():
     X, y = noisy_right_problem(0)
     model = LogisticRegression().fit(X[:50], y[:50])
-    bandit = get_strategy("auto", arms=["margin", "random"], random_state=0)
+    bandit = get_strategy("albl", arms=["margin", "random"], random_state=0)
     first = bandit.select(
         QueryContext(np.arange(50, 400), X[50:], estimator=model), 3
     )

@@ -23,9 +23,14 @@ BUILTIN_STRATEGIES: frozenset[str] = frozenset({
     "cost_aware", "entropy", "expected_error", "expected_gradient_length", "hybrid",
     "information_density", "kl_max_disagreement", "kmeans", "least_confident", "margin",
     "random", "ranked_batch", "vote_entropy",
+    # regression
+    "emcm", "greedy_io", "greedy_x", "max_std", "qbc_variance",
 })
 #: The names of the model table (``activelab.engine.models.MODELS``, checked by the tests).
 MODEL_NAMES: tuple[str, ...] = ("logreg", "rf", "svm", "knn", "nb")
+#: The regressor names (``activelab.engine.models.REGRESSION_MODELS``, checked by the tests).
+REGRESSION_MODEL_NAMES: tuple[str, ...] = ("ridge", "bayes_ridge", "gp", "rf", "knn", "svm", "qrf")
+TASK_NAMES: tuple[str, ...] = ("classification", "multilabel", "regression")
 TEXT_METHODS: tuple[str, ...] = ("tfidf", "minilm")
 
 
@@ -82,16 +87,23 @@ def check_strategy_names(names: list[str], registry: bool = True) -> None:
 def check_model_name(spec: str, option: str = "--model") -> None:
     """A name of the model table passes at once; an import path is imported and checked."""
     key = spec.strip().lower()
-    if key in MODEL_NAMES:
+    if key in MODEL_NAMES or key in REGRESSION_MODEL_NAMES:
         return
     if not any(c in spec for c in ":."):
         raise UsageError(
-            f"unknown model {spec!r} for {option}; choose one of {', '.join(MODEL_NAMES)} or "
-            "give 'module:Class' (e.g. sklearn.ensemble:ExtraTreesClassifier)."
+            f"unknown model {spec!r} for {option}; choose one of {', '.join(MODEL_NAMES)} "
+            f"(classification), {', '.join(REGRESSION_MODEL_NAMES)} (regression) or give "
+            "'module:Class' (e.g. sklearn.ensemble:ExtraTreesClassifier)."
         )
     from ..engine.models import make_model
 
     make_model(spec)
+
+
+def check_task_option(task: str | None) -> None:
+    """``--task``: one of :data:`TASK_NAMES`, or not given."""
+    if task is not None and task.strip().lower() not in TASK_NAMES:
+        raise UsageError(f"--task must be one of {', '.join(TASK_NAMES)}, got {task!r}.")
 
 
 def check_text_method(method: str) -> None:

@@ -226,6 +226,10 @@ def benchmark(
         f"{summary.n_ran} runs done now, {summary.n_skipped} were already done "
         f"({summary.n_total} in all); table: {summary.table_path}"
     )
+    from ..lab.live import benchmark_verdict_lines
+
+    for line in benchmark_verdict_lines(target):
+        typer.echo(line)
     if report:
         from ..lab.report import build_report
 

@@ -18,7 +18,14 @@ from typing import Annotated, Any
 import typer
 
 from . import _options as opt
-from ._checks import check_data, check_model_name, check_out, check_strategy_names, file_options
+from ._checks import (
+    check_data,
+    check_model_name,
+    check_out,
+    check_strategy_names,
+    check_task_option,
+    file_options,
+)
 from ._errors import UsageError, friendly_errors
 
 OUTPUT_FILES = ("events.jsonl", "curves.csv", "summary.md", "learning_curve.png")
@@ -87,9 +94,10 @@ def _print_report(result: Any, paths: dict[str, Path]) -> None:
     c = result.config
     header, rows = result.table()
     full = result.full_pool_scores
+    kind = "regression" if c.get("task") == "regression" else f"{c['n_classes']} classes"
     console.print(
         f"[bold]{result.dataset}[/]: {c['n_pool']} pool / {c['n_test']} test items, "
-        f"{c['n_classes']} classes, model {c['model']}, {_count(len(result.seeds), 'seed')}, "
+        f"{kind}, model {c['model']}, {_count(len(result.seeds), 'seed')}, "
         f"{c['initial']} initial + batches of {c['batch_size']} up to {c['budget']} labels"
         + (f", label noise {c['noise']:g}" if c["noise"] else "")
         + f"  ({result.seconds:.0f} s)"
@@ -106,6 +114,10 @@ def _print_report(result: Any, paths: dict[str, Path]) -> None:
     console.print(table)
     for line in result.legend():
         console.print(f"[dim]{line}[/]")
+    from ..lab.live import simulation_verdict_lines
+
+    for line in simulation_verdict_lines(result):
+        console.print(line)
     for note in result.notes:
         console.print(f"note: {note}")
     out = paths["plot"].parent
@@ -116,12 +128,19 @@ def _print_report(result: Any, paths: dict[str, Path]) -> None:
 # ------------------------------------------------------------------ the options
 Data = Annotated[str, typer.Option(
     "--data", "-d",
-    help="Dataset: iris, digits, wine, breast_cancer, synthetic[:classes=3,imbalance=0.05,"
-    "samples=2000], a real set (mnist-10k, zhan:australian, ...), or a CSV/Parquet/libsvm path.",
+    help="Dataset: iris, digits, wine, breast_cancer, diabetes (regression), "
+    "synthetic[:classes=3,imbalance=0.05,samples=2000], a real set (mnist-10k, "
+    "zhan:australian, ...), or a CSV/Parquet/libsvm path.",
 )]
-Strategies = Annotated[str, typer.Option(
+Strategies = Annotated[str | None, typer.Option(
     "--strategies", "-s",
-    help="Comma-separated strategy names; random is always added as the baseline.",
+    help="Comma-separated strategy names; random is always added as the baseline "
+    "(default: margin,entropy for classification; greedy_io,greedy_x,qbc_variance,emcm "
+    "for regression).",
+)]
+TaskOption = Annotated[str | None, typer.Option(
+    "--task", help="classification, multilabel or regression (default: from the data's "
+    "targets and the model).",
 )]
 Seeds = Annotated[str, typer.Option("--seeds", metavar="INT", help="Number of seeds.")]
 Initial = Annotated[str, typer.Option("--initial", metavar="INT", help="Initial labels.")]
@@ -129,9 +148,11 @@ Batch = Annotated[str, typer.Option("--batch", metavar="INT", help="Labels per q
 Budget = Annotated[str, typer.Option(
     "--budget", metavar="INT", help="Total labels per run, initial ones included."
 )]
-Model = Annotated[str, typer.Option(
+Model = Annotated[str | None, typer.Option(
     "--model", "-m",
-    help="logreg, rf, svm, knn, nb, or module:Class of any scikit-learn classifier.",
+    help="logreg, rf, svm, knn, nb, or module:Class of any scikit-learn classifier "
+    "(default logreg); for regression ridge, bayes_ridge, gp, rf, knn, svm or a "
+    "regressor's module:Class (default ridge).",
 )]
 Noise = Annotated[str, typer.Option(
     "--noise", metavar="FLOAT", help="Share of wrong answers from the oracle."
@@ -198,29 +219,46 @@ def _check_rounds(initial: int, batch: int, budget: int) -> None:
         )
 
 
-def _check_first(data: str, data_dir: str | None, strategies: str, model: str,
-                 out: Path | None, load: dict[str, Any]) -> Path:
+#: The strategies simulated when --strategies is not given, per task.
+DEFAULT_STRATEGIES = {
+    "classification": "margin,entropy,random",
+    "multilabel": "random",
+    "regression": "greedy_io,greedy_x,qbc_variance,emcm,random",
+}
+
+
+def _check_first(data: str, data_dir: str | None, strategies: str | None, model: str | None,
+                 out: Path | None, load: dict[str, Any], task: str | None) -> Path:
     """Everything that can be checked without reading the data; returns the output folder."""
     out_dir = Path(out) if out is not None else _default_out(data)
     check_out(out_dir)
     check_data(data, data_dir, load)
-    names = [s for s in strategies.split(",") if s.strip()]
-    if not names:
-        raise UsageError("--strategies is empty; give at least one, e.g. margin,entropy.")
-    check_strategy_names(names)
-    check_model_name(model)
+    check_task_option(task)
+    if strategies is not None:
+        names = [s for s in strategies.split(",") if s.strip()]
+        if not names:
+            raise UsageError("--strategies is empty; give at least one, e.g. margin,entropy.")
+        check_strategy_names(names)
+    if model is not None:
+        check_model_name(model)
     return out_dir
 
 
-def _run(data: str, data_dir: str | None, strategies: str, model: str, out: Path | None,
-         quiet: bool, numbers: dict[str, Any], load: dict[str, Any]) -> None:
+def _run(data: str, data_dir: str | None, strategies: str | None, model: str | None,
+         out: Path | None, quiet: bool, numbers: dict[str, Any], load: dict[str, Any],
+         task: str | None = None) -> None:
     """Check the names, load the data, simulate, then write and print the results."""
-    out_dir = _check_first(data, data_dir, strategies, model, out, load)
+    out_dir = _check_first(data, data_dir, strategies, model, out, load, task)
     from ..datasets import load_dataset
     from ..experiment import simulate
+    from ..lab.tasks import resolve_task
 
     dataset = load_dataset(data, data_dir=data_dir, progress=not quiet, **load)
-    result = simulate(dataset, strategies=strategies, model=model, progress=not quiet, **numbers)
+    if strategies is None:
+        kind = resolve_task(task, dataset.task, dataset.y, model)
+        strategies = DEFAULT_STRATEGIES[kind.value]
+    result = simulate(dataset, strategies=strategies, model=model, progress=not quiet,
+                      task=task, **numbers)
     paths = _write(result, out_dir)
     _print_report(result, paths)
 
@@ -235,12 +273,12 @@ def simulate_command(
     encoding: opt.Encoding = None,
     delimiter: opt.Delimiter = None,
     data_dir: opt.DataDir = None,
-    strategies: Strategies = "margin,entropy,random",
+    strategies: Strategies = None,
     seeds: Seeds = "3",
     initial: Initial = "20",
     batch: Batch = "10",
     budget: Budget = "300",
-    model: Model = "logreg",
+    model: Model = None,
     noise: Noise = "0.0",
     target: Target = None,
     target_of_full: TargetOfFull = None,
@@ -249,6 +287,7 @@ def simulate_command(
     seconds_per_label: SecondsPerLabel = "30",
     out: Out = None,
     quiet: Quiet = False,
+    task: TaskOption = None,
 ) -> None:
     """Run strategies against random over several seeds; write curves, summary and plot."""
     numbers = _numbers(
@@ -261,7 +300,7 @@ def simulate_command(
         id_column=id_column, text_features=text_features, encoding=encoding,
         delimiter=delimiter,
     )
-    _run(data, data_dir, strategies, model, out, quiet, numbers, load)
+    _run(data, data_dir, strategies, model, out, quiet, numbers, load, task)
 
 
 def register(app: typer.Typer) -> None:

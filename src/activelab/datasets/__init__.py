@@ -8,6 +8,9 @@ Names
     :func:`sklearn.datasets.make_classification`; options are given as keyword arguments
     or after a colon, comma separated: ``"synthetic:classes=3,imbalance=0.05,samples=2000"``.
     See :data:`activelab.datasets.bundled.SYNTHETIC_OPTIONS`.
+``yeast``
+    a real multi-label set (14 labels) that ships inside the ``river`` package
+    (``pip install 'activelab[multilabel-data]'``); see :mod:`activelab.datasets.packaged`.
 real sets of the shared data directory
     ``mnist-10k``, ``fashion-mnist``, ``spamassassin`` and the Zhan et al. tabular sets
     (``zhan:australian``); see :mod:`activelab.datasets.real`.
@@ -39,8 +42,9 @@ _ALIASES = {"breast-cancer": "breast_cancer", "breastcancer": "breast_cancer"}
 def known_names() -> list[str]:
     """The dataset names :func:`load_dataset` knows (files aside)."""
     from .bundled import BUNDLED
+    from .packaged import PACKAGED
 
-    names = [*BUNDLED, "synthetic"]
+    names = [*BUNDLED, "synthetic", *PACKAGED]
     try:
         from .real import REAL_DATASETS
 
@@ -178,6 +182,10 @@ def load_dataset(
 
         if key in BUNDLED or key == "synthetic":
             return _load_generated(key, name, options, random_state)
+        from .packaged import is_packaged, load_packaged
+
+        if is_packaged(key):
+            return load_packaged(key, **options)
         return _load_real(key, name, options, data_dir, random_state)
 
 
@@ -209,9 +217,12 @@ def check_dataset(
     name, options = _name_and_options(spec, label_column, options)
     key = _ALIASES.get(name.lower(), name.lower())
     from .bundled import BUNDLED, normalise_synthetic_options
+    from .packaged import is_packaged, packaged_file
 
-    if key in BUNDLED:
+    if key in BUNDLED or is_packaged(key):
         _no_options(name, options)
+        if is_packaged(key):
+            packaged_file(key)
     elif key == "synthetic":
         normalise_synthetic_options({k: v for k, v in options.items() if k != "seed"})
     else:

@@ -30,6 +30,7 @@ __all__ = [
     "REGRESSION_MODELS",
     "DEFAULT_MODELS",
     "make_model",
+    "multilabel_model",
     "SparseSafeScaler",
     "CalibratedSVC",
     "AutoNaiveBayes",
@@ -53,6 +54,7 @@ REGRESSION_MODELS: dict[str, str] = {
     "rf": "RandomForestRegressor(n_estimators=100)",
     "knn": "SparseSafeScaler + KNeighborsRegressor(n_neighbors=5)",
     "svm": "SparseSafeScaler + SVR(C=1.0)",
+    "qrf": "quantile_forest.RandomForestQuantileRegressor(n_estimators=100) (extra 'quantile')",
 }
 
 #: The model a face builds when the user names none, per task.
@@ -184,6 +186,8 @@ def _build_regressor(name: str, random_state: Any) -> Any:
 
     if name == "rf":
         return RandomForestRegressor(n_estimators=100, random_state=random_state)
+    if name == "qrf":
+        return _quantile_forest(random_state)
     kernel = ConstantKernel() * RBF() + WhiteKernel()
     final = {
         "ridge": lambda: Ridge(alpha=1.0),
@@ -194,6 +198,17 @@ def _build_regressor(name: str, random_state: Any) -> Any:
         "svm": lambda: SVR(C=1.0),
     }[name]()
     return make_pipeline(SparseSafeScaler(), final)
+
+
+def _quantile_forest(random_state: Any) -> Any:
+    try:
+        from quantile_forest import RandomForestQuantileRegressor
+    except ImportError:
+        raise ImportError(
+            "model 'qrf' is a quantile regression forest from the quantile-forest package: "
+            "pip install 'activelab[quantile]' (or pip install quantile-forest)."
+        ) from None
+    return RandomForestQuantileRegressor(n_estimators=100, random_state=random_state)
 
 
 def _import_class(spec: str) -> type:
@@ -245,7 +260,9 @@ def make_model(spec: Any = "logreg", random_state: Any = None, task: Any = None)
         ``"regression"`` reads names from :data:`REGRESSION_MODELS` (``ridge``,
         ``bayes_ridge``, ``gp``, ``rf``, ``knn``, ``svm``) and wants a regressor, which
         needs no ``predict_proba``; a regressor given as an object or import path is
-        accepted whatever ``task`` says.
+        accepted whatever ``task`` says.  ``"multilabel"`` wraps a classifier that is not
+        natively multi-label (``logreg``, ``svm``, ``nb``) in ``OneVsRestClassifier``
+        (:func:`multilabel_model`).
 
     Returns
     -------
@@ -266,6 +283,25 @@ def make_model(spec: Any = "logreg", random_state: Any = None, task: Any = None)
     >>> make_model("sklearn.tree:DecisionTreeClassifier", random_state=0)
     DecisionTreeClassifier(random_state=0)
     """
+    est = _make_model(spec, random_state, task)
+    return multilabel_model(est) if task is not None and str(task) == "multilabel" else est
+
+
+def multilabel_model(estimator: Any) -> Any:
+    """``estimator`` when it learns an ``n x L`` label table itself (random forests, k-NN,
+    ``OneVsRestClassifier``, ``MultiOutputClassifier``, ``ClassifierChain``), else
+    ``OneVsRestClassifier(estimator)`` (one binary model per label)."""
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.utils import get_tags
+
+    tags = get_tags(estimator).classifier_tags
+    if (tags is not None and tags.multi_label) or type(estimator).__name__ in (
+            "OneVsRestClassifier", "MultiOutputClassifier", "ClassifierChain"):
+        return estimator
+    return OneVsRestClassifier(estimator)
+
+
+def _make_model(spec: Any, random_state: Any, task: Any) -> Any:
     if not isinstance(spec, str):
         if not hasattr(spec, "fit"):
             raise TypeError(

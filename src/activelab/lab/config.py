@@ -232,11 +232,17 @@ class BenchmarkConfig:
 
     def _check_models(self) -> None:
         """Names of the model table or import paths, each built once (before any run)."""
+        from ..engine.models import REGRESSION_MODELS
+
         for model in self.models:
-            if model.strip().lower() not in MODELS and not any(c in model for c in ".:"):
+            key = model.strip().lower()
+            if key in REGRESSION_MODELS and key not in MODELS:
+                continue  # a regressor: checked against each dataset's task by the runner
+            if key not in MODELS and not any(c in model for c in ".:"):
                 raise ValueError(
-                    f"unknown model {model!r}; use one of {', '.join(MODELS)} or an import "
-                    "path such as sklearn.tree.DecisionTreeClassifier."
+                    f"unknown model {model!r}; use one of {', '.join(MODELS)} (classification), "
+                    f"{', '.join(REGRESSION_MODELS)} (regression) or an import path such as "
+                    "sklearn.tree.DecisionTreeClassifier."
                 )
             make_model(model)
 

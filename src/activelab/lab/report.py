@@ -67,6 +67,7 @@ def _plot(setting: SettingSummary, path: Path) -> bytes:
         target=setting.target if math.isfinite(setting.target) else None,
         title=f"{setting.key}, {setting.n_seeds} seeds",
         path=path,
+        clip=(0.0, 1.0) if setting.metric != "r2" else None,  # R² can be negative
     )
     return path.read_bytes()
 
@@ -206,9 +207,10 @@ def _ranks(settings: list[SettingSummary]) -> list[str]:
         parts.append(f"<h3>{html.escape(s.key)}</h3>")
         parts.append(_table(
             ["strategy", "seeds", f"AULC ({s.metric}) [95% CI]", "normalised AULC",
-             f"final {s.metric}"],
+             f"final {s.metric}", *(f"final {m} (lower is better)" for m in s.error_metrics)],
             [[st.strategy, str(st.n_seeds), _interval(*st.aulc), _fmt(st.norm_aulc),
-              _fmt(st.final)] for st in sorted(s.strategies.values(), key=lambda t: -t.aulc[0])],
+              _fmt(st.final), *(_fmt(st.final_errors.get(m, math.nan)) for m in s.error_metrics)]
+             for st in sorted(s.strategies.values(), key=lambda t: -t.aulc[0])],
         ))
     parts.append("</section>")
     return parts

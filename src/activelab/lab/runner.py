@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.models import make_model
+from ..engine.tasks import Task
 from .config import BenchmarkConfig, RunSpec
 from .splits import paired_split
 from .store import atomic_write_json, read_json
@@ -81,6 +82,7 @@ class _Data:
     target_rows: np.ndarray  # rows split into pool and test
     primary_metric: str | None
     extra_metrics: tuple[str, ...]
+    task: str = "classification"
 
 
 def _load(dataset: str, data_dir: str | None, file_options: dict[str, Any] | None = None) -> _Data:
@@ -110,7 +112,7 @@ def _load(dataset: str, data_dir: str | None, file_options: dict[str, Any] | Non
         data = _Data(X, y, np.arange(n_src), np.arange(n_src, X.shape[0]), None, ())
     else:
         ds = load_dataset(dataset, data_dir=data_dir, **options)
-        data = _Data(ds.X, np.asarray(ds.y), None, np.arange(len(ds.y)), None, ())
+        data = _Data(ds.X, np.asarray(ds.y), None, np.arange(len(ds.y)), None, (), ds.task)
     _CACHE[key] = data
     return data
 
@@ -133,7 +135,8 @@ def prepare_data(
     data = _load(spec.dataset, config.data_dir, config.file_options())
     rows = data.target_rows
     split = paired_split(
-        data.y[rows], test_size=config.test_size, n_initial=config.initial, seed=spec.seed
+        data.y[rows], test_size=config.test_size, n_initial=config.initial, seed=spec.seed,
+        task=data.task,
     )
     pool_rows, test_rows = rows[split.pool_rows], rows[split.test_rows]
     initial = split.initial_ids
@@ -141,11 +144,35 @@ def prepare_data(
         pool_rows = np.concatenate([data.source_rows, pool_rows])
         initial = np.arange(len(data.source_rows), dtype=np.int64)
     X_pool, X_test = data.X[pool_rows], data.X[test_rows]
-    metrics = list(dict.fromkeys([*config.metrics, *data.extra_metrics]))
-    primary = data.primary_metric or config.metrics[0]
+    metrics, primary = _task_metrics(config, data)
     if primary not in metrics:
         metrics.insert(0, primary)
     return X_pool, data.y[pool_rows], X_test, data.y[test_rows], initial, primary, metrics
+
+
+def _task_metrics(config: BenchmarkConfig, data: _Data) -> tuple[list[str], str]:
+    """The metrics a run records and its primary one.
+
+    Classification: the config's metrics (the first primary) and the scenario's.  Other
+    tasks: the task's metrics (:data:`~activelab.evaluation.metrics.TASK_METRICS`, the
+    higher-is-better one primary, error metrics beside it) and the config's metrics that
+    serve the task.
+    """
+    if data.task == "classification":
+        metrics = list(dict.fromkeys([*config.metrics, *data.extra_metrics]))
+        return metrics, data.primary_metric or config.metrics[0]
+    from ..evaluation.metrics import TASK_METRICS, metrics_for
+
+    own = [m for m in config.metrics if m in metrics_for(data.task)]
+    task_metrics = TASK_METRICS[Task(data.task)]
+    return list(dict.fromkeys([*task_metrics, *own])), task_metrics[0]
+
+
+def dataset_task(dataset: str, config: BenchmarkConfig) -> str:
+    """The task of a benchmark dataset (reads it, as the runs would)."""
+    if dataset in ("imbalanced", "spamassassin-domain"):
+        return "classification"
+    return _load(dataset, config.data_dir, config.file_options()).task
 
 
 # --------------------------------------------------------------------- one run
@@ -178,7 +205,8 @@ def execute_run(spec: RunSpec, config: BenchmarkConfig, out_dir: str | Path) -> 
         X_pool, y_pool, X_test, y_test, initial, primary, metric_names = prepare_data(spec, config)
         domain = _load(spec.dataset, config.data_dir, config.file_options()).source_rows is not None
         offset = len(initial) if domain and initial is not None else 0
-        estimator = make_model(spec.model, random_state=spec.seed)
+        task = _load(spec.dataset, config.data_dir, config.file_options()).task
+        estimator = make_model(spec.model, random_state=spec.seed, task=task)
         result = run(
             estimator, X_pool, _oracle(y_pool, spec, offset), strategy=spec.strategy,
             X_test=X_test, y_test=y_test, initial=initial, batch_size=config.batch_size,
@@ -368,6 +396,7 @@ def run_benchmark(
     started = time.perf_counter()
     config.check_datasets()
     _read_files(config)
+    _check_tasks(config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _check_settings(out, config)
@@ -402,6 +431,28 @@ def _read_files(config: BenchmarkConfig) -> None:
     for name in config.datasets:
         if name not in ("imbalanced", "spamassassin-domain") and _looks_like_path(name):
             _load(name, config.data_dir, config.file_options())
+
+
+def _check_tasks(config: BenchmarkConfig) -> None:
+    """Every model, strategy and noise level fits the task of every dataset that is cheap
+    to read (scikit-learn's bundled sets and files), before any folder is made."""
+    from ..datasets import _looks_like_path
+    from ..datasets.bundled import BUNDLED
+    from ..strategies.registry import check_strategy_task, get_strategy
+    from .tasks import check_noise
+
+    for name in config.datasets:
+        if name.lower() not in BUNDLED and not _looks_like_path(name):
+            continue
+        task = dataset_task(name, config)
+        check_noise(config.noise, task)
+        for model in config.models:
+            try:
+                make_model(model, task=task)
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"dataset {name!r} is a {task} set: {exc}") from None
+        for strategy in config.strategies:
+            check_strategy_task(get_strategy(strategy), task)
 
 
 def _progress_reporter(progress: bool | ProgressCallback) -> ProgressCallback | None:

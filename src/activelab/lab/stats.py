@@ -126,6 +126,8 @@ class StrategySummary:
     seconds: float  # mean wall time per run
     fit_seconds: float
     query_seconds: float
+    #: Final values of the error metrics (lower is better: RMSE, MAE), mean over seeds.
+    final_errors: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,6 +144,8 @@ class SettingSummary:
     strategies: dict[str, StrategySummary] = field(default_factory=dict)
     curves: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
     verdict: str = ""
+    #: The recorded metrics where lower is better (reported beside the primary one).
+    error_metrics: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -182,7 +186,8 @@ def summarize(
         full_score = float(np.nanmean(full)) if np.isfinite(full).any() else math.nan
         goal = target * full_score
         seeds = sorted({int(r["seed"]) for r in rows})
-        setting = SettingSummary(dataset, model, noise, metric, goal, full_score, len(seeds))
+        setting = SettingSummary(dataset, model, noise, metric, goal, full_score, len(seeds),
+                                 error_metrics=_error_metrics(rows[0]))
         by_strategy: dict[str, dict[int, dict[str, Any]]] = {}
         for r in rows:
             by_strategy.setdefault(r["strategy"], {})[int(r["seed"])] = r
@@ -230,6 +235,8 @@ def summarize(
                 seconds=float(np.nanmean(per_seed(strategy, "seconds"))),
                 fit_seconds=float(np.nanmean(per_seed(strategy, "fit_seconds"))),
                 query_seconds=float(np.nanmean(per_seed(strategy, "query_seconds"))),
+                final_errors={m: float(np.nanmean(per_seed(strategy, f"final_{m}")))
+                              for m in setting.error_metrics},
             )
             setting.curves[strategy] = [
                 (np.asarray(runs[s]["curves"][metric]["n_labeled"]),
@@ -240,6 +247,12 @@ def summarize(
         out.append(setting)
     out.sort(key=lambda s: (s.dataset, s.model, s.noise))
     return out
+
+
+def _error_metrics(row: dict[str, Any]) -> list[str]:
+    from ..evaluation.metrics import higher_is_better
+
+    return [m for m in row.get("curves", {}) if not higher_is_better(m) and f"final_{m}" in row]
 
 
 def _per_seed(runs: dict[int, dict[str, Any]], seeds: list[int], key: str) -> np.ndarray:

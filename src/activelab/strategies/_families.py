@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     bandit,
     bayesian,
     class_balanced,
+    cluster_margin,
     committee,
     cost,
     density,
@@ -15,8 +16,10 @@ from . import (  # noqa: F401
     expected_error,
     greedy,
     model_change,
+    multilabel,
     random_sampling,
     regression_uncertainty,
     sampled,
+    selector,
     uncertainty,
 )

@@ -25,18 +25,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils import check_random_state
 
-from ..parallel import run_blocks, scratch
-from ._shared import linear_head
-from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances, top_k
+from ._shared import GREEDY_ROWS, kmeans_pp_factored, linear_head
+from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances
 from .registry import register
 
-__all__ = ["Badge", "gradient_embedding_factors", "kmeans_pp_factored"]
-
-#: Rows per block of the running-minimum updates (a fixed partition).
-GREEDY_ROWS = 16_384
-
+__all__ = ["Badge", "GREEDY_ROWS", "gradient_embedding_factors", "kmeans_pp_factored"]
 
 def gradient_embedding_factors(
     proba: np.ndarray, H: np.ndarray, *, intercept: bool = True, binary_sigmoid: bool = False
@@ -65,83 +59,6 @@ def gradient_embedding_factors(
         A[np.arange(p.shape[0]), yhat] -= 1.0
     Ht = np.hstack([H, np.ones((H.shape[0], 1))]) if intercept else np.asarray(H, np.float64)
     return A, Ht
-
-
-def kmeans_pp_factored(
-    A: np.ndarray, Ht: np.ndarray, n: int, random_state: Any = None
-) -> np.ndarray:
-    """k-means++ seeding over the rows ``a_i ⊗ h_i``, without forming them.
-
-    The first row is the one of largest norm (ties broken at random); each further
-    row is drawn with probability proportional to its squared distance to the
-    nearest row chosen so far (uniformly among the rest when all distances are 0).
-    The running minimum is updated in place, block by block on all cores.
-
-    Returns
-    -------
-    ndarray of int64, shape (n,)
-        Positions, in the order chosen.
-    """
-    rng = check_random_state(random_state)
-    running = _FactoredMin(A, Ht)
-    n_rows = A.shape[0]
-    positions = np.empty(n, dtype=np.int64)
-    chosen = np.zeros(n_rows, dtype=bool)
-    for i in range(n):  # picks, not rows
-        if i == 0:
-            p = int(top_k(running.g_sq, 1, rng)[0])
-        else:
-            weights = np.where(chosen, 0.0, running.mind)
-            total = weights.sum()
-            if total > 0 and np.isfinite(total):
-                p = _draw(weights / total, rng)
-            else:
-                p = int(rng.choice(np.flatnonzero(~chosen)))
-        positions[i] = p
-        chosen[p] = True
-        running.add(p)
-    return positions
-
-
-def _draw(p: np.ndarray, rng: np.random.RandomState) -> int:
-    """``rng.choice(len(p), p=p)`` for valid ``p``: the same draw, without re-checking ``p``.
-
-    ``RandomState`` (whose stream numpy keeps frozen) draws by the cumulative sum,
-    normalised by its last value, searched with one uniform sample.
-    """
-    cdf = np.cumsum(p, out=p)
-    cdf /= cdf[-1]
-    return int(cdf.searchsorted(rng.random_sample(), side="right"))
-
-
-class _FactoredMin:
-    """Running minimum of ``|g_i - g_p|²`` over the chosen ``p``, for ``g = a ⊗ h̃``."""
-
-    def __init__(self, A: np.ndarray, Ht: np.ndarray) -> None:
-        self.A, self.Ht = A, Ht
-        self.g_sq = np.einsum("ij,ij->i", A, A) * np.einsum("ij,ij->i", Ht, Ht)
-        self.mind = np.full(A.shape[0], np.inf)
-        self.n_blocks = -(-A.shape[0] // GREEDY_ROWS)
-
-    def add(self, p: int) -> None:
-        """Fold in ``|g_i - g_p|² = |g_i|² + |g_p|² - 2 (a_i·a_p)(h_i·h_p)``."""
-        A, Ht, g_sq, mind = self.A, self.Ht, self.g_sq, self.mind
-        a_p, h_p, g_p = A[p].copy(), Ht[p].copy(), g_sq[p]
-
-        def one(i: int) -> None:
-            r0, r1 = i * GREEDY_ROWS, min((i + 1) * GREEDY_ROWS, A.shape[0])
-            aa = scratch("badge_aa", (r1 - r0,))
-            hh = scratch("badge_hh", (r1 - r0,))
-            np.matmul(A[r0:r1], a_p, out=aa)
-            np.matmul(Ht[r0:r1], h_p, out=hh)
-            aa *= 2.0
-            aa *= hh
-            d = np.add(g_sq[r0:r1], g_p, out=hh)
-            d -= aa
-            np.maximum(d, 0.0, out=d)
-            np.minimum(mind[r0:r1], d, out=mind[r0:r1])
-
-        run_blocks(self.n_blocks, one)
 
 
 @register

@@ -1,6 +1,10 @@
-"""Strategy selection by a bandit: ``auto`` (active learning by learning, Hsu & Lin 2015).
+"""Strategy selection by a bandit: ``albl`` (active learning by learning, Hsu & Lin 2015).
 
-No strategy wins on every dataset.  ``auto`` treats a set of strategies as the arms of
+This was ``auto`` until the default selector (:mod:`activelab.strategies.selector`)
+took that name: on the label-efficiency suite the bandit's importance-weighted reward
+was too noisy with batches of ten to move far from its uniform start.
+
+No strategy wins on every dataset.  ``albl`` treats a set of strategies as the arms of
 an adversarial bandit and learns, while the run goes on, which one pays off here.
 
 Each round (batch mode):
@@ -90,7 +94,7 @@ class StrategyBandit(Strategy):
     ``query_probabilities`` of the chosen items.
     """
 
-    name = "auto"
+    name = "albl"
     needs = frozenset({Needs.PROBA, Needs.FEATURES, Needs.LABELED})
 
     def __init__(

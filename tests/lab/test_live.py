@@ -1,0 +1,28 @@
+"""The live verdict next to the test-set truth in the simulate and benchmark summaries."""
+
+import activelab as al
+from activelab.lab.live import benchmark_verdict_lines, simulation_verdict_lines
+from activelab.server.stats import live_verdict
+from activelab.strategies import get_strategy
+
+
+def test_simulation_and_benchmark_lines(tmp_path):
+    result = al.simulate("wine", strategies="auto,margin", seeds=2, budget=60, progress=False)
+    lines = simulation_verdict_lines(result)
+    assert len(lines) == 1  # margin keeps no verdict
+    assert lines[0].startswith("live verdict of auto (no test labels,")
+    assert "test set: ΔAULC vs random" in lines[0]
+    st = result.runs["auto"][0].learner.strategy_
+    stats = live_verdict(st)
+    assert stats["n"] == st.verdict_.n and stats["accuracy"]["n"] >= 1
+    assert live_verdict(get_strategy("margin")) is None
+
+    from activelab.lab.config import BenchmarkConfig
+    from activelab.lab.runner import run_benchmark
+
+    cfg = BenchmarkConfig(datasets=["wine"], strategies=["auto"], seeds=2, budget=60,
+                          format="csv")
+    run_benchmark(cfg, tmp_path, n_jobs=1)
+    (line,) = benchmark_verdict_lines(tmp_path)
+    assert line.startswith("wine (logreg): live verdict of auto")
+    assert "2 runs" in line and "test set: ΔAULC vs random" in line
