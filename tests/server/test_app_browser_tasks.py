@@ -51,8 +51,8 @@ def pressed(page) -> list[str]:
 
 def test_multilabel_by_keyboard_toggles_and_enter(tmp_path: Path) -> None:
     data, _ = topic_data(tmp_path)
-    args = common(tmp_path, data, "coreset") + ["--labels", "sport,money,weather",
-                                                "--multilabel", "--batch", "3"]
+    args = common(tmp_path, data) + ["--labels", "sport,money,weather", "--multilabel",
+                                     "--batch", "3"]
     answers: dict[str, list[str]] = {}
     with live_server(args, tmp_path) as (base, token, _), \
             chromium_page(f"{base}/#token={token}") as page:

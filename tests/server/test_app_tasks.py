@@ -60,8 +60,7 @@ def common(tmp_path: Path, data: Path, strategy: str | None = None) -> list[str]
 
 def test_multilabel_sets_are_stored_exported_and_learnt(tmp_path: Path) -> None:
     data, truth = topic_data(tmp_path)
-    args = common(tmp_path, data, "coreset") + ["--labels", "sport,money,weather",
-                                                 "--multilabel"]
+    args = common(tmp_path, data) + ["--labels", "sport,money,weather", "--multilabel"]
     with live_server(args, tmp_path) as (base, token, lines):
         assert any("several labels per item from sport, money, weather" in ln for ln in lines)
         proj = api(base, token, "/api/project")
@@ -90,6 +89,18 @@ def test_multilabel_sets_are_stored_exported_and_learnt(tmp_path: Path) -> None:
                 for t in ls} == given
         curve = api(base, token, "/api/progress")["curve"]
         assert curve[0]["n_labels"] >= 4
+        # the trained model's queue is ranked by the multi-label default
+        ranked: list[dict] = []
+
+        def ranked_item() -> bool:
+            item = next_item(base, token)
+            post(base, token, "/api/skip", {"item_id": item["item_id"]})
+            if item["why"]["strategy"] == "multilabel_margin":
+                ranked.append(item)
+            return bool(ranked)
+
+        wait_until(ranked_item, 90)
+        assert ranked[0]["why"]["text"].startswith("the model is unsure which labels apply")
     store = Store(f"sqlite:///{tmp_path / 'tasks.db'}")
     try:
         pid = store.find_project("topics")
@@ -107,8 +118,7 @@ def test_multilabel_sets_are_stored_exported_and_learnt(tmp_path: Path) -> None:
 
 def test_multilabel_answers_that_do_not_fit_are_refused(tmp_path: Path) -> None:
     data, _ = topic_data(tmp_path, n=10)
-    args = common(tmp_path, data, "coreset") + ["--labels", "sport,money,weather",
-                                                 "--multilabel"]
+    args = common(tmp_path, data) + ["--labels", "sport,money,weather", "--multilabel"]
     with live_server(args, tmp_path) as (base, token, _):
         item = next_item(base, token)["item_id"]
         for body, words in [({"labels": ["sport", "chess"]}, "'chess' is not one of"),

@@ -83,14 +83,10 @@ def number(x: float) -> list:
 
 
 class _TestLabelMargin(UtilityStrategy):
-    """A multi-label strategy registered by this test: minus the mean margin |2p - 1|.
-
-    (It declares classification too: a learner built on a classifier checks its strategy
-    against classification until it has seen the 0/1 table.)
-    """
+    """A multi-label strategy registered by this test: minus the mean margin |2p - 1|."""
 
     name = "test_label_margin"
-    tasks = frozenset({Task.MULTILABEL, Task.CLASSIFICATION})
+    tasks = frozenset({Task.MULTILABEL})
     needs = frozenset({Needs.LABEL_PROBA})
 
     def utility(self, context):
@@ -301,3 +297,17 @@ def test_number_config_is_queried_with_greedy_io_by_default(make_client):
     u = (dx * np.abs(f[:, None] - yL[None, :])).min(axis=1)
     np.testing.assert_allclose([e["score"] for e in results], 1 / (1 + u), rtol=1e-6)
     assert client.get("/health").json()["regression_strategy"] == "task default"
+
+
+def test_multiple_choice_is_queried_with_multilabel_margin_by_default(make_client):
+    """The multi-label default: utility mean(1 - |2p - 1|) in [0, 1], score 1 - utility."""
+    client = make_client()
+    teach_multiple(client)
+    model = backend_of(client).model("1")
+    assert model.version.startswith("activelab-multilabel_margin-v")
+    texts = ["love it great", "great but awful", "okay average"]
+    body = predict_body(texts)
+    body["label_config"] = multiple(body["label_config"])
+    results = client.post("/predict", json=body).json()["results"]
+    p = label_marginals(model.estimator.estimator_, model.featurizer.transform(texts))
+    np.testing.assert_allclose([e["score"] for e in results], np.abs(2 * p - 1).mean(axis=1))
