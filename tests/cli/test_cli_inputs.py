@@ -178,3 +178,109 @@ def test_the_fast_name_tables_agree_with_the_library():
 
     assert BUILTIN_STRATEGIES <= set(available_strategies())
     assert set(MODEL_NAMES) == set(MODELS)
+
+
+#: Run the real command line, then say on stderr which heavy libraries it had imported.
+_REPORT_IMPORTS = """
+import sys
+from activelab.cli import main
+try:
+    main()
+finally:
+    heavy = ("sklearn", "pandas", "matplotlib", "fastapi", "uvicorn")
+    print("imported:", ",".join(m for m in heavy if m in sys.modules), file=sys.stderr)
+"""
+
+
+def _real_cli(args: list[str], cwd: Path) -> tuple[int, list[str], list[str]]:
+    """``activelab ARGS`` in a subprocess: (exit code, stderr lines, heavy modules loaded)."""
+    env = {**os.environ, "PYTHONPATH": str(SRC), "COLUMNS": "400"}
+    proc = subprocess.run([sys.executable, "-c", _REPORT_IMPORTS, *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+    lines = proc.stderr.strip().splitlines()
+    imported = lines.pop().removeprefix("imported:").strip()
+    assert proc.stdout == "" and "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, lines, [m for m in imported.split(",") if m]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        # 6: nonsense numbers
+        (["simulate", "--batch", "100000", "--budget", "30"], "--batch (100000) is larger"),
+        (["simulate", "--target-of-full", "0"], "--target-of-full must be above 0"),
+        (["benchmark", "--datasets", "iris", "--n-jobs", "0"], "--n-jobs must be a number"),
+        # 5: the output folder is checked first
+        (["simulate", "--data", "iris", "--out", "/proc/activelab-never"], "--out '/proc/"),
+        # 7: the Label Studio backend takes the model table and says --text-features
+        (["ls-backend", "--model", "bogus"], "unknown model 'bogus' for --model; choose one "
+         "of logreg, rf, svm, knn, nb or give 'module:Class'"),
+        (["ls-backend", "--text-features", "bogus"], "--text-features must be tfidf or minilm"),
+        (["ls-backend", "--model", "svm", "--port", "99999"], "--port must be between 1 and"),
+        (["ls-backend", "--model", "knn", "--port", "0"], "--port must be between 1 and"),
+        # 10: report on a missing folder
+        (["report", "nowhere"], "no such run folder 'nowhere'"),
+    ],
+)
+def test_checks_run_before_any_heavy_import(tmp_path, args, message):
+    """8: a refused command answers before scikit-learn, pandas or the server load."""
+    code, lines, imported = _real_cli(args, tmp_path)
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert message in lines[0]
+    assert imported == []
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["simulate", "--bogus"], "No such option: --bogus"),
+        (["score", "--model", "m.skops", "--pool", "p.npy"], "No such option: --pool"),
+        (["ls-backend", "--port", "x"], "Invalid value for '--port'"),
+        (["score", "p.npy", "--model", "m.skops", "--out", "o.csv", "--n", "ten"],
+         "Invalid value for '--n'"),
+        (["score"], "Missing argument 'pool'"),
+    ],
+)
+def test_a_mistyped_option_is_one_line_too(tmp_path, args, message):
+    code, lines, _ = _real_cli(args, tmp_path)
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert message in lines[0] and lines[0].endswith(f"{args[0]} --help`.")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ls_backend_refuses_a_model_without_probabilities(tmp_path):
+    code, lines, _ = _real_cli(["ls-backend", "--model", "sklearn.svm:LinearSVC"], tmp_path)
+    assert code == 2 and lines == [
+        "error: model 'sklearn.svm:LinearSVC' has no predict_proba, which query strategies "
+        "need; use a probabilistic classifier (for a support vector machine use 'svm')."]
+    assert list(tmp_path.iterdir()) == []
+
+
+def _zhan_file(name: str) -> Path:
+    from activelab.datasets.real import default_data_dir
+
+    root = default_data_dir()
+    path = (root / "zhan2021-tabular" / f"{name}-svmstyle.txt.gz") if root else None
+    if path is None or not path.is_file():
+        pytest.skip("needs the Zhan et al. data under ../shared/data or ACTIVELAB_DATA_DIR")
+    return path
+
+
+def test_data_dir_finds_the_real_datasets(tmp_path, monkeypatch):
+    """4: --data-dir is how a pip-installed activelab finds the real datasets."""
+    data = tmp_path / "my-data" / "zhan2021-tabular"
+    data.mkdir(parents=True)
+    (data / "appendicitis-svmstyle.txt.gz").write_bytes(_zhan_file("appendicitis").read_bytes())
+    monkeypatch.delenv("ACTIVELAB_DATA_DIR", raising=False)
+    _refused(tmp_path, monkeypatch, ["simulate", *SMALL, "--data", "zhan:sonar", "--data-dir",
+                                     "my-data"],
+             "dataset 'zhan:sonar' needs zhan2021-tabular/sonar-svmstyle.txt.gz under 'my-data'"
+             ", which is missing; copy the files there or point data_dir (CLI: --data-dir")
+    result = CliRunner().invoke(app, ["simulate", *SMALL, "--data", "zhan:appendicitis",
+                                      "--data-dir", "my-data", "--strategies", "margin", "-q"],
+                                env=ENV)
+    assert result.exit_code == 0, result.output
+    start = json.loads((tmp_path / "runs" / "zhan-appendicitis" / "events.jsonl")
+                       .read_text().splitlines()[0])
+    assert start["config"]["n_features"] == 7  # appendicitis: 106 rows x 7 features

@@ -438,8 +438,10 @@ def test_bad_bodies_get_clear_errors(make_client):
 
 
 def test_config_validation():
-    with pytest.raises(ValueError, match="unknown model"):
-        LSBackend(LSBackendConfig(model="svm", db="sqlite://"))
+    with pytest.raises(ValueError, match="unknown model 'bogus'; choose one of logreg, rf, svm"):
+        LSBackend(LSBackendConfig(model="bogus", db="sqlite://"))
+    with pytest.raises(TypeError, match="has no predict_proba"):
+        LSBackend(LSBackendConfig(model="sklearn.svm:LinearSVC", db="sqlite://"))
     with pytest.raises(ValueError, match="per-task score|unknown query strategy"):
         LSBackend(LSBackendConfig(strategy="nothing", db="sqlite://"))
     with pytest.raises(ValueError, match="SQLAlchemy URL"):
@@ -482,16 +484,20 @@ def test_cli_reports_bad_options_in_one_line():
         """Nothing."""
 
     runner = CliRunner()
-    result = runner.invoke(app, ["ls-backend", "--model", "svm"])
+    result = runner.invoke(app, ["ls-backend", "--model", "bogus"])
     assert result.exit_code == 2
-    assert "unknown model 'svm'" in result.output
+    assert "unknown model 'bogus' for --model" in result.output
+    result = runner.invoke(app, ["ls-backend", "--text-features", "bogus"])
+    assert result.exit_code == 2
+    assert "--text-features must be tfidf or minilm, got 'bogus'" in result.output
     result = runner.invoke(app, ["ls-backend", "--basic-auth", "nopassword"])
     assert result.exit_code == 2 and "USER:PASSWORD" in result.output
     result = runner.invoke(app, ["ls-backend", "--host", "0.0.0.0", "--db", "sqlite://"])
     assert result.exit_code == 2 and "--basic-auth" in result.output
 
 
-@pytest.mark.parametrize("name", ["logreg", "nb", "rf"])
+@pytest.mark.parametrize(
+    "name", ["logreg", "nb", "rf", "svm", "knn", "sklearn.tree:DecisionTreeClassifier"])
 def test_model_names_mean_what_the_model_table_builds(make_client, name):
     from activelab.engine.models import make_model
 
@@ -508,7 +514,8 @@ def test_model_names_mean_what_the_model_table_builds(make_client, name):
     results = client.post("/predict", json=predict_body(["terrible awful broke"])).json()
     [entry] = results["results"]
     assert entry["model_version"] == model.version and 0.0 <= entry["score"] <= 1.0
-    if name != "rf":  # a training text comes back with its own label
+    if name not in ("rf", "knn"):  # a training text comes back with its own label (not
+        # through rf's bootstrap samples, nor knn's vote of 5 neighbours among 6 texts)
         assert entry["result"][0]["value"]["choices"] == ["Negative"]
 
 

@@ -19,7 +19,7 @@ from ...store.ls_state import LabeledTask, label_digest
 from ...strategies.base import Needs, Strategy, needs_of
 from ..ls_scoring import multilabel_scores, strategy_scores, task_uniform
 from .config import classes_for, task_items
-from .settings import LSBackendConfig, make_estimator
+from .settings import LSBackendConfig, make_estimator, model_meaning
 from .tasks import image_path_from_ls
 
 __all__ = ["ProjectModel", "fit_project", "predict_with", "training_digest", "uses_committee"]
@@ -77,13 +77,11 @@ def training_digest(settings: LSBackendConfig, strategy: Strategy, config: Label
     It includes what the model name means in the model table, so a model whose meaning
     changed is retrained (and gets a new version) rather than restored under its old one.
     """
-    from ...engine.models import MODELS
-
     key = "|".join([
         label_digest(tasks), config.from_name, config.value_key,
         ",".join(classes_for(settings, config)), str(config.multiple),
         f"{strategy.name}|{settings.model}|{settings.text_method}|{settings.random_state}|"
-        f"{settings.labels}|{MODELS[settings.model]}",
+        f"{settings.labels}|{model_meaning(settings.model)}",
     ])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
