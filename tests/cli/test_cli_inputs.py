@@ -159,6 +159,15 @@ def test_text_csv_benchmarks_end_to_end(tmp_path, monkeypatch):
     assert config["text_column"] == ["text"]
 
 
+def test_one_seed_is_one_seed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["simulate", *SMALL, "--data", "iris", "--strategies",
+                                      "margin", "-q"], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "mean over 1 seed (no interval with one seed)" in result.stdout
+    assert "1 seeds" not in result.stdout + (tmp_path / "runs/iris/summary.md").read_text()
+
+
 def test_python_dash_m_runs_the_command_line(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(SRC), "COLUMNS": "400"}
     proc = subprocess.run(
