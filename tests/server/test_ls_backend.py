@@ -547,3 +547,30 @@ def test_a_new_committee_strategy_needs_no_server_change(make_client):
         assert [a["score"], b["score"]] == pytest.approx(1.0 / (1.0 + np.exp(spread)))
     finally:
         registry._REGISTRY.pop("test_member_spread", None)
+
+
+@pytest.mark.parametrize("strategy", ["margin", "entropy", "least_confident"])
+def test_scores_come_from_the_fused_kernel_and_rank_as_predict_proba_does(make_client,
+                                                                          strategy):
+    """The backend's probabilities come from activelab.proba's block kernel (logits of
+    the logistic regression: the estimator's ``predict_proba`` sees only the few rows
+    that check the kernel), and its scores are those of ``predict_proba``."""
+    from activelab.server.ls_scoring import strategy_scores
+    from activelab.strategies import get_strategy
+
+    client = make_client(strategy=strategy)
+    client.post("/setup", json=recorded("setup_request.json"))
+    teach(client)
+    words = ["terrible", "awful", "broke", "great", "love", "okay", "average", "works"]
+    texts = [f"{words[i % 8]} {words[(3 * i) % 8]} {words[(5 * i + 1) % 8]} {i}"
+             for i in range(200)]
+    model = backend_of(client).model("1")
+    own = model.estimator.predict_proba
+    asked: list[int] = []
+    model.estimator.predict_proba = lambda rows: asked.append(rows.shape[0]) or own(rows)
+    results = client.post("/predict", json=predict_body(texts, first_id=500)).json()["results"]
+    assert 0 < sum(asked) < len(texts)
+    served = np.array([r["score"] for r in results])
+    by_hand = strategy_scores(get_strategy(strategy), np.arange(500, 700),
+                              own(model.featurizer.transform(texts)))
+    np.testing.assert_allclose(served, by_hand, rtol=0, atol=1e-12)

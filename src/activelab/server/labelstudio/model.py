@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ...labelstudio_io import LabelConfig
+from ...proba import predict_proba_chunked
 from ...store.ls_state import LabeledTask, label_digest
 from ...strategies.base import Needs, Strategy, needs_of
 from ..ls_scoring import multilabel_scores, strategy_scores, task_uniform
@@ -208,8 +209,8 @@ def _labels_and_scores(settings: LSBackendConfig, strategy: Strategy, model: Pro
     if uses_committee(strategy):
         committee_proba = model.estimator.committee_proba(X)
         proba = committee_proba.mean(axis=0)
-    else:
-        proba = np.asarray(model.estimator.predict_proba(X), dtype=np.float64)
+    else:  # the fused block kernel of activelab.proba (linear heads: straight from logits)
+        proba = predict_proba_chunked(model.estimator, X)
     scores = strategy_scores(strategy, task_ids, proba, committee_proba=committee_proba,
                              X=X, estimator=model.estimator, seed=seed)
     names = classes[np.asarray(model.estimator.classes_, dtype=np.int64)]
