@@ -253,7 +253,7 @@ def k_center_dask(
     from .cluster import _default_client, _import_dask, _pool_blocks
 
     dask, da = _import_dask()
-    offsets, spec, blocks = _pool_blocks(X, chunk_rows, da)
+    offsets, spec, blocks, _ = _pool_blocks(X, chunk_rows, da)
     cand = CandidateRows(int(offsets[-1]), candidate_ids, _exclusion(exclude_ids, labeled_ids))
     n = check_n_instances(n_instances, cand.n_candidates)
     split_every = _check_split_every(split_every)
