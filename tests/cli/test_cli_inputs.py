@@ -293,3 +293,18 @@ def test_data_dir_finds_the_real_datasets(tmp_path, monkeypatch):
     start = json.loads((tmp_path / "runs" / "zhan-appendicitis" / "events.jsonl")
                        .read_text().splitlines()[0])
     assert start["config"]["n_features"] == 7  # appendicitis: 106 rows x 7 features
+
+
+def test_simulate_and_benchmark_take_the_table_flags_declared_once():
+    import typer
+
+    from activelab.cli._options import TABLE_FLAGS
+
+    commands = typer.main.get_command(app).commands
+    wanted = {*TABLE_FLAGS, "data_dir"}
+    for name in ("simulate", "benchmark"):
+        params = [p.name for p in commands[name].params]
+        assert wanted <= set(params) and "load" not in params
+        # the seven table options stand together, just before --data-dir
+        at = params.index("data_dir")
+        assert params[at - len(TABLE_FLAGS):at] == list(TABLE_FLAGS)

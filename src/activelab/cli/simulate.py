@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from . import _options as opt
-from ._checks import check_data, check_model_name, check_out, check_strategy_names, file_options
+from ._checks import check_data, check_model_name, check_out, check_strategy_names
 from ._errors import UsageError, friendly_errors
 
 OUTPUT_FILES = ("events.jsonl", "curves.csv", "summary.md", "learning_curve.png")
@@ -225,15 +225,9 @@ def _run(data: str, data_dir: str | None, strategies: str, model: str, out: Path
     _print_report(result, paths)
 
 
+@opt.table_flags
 def simulate_command(
     data: Data = "digits",
-    label_column: opt.LabelColumn = None,
-    text_column: opt.TextColumn = None,
-    drop_columns: opt.DropColumns = None,
-    id_column: opt.IdColumn = None,
-    text_features: opt.TextFeatures = None,
-    encoding: opt.Encoding = None,
-    delimiter: opt.Delimiter = None,
     data_dir: opt.DataDir = None,
     strategies: Strategies = "margin,entropy,random",
     seeds: Seeds = "3",
@@ -249,6 +243,7 @@ def simulate_command(
     seconds_per_label: SecondsPerLabel = "30",
     out: Out = None,
     quiet: Quiet = False,
+    load: dict[str, Any] | None = None,
 ) -> None:
     """Run strategies against random over several seeds; write curves, summary and plot."""
     numbers = _numbers(
@@ -256,12 +251,7 @@ def simulate_command(
         target_of_full=target_of_full, test_size=test_size, cost_per_label=cost_per_label,
         seconds_per_label=seconds_per_label,
     )
-    load = file_options(
-        label_column=label_column, text_column=text_column, drop_columns=drop_columns,
-        id_column=id_column, text_features=text_features, encoding=encoding,
-        delimiter=delimiter,
-    )
-    _run(data, data_dir, strategies, model, out, quiet, numbers, load)
+    _run(data, data_dir, strategies, model, out, quiet, numbers, load or {})
 
 
 def register(app: typer.Typer) -> None:
