@@ -243,6 +243,20 @@ def test_cost_intervals_never_go_below_zero():
     assert s3.interval_is_informative
 
 
+def test_labels_to_target_interval_never_goes_below_zero():
+    # random reaches the target at 20 and 40 labels on the two seeds: mean 30, and the
+    # t-interval of two values (30 ± 12.7 × 10) would start at -97 labels
+    from activelab.datasets import load_dataset
+
+    result = al.simulate(load_dataset("iris"), strategies=["margin"], seeds=2, initial=10,
+                         batch_size=10, budget=60)
+    rows = {row.strategy: row for row in result.summary()}
+    est = rows["random"].labels_to_target
+    assert (est.mean, est.low) == (30.0, 0.0) and est.high > 150
+    header, lines = result.table()
+    assert any(line[0] == "random" and "30 (0–157)" in line for line in lines)
+
+
 def test_a_lecture_function_with_n_samples_works_as_written():
     # docs/lecture-map.md: the lecture's functions need no renaming
     def uncertainty_sampling(model, X_unlabeled, n_samples=10):

@@ -145,6 +145,25 @@ def test_text_csv_simulates_end_to_end(tmp_path, monkeypatch):
     ]
 
 
+@pytest.mark.parametrize("named", [["--id-column", "id"], ["--drop-columns", "id"]])
+def test_a_named_id_or_dropped_column_is_no_feature(tmp_path, monkeypatch, named):
+    text = _emails(tmp_path).read_text(encoding="utf-8")
+    (tmp_path / "bodies.csv").write_text(text.replace("id,text,", "id,body,", 1))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, [
+        "simulate", "--data", "bodies.csv", "--label-column", "label", "--text-column",
+        "body", *named, "--strategies", "margin", *SMALL, "-q"], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "note: column 'id'" not in result.stdout  # named, so nothing is guessed
+    start = json.loads((tmp_path / "runs" / "bodies" / "events.jsonl").read_text()
+                       .splitlines()[0])
+    from activelab.featurize import column_texts, text_features
+
+    with open(tmp_path / "bodies.csv", encoding="utf-8") as fh:
+        texts = [row["body"] for row in csv.DictReader(fh)]
+    assert start["config"]["n_features"] == text_features(column_texts(texts))[0].shape[1]
+
+
 def test_text_csv_benchmarks_end_to_end(tmp_path, monkeypatch):
     _emails(tmp_path)
     monkeypatch.chdir(tmp_path)
