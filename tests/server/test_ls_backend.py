@@ -396,8 +396,10 @@ def test_bad_bodies_get_clear_errors(make_client):
 
 
 def test_config_validation():
-    with pytest.raises(ValueError, match="unknown model"):
-        LSBackend(LSBackendConfig(model="svm", db="sqlite://"))
+    with pytest.raises(ValueError, match="unknown model 'bogus'; choose one of logreg, rf, svm"):
+        LSBackend(LSBackendConfig(model="bogus", db="sqlite://"))
+    with pytest.raises(TypeError, match="has no predict_proba"):
+        LSBackend(LSBackendConfig(model="sklearn.svm:LinearSVC", db="sqlite://"))
     with pytest.raises(ValueError, match="per-task score|unknown query strategy"):
         LSBackend(LSBackendConfig(strategy="nothing", db="sqlite://"))
     with pytest.raises(ValueError, match="SQLAlchemy URL"):
@@ -440,16 +442,20 @@ def test_cli_reports_bad_options_in_one_line():
         """Nothing."""
 
     runner = CliRunner()
-    result = runner.invoke(app, ["ls-backend", "--model", "svm"])
+    result = runner.invoke(app, ["ls-backend", "--model", "bogus"])
     assert result.exit_code == 2
-    assert "unknown model 'svm'" in result.output
+    assert "unknown model 'bogus' for --model" in result.output
+    result = runner.invoke(app, ["ls-backend", "--text-features", "bogus"])
+    assert result.exit_code == 2
+    assert "--text-features must be tfidf or minilm, got 'bogus'" in result.output
     result = runner.invoke(app, ["ls-backend", "--basic-auth", "nopassword"])
     assert result.exit_code == 2 and "USER:PASSWORD" in result.output
     result = runner.invoke(app, ["ls-backend", "--host", "0.0.0.0", "--db", "sqlite://"])
     assert result.exit_code == 2 and "--basic-auth" in result.output
 
 
-@pytest.mark.parametrize("name", ["logreg", "nb", "rf"])
+@pytest.mark.parametrize(
+    "name", ["logreg", "nb", "rf", "svm", "knn", "sklearn.tree:DecisionTreeClassifier"])
 def test_model_names_mean_what_the_model_table_builds(make_client, name):
     from activelab.engine.models import make_model
 
@@ -466,7 +472,8 @@ def test_model_names_mean_what_the_model_table_builds(make_client, name):
     results = client.post("/predict", json=predict_body(["terrible awful broke"])).json()
     [entry] = results["results"]
     assert entry["model_version"] == model.version and 0.0 <= entry["score"] <= 1.0
-    if name != "rf":  # a training text comes back with its own label
+    if name not in ("rf", "knn"):  # a training text comes back with its own label (not
+        # through rf's bootstrap samples, nor knn's vote of 5 neighbours among 6 texts)
         assert entry["result"][0]["value"]["choices"] == ["Negative"]
 
 
@@ -498,3 +505,30 @@ def test_a_new_committee_strategy_needs_no_server_change(make_client):
         assert [a["score"], b["score"]] == pytest.approx(1.0 / (1.0 + np.exp(spread)))
     finally:
         registry._REGISTRY.pop("test_member_spread", None)
+
+
+@pytest.mark.parametrize("strategy", ["margin", "entropy", "least_confident"])
+def test_scores_come_from_the_fused_kernel_and_rank_as_predict_proba_does(make_client,
+                                                                          strategy):
+    """The backend's probabilities come from activelab.proba's block kernel (logits of
+    the logistic regression: the estimator's ``predict_proba`` sees only the few rows
+    that check the kernel), and its scores are those of ``predict_proba``."""
+    from activelab.server.ls_scoring import strategy_scores
+    from activelab.strategies import get_strategy
+
+    client = make_client(strategy=strategy)
+    client.post("/setup", json=recorded("setup_request.json"))
+    teach(client)
+    words = ["terrible", "awful", "broke", "great", "love", "okay", "average", "works"]
+    texts = [f"{words[i % 8]} {words[(3 * i) % 8]} {words[(5 * i + 1) % 8]} {i}"
+             for i in range(200)]
+    model = backend_of(client).model("1")
+    own = model.estimator.predict_proba
+    asked: list[int] = []
+    model.estimator.predict_proba = lambda rows: asked.append(rows.shape[0]) or own(rows)
+    results = client.post("/predict", json=predict_body(texts, first_id=500)).json()["results"]
+    assert 0 < sum(asked) < len(texts)
+    served = np.array([r["score"] for r in results])
+    by_hand = strategy_scores(get_strategy(strategy), np.arange(500, 700),
+                              own(model.featurizer.transform(texts)))
+    np.testing.assert_allclose(served, by_hand, rtol=0, atol=1e-12)

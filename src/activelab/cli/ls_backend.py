@@ -6,6 +6,7 @@ import os
 
 import typer
 
+from ._checks import check_model_name, check_text_method
 from ._errors import check_port, friendly_errors
 
 
@@ -97,8 +98,10 @@ def register(app: typer.Typer) -> None:
         regression_strategy: str | None = typer.Option(
             None, "--regression-strategy",
             help="Strategy of <Number> configs (default: greedy_io)."),
-        model: str = typer.Option("logreg", "--model",
-                                  help="Classifier: logreg, nb or rf (as in simulate --model)."),
+        model: str = typer.Option(
+            "logreg", "--model", help="Classifier of the model table: logreg, rf, svm, knn, nb, "
+            "or module:Class (as in simulate --model).",
+        ),
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
         port: int = typer.Option(9090, "--port", help="Port to listen on."),
         db: str = typer.Option(
@@ -145,6 +148,8 @@ def register(app: typer.Typer) -> None:
         if prepare_project is not None:
             _prepare(prepare_project, ls_url, ls_token)
             return
+        check_model_name(model)  # before the server's libraries load: a typo answers at once
+        check_text_method(text_method)
         check_port(host, port)
         _serve(
             host, port, db, labels=labels, strategy=strategy, model=model,

@@ -66,7 +66,7 @@ def _check_options(*, strategy: str, batch: int, overlap: int, lease_seconds: fl
     """Refuse bad project options before anything is read or stored."""
     from ..cold_start import COLD_START_METHODS
     from ..strategies import get_strategy
-    from ..strategies.base import needs_of
+    from ..strategies.base import Needs, needs_of
     from .tasks import check_task_strategy
 
     check_numbers(batch=batch, overlap=overlap, lease_seconds=lease_seconds,
@@ -76,7 +76,8 @@ def _check_options(*, strategy: str, batch: int, overlap: int, lease_seconds: fl
     if task != "classification":
         check_task_strategy(strategy, task)
         return
-    needs = needs_of(get_strategy(strategy))
+    # embeddings are used when a model provides them, the features otherwise
+    needs = needs_of(get_strategy(strategy)) - {Needs.EMBEDDINGS}
     if needs - SCORER_PROVIDES:
         raise ValueError(f"strategy {strategy!r} needs {sorted(map(str, needs))}; the labeling "
                          "app trains one classifier (no committee): choose e.g. margin, "

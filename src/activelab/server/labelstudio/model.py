@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from ...labelstudio_io import LabelConfig
+from ...proba import predict_proba_chunked
 from ...store.ls_state import LabeledTask, label_digest
 from ...strategies.base import Needs, Strategy, needs_of
 from ..ls_scoring import strategy_scores, task_uniform
 from .config import classes_for, task_items
-from .settings import LSBackendConfig, make_estimator
+from .settings import LSBackendConfig, make_estimator, model_meaning
 from .targets import fit_task_learner, task_predictions, task_targets
 from .tasks import image_path_from_ls
 
@@ -81,13 +82,11 @@ def training_digest(settings: LSBackendConfig, strategy: Strategy, config: Label
     It includes what the model name means in the model table, so a model whose meaning
     changed is retrained (and gets a new version) rather than restored under its old one.
     """
-    from ...engine.models import MODELS
-
     key = "|".join([
         label_digest(tasks), config.from_name, config.value_key,
         ",".join(classes_for(settings, config)), str(config.multiple), config.kind,
         f"{strategy.name}|{settings.model}|{settings.text_method}|{settings.random_state}|"
-        f"{settings.labels}|{MODELS[settings.model]}",
+        f"{settings.labels}|{model_meaning(settings.model)}",
     ])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
@@ -200,8 +199,8 @@ def _labels_and_scores(settings: LSBackendConfig, strategy: Strategy, model: Pro
     if uses_committee(strategy):
         committee_proba = model.estimator.committee_proba(X)
         proba = committee_proba.mean(axis=0)
-    else:
-        proba = np.asarray(model.estimator.predict_proba(X), dtype=np.float64)
+    else:  # the fused block kernel of activelab.proba (linear heads: straight from logits)
+        proba = predict_proba_chunked(model.estimator, X)
     scores = strategy_scores(strategy, task_ids, proba, committee_proba=committee_proba,
                              X=X, estimator=model.estimator, seed=seed)
     names = classes[np.asarray(model.estimator.classes_, dtype=np.int64)]
