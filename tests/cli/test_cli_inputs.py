@@ -242,7 +242,7 @@ def _real_cli(args: list[str], cwd: Path) -> tuple[int, list[str], list[str]]:
         (["simulate", "--data", "iris", "--out", "/proc/activelab-never"], "--out '/proc/"),
         # 7: the Label Studio backend takes the model table and says --text-features
         (["ls-backend", "--model", "bogus"], "unknown model 'bogus' for --model; choose one "
-         "of logreg, rf, svm, knn, nb or give 'module:Class'"),
+         "of logreg, rf, svm, knn, nb (classification)"),
         (["ls-backend", "--text-features", "bogus"], "--text-features must be tfidf or minilm"),
         (["ls-backend", "--model", "svm", "--port", "99999"], "--port must be between 1 and"),
         (["ls-backend", "--model", "knn", "--port", "0"], "--port must be between 1 and"),
