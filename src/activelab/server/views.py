@@ -66,8 +66,8 @@ def why_text(why: dict[str, Any]) -> str:
     return f"{strategy} ranked it (score {_fmt(u)}; a higher score ranks first): {where}"
 
 
-def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any]
-                  ) -> dict[str, Any]:
+def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any],
+                  fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     why = {"utility": asg.get("utility"), "rank": asg.get("rank"),
            "strategy": asg.get("strategy"), "model_version": asg.get("model_version")}
     show = state.show_guess
@@ -85,13 +85,19 @@ def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any
     else:
         # relative to the page, which may sit under a reverse proxy's path
         out["image_url"] = f"api/items/{int(asg['item_id'])}/image"
+    if fields is not None:  # --show-columns: the page shows these instead of text or row
+        out["fields"] = fields
     return out | (_fresh_guess(state, asg) if show else {})
 
 
 def item_payloads(state: LabelingState, asgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the page shows of each leased item: content, why it was chosen, the model's guess."""
-    items = state.store.items(state.project_id, [a["item_id"] for a in asgs])
-    return [_item_payload(state, a, items[int(a["item_id"])]) for a in asgs]
+    ids = [a["item_id"] for a in asgs]
+    items = state.store.items(state.project_id, ids)
+    fields = state.store.item_fields(state.project_id, ids) if state.settings.get(
+        "show_columns") else {}
+    return [_item_payload(state, a, items[int(a["item_id"])], fields.get(int(a["item_id"])))
+            for a in asgs]
 
 
 def progress(state: LabelingState, who: Annotator) -> dict[str, Any]:

@@ -95,6 +95,22 @@
     box.append(details, body);
   }
 
+  // --show-columns: the chosen columns, in order, each under its name
+  function showFields(box, fields) {
+    for (const f of fields) {
+      const wrap = document.createElement("div");
+      wrap.className = "field";
+      wrap.dataset.column = f.name;
+      const name = document.createElement("div");
+      name.className = "field-name"; name.textContent = f.name;
+      const value = document.createElement("div");
+      value.className = "field-value";
+      showText(value, f.value);
+      wrap.append(name, value);
+      box.append(wrap);
+    }
+  }
+
   function render() {
     const it = state.current;
     const text = $("item-text"), img = $("item-image"), row = $("item-row");
@@ -108,13 +124,14 @@
       $("why").textContent = ""; $("guess").textContent = "";
       return;
     }
+    if (it.fields) showFields(text, it.fields);
     if (it.kind === "text") {
-      showText(text, it.text);
+      if (!it.fields) showText(text, it.text);
     } else if (it.kind === "image") {
       img.hidden = false;
       if (it.blobUrl) img.src = it.blobUrl;
       else prefetchImage(it).then(() => { if (state.current === it && it.blobUrl) img.src = it.blobUrl; });
-    } else {
+    } else if (!it.fields) {
       row.hidden = false;
       const body = row.querySelector("tbody");
       body.textContent = "";
