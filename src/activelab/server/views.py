@@ -17,7 +17,8 @@ __all__ = ["item_payloads", "why_text", "progress", "admin_stats", "label_export
 
 #: Columns of the label export, in order.
 EXPORT_COLUMNS = ["item_id", "key", "label", "annotator", "created_at", "duration_s",
-                  "model_version", "utility", "rank", "guess", "confidence"]
+                  "model_version", "utility", "rank", "guess", "confidence", "comment",
+                  "resolved_label", "resolved_by"]
 
 
 def _fresh_guess(state: LabelingState, asg: dict[str, Any]) -> dict[str, Any]:
@@ -156,11 +157,21 @@ def admin_stats(state: LabelingState, block: int) -> dict[str, Any]:
     return {"agreement": agr, "quality": quality, "scorer_error": err}
 
 
-def label_export_rows(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]]
+def label_export_rows(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]],
+                      comments: list[dict[str, Any]] | None = None,
+                      resolutions: dict[int, dict[str, Any]] | None = None
                       ) -> list[dict[str, Any]]:
-    """One row of :data:`EXPORT_COLUMNS` per committed label."""
-    return [{**{c: r.get(c) for c in EXPORT_COLUMNS}, "key": items[r["item_id"]]["key"]}
-            for r in rows]
+    """One row of :data:`EXPORT_COLUMNS` per committed label: with the annotator's comment
+    on the item, and the admin's resolution of the item (label and who chose it)."""
+    notes = {(c["item_id"], c["annotator_id"]): c["text"] for c in comments or []}
+    resolved = resolutions or {}
+    out = []
+    for r in rows:
+        res = resolved.get(r["item_id"], {})
+        out.append({**{c: r.get(c) for c in EXPORT_COLUMNS}, "key": items[r["item_id"]]["key"],
+                    "comment": notes.get((r["item_id"], r["annotator_id"])),
+                    "resolved_label": res.get("label"), "resolved_by": res.get("resolver")})
+    return out
 
 
 def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]]

@@ -7,6 +7,7 @@ part                   job
 ``AnnotatorAccess``    people and their tokens (:mod:`activelab.store.people`)
 ``QueueLeases``        ranked queues and leases (:mod:`activelab.store.queue`)
 ``LabelRecords``       labels, skips, undo and consensus (:mod:`activelab.store.labels`)
+``Reviews``            own labels, comments, resolutions (:mod:`activelab.store.review`)
 ``ModelVersions``      model versions and the trainer lease (:mod:`activelab.store.versions`)
 ``EventLog``           the event log (:mod:`activelab.store.events`)
 ``ItemFields``         the columns annotators see (:mod:`activelab.store.fields`)
@@ -29,15 +30,16 @@ from . import schema as S
 from .base import CHUNK, clock
 from .events import EventLog
 from .fields import ItemFields
-from .labels import LabelRecords, majority_vote
+from .labels import majority_vote
 from .people import Annotator, AnnotatorAccess, hash_token
 from .queue import LeaseLost, QueueLeases
+from .review import Reviews
 from .versions import ModelVersions
 
 __all__ = ["Store", "Annotator", "LeaseLost", "hash_token", "majority_vote"]
 
 
-class Store(AnnotatorAccess, QueueLeases, LabelRecords, ModelVersions, EventLog, ItemFields):
+class Store(AnnotatorAccess, QueueLeases, Reviews, ModelVersions, EventLog, ItemFields):
     """Labeling projects in a database (SQLite file or PostgreSQL server).
 
     Parameters

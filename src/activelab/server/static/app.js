@@ -162,9 +162,13 @@
     }
   }
 
+  // the review views (static/review.js): own labels, comments, disagreements
+  const review = () => window.activelabReview;
+
   async function advance() {
     if (state.queue.length === 0) await refill();
     state.current = state.queue.shift() || null;
+    if (review()) review().onItem(state.current);
     render();
     $("item").scrollTop = 0;
     focusItem();
@@ -178,6 +182,7 @@
     state.busy = true;
     const duration = (performance.now() - state.shownAt) / 1000;
     try {
+      if (review()) await review().beforeLabel(it);
       const res = await api("POST", "api/labels", { item_id: it.item_id, label, duration_s: duration });
       state.done.add(it.item_id);
       notice("");
@@ -211,6 +216,7 @@
       if (state.current) state.queue.unshift(state.current);
       state.queue = state.queue.filter((x) => x.item_id !== res.item.item_id);
       state.current = res.item;
+      if (review()) review().onItem(state.current);
       showCount(res.n_labels);
       render();
       $("item").scrollTop = 0; focusItem();
@@ -309,6 +315,7 @@
     const tag = ev.target && ev.target.tagName;
     if (tag === "INPUT" || tag === "TEXTAREA") return;
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (review() && review().onKey(ev)) return;  // a key on a row of a review list
     // a button reached with Tab keeps its Space and Enter; elsewhere Space reads on
     if (tag !== "BUTTON" && scrollItem(ev)) { ev.preventDefault(); return; }
     const k = ev.key;
@@ -341,6 +348,7 @@
         b.addEventListener("click", () => sendLabel(lab));
         box.append(b);
       });
+      if (review()) review().start(me, proj);
       await pollProgress();
       await advance();
       setInterval(pollProgress, 2000);
@@ -351,6 +359,9 @@
       }
     } catch (e) { notice(e.message); }
   }
+
+  // what static/review.js uses of this page
+  window.activelabPage = { api, notice, state, focusItem, showCount };
 
   document.addEventListener("keydown", onKey);
   document.addEventListener("DOMContentLoaded", () => {
