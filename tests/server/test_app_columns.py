@@ -114,3 +114,17 @@ def test_page_shows_the_chosen_columns_with_headers_folded(tmp_path: Path) -> No
         page.screenshot(path=str(tmp_path / "columns.png"))
         assert [(str(r["item_id"]), r["label"]) for r in exported_labels(base, token)] == [
             (item, "ham")]
+
+
+def test_a_feature_table_shows_its_chosen_columns_not_the_features(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    pd.DataFrame({"id": ["r1", "r2", "r3"], "x": [0.5, 1.5, 2.5], "y": [1.0, 2.0, 3.0],
+                  "note": ["first", None, "third"]}).to_csv(path, index=False)
+    proj = open_project(path, ["a", "b"], db=f"sqlite:///{tmp_path / 'r.db'}",
+                        features=["x", "y"], show_columns=["note", "x"],
+                        project_dir=tmp_path / "p")
+    fields = proj.store.item_fields(proj.project_id, [0, 1, 2])
+    assert fields == {0: [{"name": "note", "value": "first"}, {"name": "x", "value": "0.5"}],
+                      1: [{"name": "note", "value": ""}, {"name": "x", "value": "1.5"}],
+                      2: [{"name": "note", "value": "third"}, {"name": "x", "value": "2.5"}]}
+    proj.store.close()
