@@ -57,6 +57,9 @@ def register(app: typer.Typer) -> None:
                                     "each is one character)."),
         guess: bool = typer.Option(None, "--guess/--no-guess", help="Show annotators the "
                                    "model's guess once it beats chance (default), or never."),
+        show_columns: str = typer.Option(None, "--show-columns", help="The table's columns "
+                                         "annotators see, in order, e.g. subject,body "
+                                         "(default: the text, image or feature row)."),
         overlap: int = typer.Option(1, "--overlap", help="Annotators per item (agreement)."),
         lease: float = typer.Option(600.0, "--lease", help="Seconds an item stays reserved."),
         budget: int = typer.Option(None, "--budget", help="Labels you plan to give."),
@@ -82,8 +85,12 @@ def register(app: typer.Typer) -> None:
         check_port(host, port)
         label_names = _split(labels)
         serving = _Serving(host, port, _public(public_url), *_tls(ssl_certfile, ssl_keyfile))
-        keys = _split(hotkeys)
+        keys, shown = _split(hotkeys), _split(show_columns)
         task, value_range = _task(multilabel, regression, label_names, (low, high), keys)
+        if shown is not None:
+            from ..server.columns import check_show_columns
+
+            check_show_columns(shown)
         _check_cheap(data, label_names, db, batch=batch, overlap=overlap, lease=lease,
                      retrain_every=retrain_every, budget=budget, hotkeys=keys, task=task)
         proj = _open(data, label_names, db=db, name=name, project_dir=project_dir,
@@ -92,7 +99,7 @@ def register(app: typer.Typer) -> None:
                      strategy=strategy, batch=batch, overlap=overlap, lease_seconds=lease,
                      budget=budget, retrain_every=retrain_every, cold_start=cold_start,
                      random_state=seed, hotkeys=keys, show_guess=guess, task=task,
-                     value_range=value_range)
+                     value_range=value_range, show_columns=shown)
         _serve(proj, serving, new_admin_token)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..store import Store
 from ..store.db import sqlite_file
+from .columns import check_show_columns
 from .options import check_hotkeys, check_labels, check_numbers
 from .scorer import SCORER_PROVIDES, Scorer, ScorerProcess, first_queue, save_features
 from .sources import load_project_data
@@ -107,13 +108,15 @@ def open_project(
     show_guess: bool | None = None,
     task: str | None = None,
     value_range: tuple[float | None, float | None] | None = None,
+    show_columns: list[str] | None = None,
 ) -> LabelingProject:
     """Create the project named ``name`` (default: the data file's name) or reopen it.
 
     Reopening keeps the stored items, labels and settings; ``labels`` and ``task`` must then
     match (or be None); ``hotkeys`` (one key per label) and ``show_guess`` (show annotators
     the model's guess once it beats chance; default True), when given, replace the stored
-    ones.
+    ones.  ``show_columns`` (the table's columns annotators see, in order) is chosen when
+    the project is created; reopening with other columns is refused.
 
     ``task`` is ``"classification"`` (the default: one label per item), ``"multilabel"``
     (any set of ``labels`` per item) or ``"regression"`` (a number per item, within
@@ -139,6 +142,8 @@ def open_project(
         labels = check_labels(labels)
         if hotkeys is not None:
             hotkeys = check_hotkeys(hotkeys, labels)
+    if show_columns is not None:
+        show_columns = check_show_columns(show_columns)
     name = name or _slug(Path(data).name.split(".")[0])
     db_file = sqlite_file(db)
     # a database file that does not exist yet holds no project: it is created only once the
@@ -147,12 +152,13 @@ def open_project(
     pid = None if store is None else store.find_project(name)
     if store is not None and pid is not None:
         reopen_task_check(store, pid, name, given_task)
-        return _reopen(store, pid, name, labels, hotkeys, show_guess)
+        return _reopen(store, pid, name, labels, hotkeys, show_guess, show_columns)
     try:
         if not labels and task != "regression":
             raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
         pdata = load_project_data(data, text_column=text_column, image_column=image_column,
-                                  features=features, text_method=text_method)
+                                  features=features, text_method=text_method,
+                                  show_columns=show_columns)
     except BaseException:
         if store is not None:
             store.close()
@@ -164,19 +170,25 @@ def open_project(
         "lease_seconds": float(lease_seconds), "budget": budget,
         "random_state": int(random_state), "data": str(Path(data).resolve()),
         "text_method": text_method, "cold_start": cold_start, "hotkeys": hotkeys,
-        "show_guess": show_guess is not False,
+        "show_guess": show_guess is not False, "show_columns": show_columns,
     } | ({} if task == "classification" else {"task": task, "value_range": value_range})
     return _create(store, db, db_file, name, labels, pdata, pdir.resolve(), settings)
 
 
 def _reopen(store: Store, pid: int, name: str, labels: list[str] | None,
-            hotkeys: list[str] | None, show_guess: bool | None) -> LabelingProject:
+            hotkeys: list[str] | None, show_guess: bool | None,
+            show_columns: list[str] | None) -> LabelingProject:
     proj = store.project(pid)
     settings, changes = proj["settings"], {}
     try:
         if labels and list(labels) != proj["labels"]:
             raise ValueError(f"project {name!r} exists with labels {proj['labels']}; give "
                              "the same --labels, or a new --name")
+        shown = settings.get("show_columns")
+        if show_columns is not None and show_columns != shown:
+            raise ValueError(f"project {name!r} shows the columns {shown or 'of its items'}; "
+                             "--show-columns is chosen when a project is created: give a new "
+                             "--name")
         if hotkeys is not None:
             changes["hotkeys"] = check_hotkeys(hotkeys, proj["labels"])
     except ValueError:
@@ -197,7 +209,8 @@ def _create(store: Store | None, db: str, db_file: Path | None, name: str, label
         store = store or Store(db)
         settings = settings | {"features_path": str(save_features(pdir / "features", pdata.X)),
                                "model_dir": str(pdir / "models")}
-        pid, token = store.create_project(name, labels, pdata.items, settings)
+        pid, token = store.create_project(name, labels, pdata.items, settings,
+                                          fields=pdata.fields)
         # items to serve before the scorer has started
         first_queue(store, pid, settings["batch"], settings["random_state"])
     except BaseException:

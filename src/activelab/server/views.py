@@ -17,7 +17,8 @@ __all__ = ["item_payloads", "why_text", "progress", "admin_stats", "label_export
 
 #: Columns of the label export, in order.
 EXPORT_COLUMNS = ["item_id", "key", "label", "annotator", "created_at", "duration_s",
-                  "model_version", "utility", "rank", "guess", "confidence"]
+                  "model_version", "utility", "rank", "guess", "confidence", "comment",
+                  "resolved_label", "resolved_by"]
 
 
 def _fresh_guess(state: LabelingState, asg: dict[str, Any]) -> dict[str, Any]:
@@ -75,8 +76,8 @@ def why_text(why: dict[str, Any]) -> str:
     return f"{strategy} ranked it (score {_fmt(u)}; a higher score ranks first): {where}"
 
 
-def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any]
-                  ) -> dict[str, Any]:
+def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any],
+                  fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     from .answers import decode_answer
     from .why_tasks import task_why_text
 
@@ -98,13 +99,19 @@ def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any
     else:
         # relative to the page, which may sit under a reverse proxy's path
         out["image_url"] = f"api/items/{int(asg['item_id'])}/image"
+    if fields is not None:  # --show-columns: the page shows these instead of text or row
+        out["fields"] = fields
     return out | (_fresh_guess(state, asg) if show else {})
 
 
 def item_payloads(state: LabelingState, asgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the page shows of each leased item: content, why it was chosen, the model's guess."""
-    items = state.store.items(state.project_id, [a["item_id"] for a in asgs])
-    return [_item_payload(state, a, items[int(a["item_id"])]) for a in asgs]
+    ids = [a["item_id"] for a in asgs]
+    items = state.store.items(state.project_id, ids)
+    fields = state.store.item_fields(state.project_id, ids) if state.settings.get(
+        "show_columns") else {}
+    return [_item_payload(state, a, items[int(a["item_id"])], fields.get(int(a["item_id"])))
+            for a in asgs]
 
 
 def progress(state: LabelingState, who: Annotator) -> dict[str, Any]:
@@ -163,11 +170,21 @@ def admin_stats(state: LabelingState, block: int) -> dict[str, Any]:
     return {"agreement": agr, "quality": quality, "scorer_error": err}
 
 
-def label_export_rows(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]]
+def label_export_rows(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]],
+                      comments: list[dict[str, Any]] | None = None,
+                      resolutions: dict[int, dict[str, Any]] | None = None
                       ) -> list[dict[str, Any]]:
-    """One row of :data:`EXPORT_COLUMNS` per committed label."""
-    return [{**{c: r.get(c) for c in EXPORT_COLUMNS}, "key": items[r["item_id"]]["key"]}
-            for r in rows]
+    """One row of :data:`EXPORT_COLUMNS` per committed label: with the annotator's comment
+    on the item, and the admin's resolution of the item (label and who chose it)."""
+    notes = {(c["item_id"], c["annotator_id"]): c["text"] for c in comments or []}
+    resolved = resolutions or {}
+    out = []
+    for r in rows:
+        res = resolved.get(r["item_id"], {})
+        out.append({**{c: r.get(c) for c in EXPORT_COLUMNS}, "key": items[r["item_id"]]["key"],
+                    "comment": notes.get((r["item_id"], r["annotator_id"])),
+                    "resolved_label": res.get("label"), "resolved_by": res.get("resolver")})
+    return out
 
 
 def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]],

@@ -25,12 +25,14 @@ router = APIRouter()
 def export_labels(format: str = Query("csv", pattern="^(csv|jsonl|labelstudio)$"),
                   _: Annotator = Depends(current_admin),
                   state: LabelingState = Depends(get_state)) -> Response:
-    """Every committed label with why its item was asked for."""
+    """Every committed label with why its item was asked for, the annotator's comment and
+    the admin's resolution of the item."""
     rows = state.store.label_rows(state.project_id)
     items = state.store.items(state.project_id, sorted({r["item_id"] for r in rows}))
     if format == "labelstudio":
         return JSONResponse(labelstudio_tasks(rows, items, state.settings))
-    out = label_export_rows(rows, items)
+    out = label_export_rows(rows, items, state.store.comments(state.project_id),
+                            state.store.resolutions(state.project_id))
     if format == "jsonl":  # a set of labels as a list, a number as a number
         out = decoded_answers(state.settings, out)
         text = "".join(json.dumps(r) + "\n" for r in out)

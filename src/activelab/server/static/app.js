@@ -96,6 +96,22 @@
     box.append(details, body);
   }
 
+  // --show-columns: the chosen columns, in order, each under its name
+  function showFields(box, fields) {
+    for (const f of fields) {
+      const wrap = document.createElement("div");
+      wrap.className = "field";
+      wrap.dataset.column = f.name;
+      const name = document.createElement("div");
+      name.className = "field-name"; name.textContent = f.name;
+      const value = document.createElement("div");
+      value.className = "field-value";
+      showText(value, f.value);
+      wrap.append(name, value);
+      box.append(wrap);
+    }
+  }
+
   function render() {
     const it = state.current;
     if (tasks) tasks.show(it);
@@ -110,13 +126,14 @@
       $("why").textContent = ""; $("guess").textContent = "";
       return;
     }
+    if (it.fields) showFields(text, it.fields);
     if (it.kind === "text") {
-      showText(text, it.text);
+      if (!it.fields) showText(text, it.text);
     } else if (it.kind === "image") {
       img.hidden = false;
       if (it.blobUrl) img.src = it.blobUrl;
       else prefetchImage(it).then(() => { if (state.current === it && it.blobUrl) img.src = it.blobUrl; });
-    } else {
+    } else if (!it.fields) {
       row.hidden = false;
       const body = row.querySelector("tbody");
       body.textContent = "";
@@ -149,9 +166,13 @@
     }
   }
 
+  // the review views (static/review.js): own labels, comments, disagreements
+  const review = () => window.activelabReview;
+
   async function advance() {
     if (state.queue.length === 0) await refill();
     state.current = state.queue.shift() || null;
+    if (review()) review().onItem(state.current);
     render();
     $("item").scrollTop = 0;
     focusItem();
@@ -168,6 +189,7 @@
     state.busy = true;
     const duration = (performance.now() - state.shownAt) / 1000;
     try {
+      if (review()) await review().beforeLabel(it);
       const res = await api("POST", "api/labels",
                             Object.assign({ item_id: it.item_id, duration_s: duration }, fields));
       state.done.add(it.item_id);
@@ -202,6 +224,7 @@
       if (state.current) state.queue.unshift(state.current);
       state.queue = state.queue.filter((x) => x.item_id !== res.item.item_id);
       state.current = res.item;
+      if (review()) review().onItem(state.current);
       showCount(res.n_labels);
       render();
       $("item").scrollTop = 0; focusItem();
@@ -303,6 +326,7 @@
     const tag = ev.target && ev.target.tagName;
     if (tag === "INPUT" || tag === "TEXTAREA") return;
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (review() && review().onKey(ev)) return;  // a key on a row of a review list
     // a button reached with Tab keeps its Space and Enter; elsewhere Space reads on
     if (tag !== "BUTTON" && scrollItem(ev)) { ev.preventDefault(); return; }
     if (tasks && tasks.onKey(ev)) return;
@@ -338,6 +362,7 @@
         b.addEventListener("click", () => sendLabel(lab));
         box.append(b);
       });
+      if (review()) review().start(me, proj);
       await pollProgress();
       await advance();
       setInterval(pollProgress, 2000);
@@ -348,6 +373,9 @@
       }
     } catch (e) { notice(e.message); }
   }
+
+  // what static/review.js uses of this page
+  window.activelabPage = { api, notice, state, focusItem, showCount };
 
   document.addEventListener("keydown", onKey);
   document.addEventListener("DOMContentLoaded", () => {
