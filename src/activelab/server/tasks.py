@@ -88,7 +88,7 @@ def check_task_strategy(name: str, task: Task | str, option: str = "--strategy",
     ``model`` can feed (:func:`provides`); else ValueError naming ``option`` and the ones
     that fit."""
     from ..strategies import get_strategy
-    from ..strategies.base import needs_of
+    from ..strategies.base import Needs, needs_of
     from ..strategies.registry import available_strategies, check_strategy_task
 
     task = Task(task)
@@ -97,7 +97,8 @@ def check_task_strategy(name: str, task: Task | str, option: str = "--strategy",
         check_strategy_task(strategy, task)
     except ValueError as exc:
         raise ValueError(f"{option}: {exc}") from None
-    given = provides(task, model)
+    # embeddings are used when a model provides them, the features otherwise
+    given = provides(task, model) | {Needs.EMBEDDINGS}
     missing = needs_of(strategy) - given
     if missing:
         fits = [s for s in available_strategies(task=task)
