@@ -128,37 +128,39 @@ class QueueLeases(StoreBase):
         ``(item, slot)``: of two concurrent requests for the same slot exactly one succeeds.
         """
         now = clock() if now is None else now
-        expires = now + lease_seconds
-        a = S.assignments
-        with self.read_engine.begin() as conn:
-            held = self._held(conn, project_id, annotator_id)
-        if held:  # renew what the annotator holds (only when there is something to renew)
-            def renew(conn: sa.Connection) -> list[dict[str, Any]]:
-                conn.execute(sa.update(a).where(
-                    a.c.project_id == project_id, a.c.annotator_id == annotator_id,
-                    a.c.state == "leased").values(expires_at=expires))
-                return self._held(conn, project_id, annotator_id)
+        # the whole claim runs in one write transaction (on SQLite: in the writer thread,
+        # after the claims before it), so it sees every lease written before it
+        return self._write(lambda conn: self._claim_in(
+            conn, project_id, annotator_id, n, overlap, now, now + lease_seconds),
+            durable=False)
 
-            held = self._write(renew, durable=False)
+    def _claim_in(self, conn: sa.Connection, project_id: int, annotator_id: int, n: int,
+                  overlap: int, now: float, expires: float) -> list[dict[str, Any]]:
+        """The reads and writes of :meth:`claim`, inside ``conn``'s transaction."""
+        a = S.assignments
+        held = self._held(conn, project_id, annotator_id)
+        if held:  # renew what the annotator holds (only when there is something to renew)
+            conn.execute(sa.update(a).where(
+                a.c.project_id == project_id, a.c.annotator_id == annotator_id,
+                a.c.state == "leased").values(expires_at=expires))
+            held = self._held(conn, project_id, annotator_id)
         if len(held) >= n:
             return held[:n]
         want = n - len(held)
         tried: set[int] = set()
         for _attempt in range(4):
-            with self.read_engine.begin() as conn:
-                cands = self._candidates(conn, project_id, annotator_id, overlap, now,
-                                         limit=want * 4 + 8)
-            cands = [c for c in cands if c["item_id"] not in tried]
+            cands = [c for c in self._candidates(conn, project_id, annotator_id, overlap, now,
+                                                 limit=want * 4 + 8)
+                     if c["item_id"] not in tried]
             if not cands:
                 break
             tried.update(c["item_id"] for c in cands)
-            got = self._write(lambda conn, cands=cands, want=want: self._lease_some(
-                conn, project_id, annotator_id, cands, want, overlap, now, expires),
-                durable=False)
+            got = self._lease_some(conn, project_id, annotator_id, cands, want, overlap, now,
+                                   expires)
             held.extend(got)
             want -= len(got)
             if want == 0:
-                return held
+                break
         return held
 
     def _lease_some(self, conn: sa.Connection, project_id: int, annotator_id: int,
