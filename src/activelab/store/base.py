@@ -65,7 +65,8 @@ class StoreBase:
         committed: batched with other requests' writes on SQLite (see
         :class:`~activelab.store.writer.WriteBatcher`), alone on PostgreSQL.  What ``op``
         raises is raised here, and ``op``'s writes are then undone.  ``durable=False`` (a
-        lease, which a power cut may lose without harm) lets a SQLite batch skip the fsync."""
+        lease, which a power cut may lose without harm): on SQLite the result comes as soon
+        as ``op`` has run under the write lock, and a batch of such writes skips the fsync."""
         if self.writer is not None:
             return self.writer.submit(op, durable)
         with self.engine.begin() as conn:
