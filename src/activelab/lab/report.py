@@ -207,13 +207,20 @@ def _ranks(settings: list[SettingSummary]) -> list[str]:
         parts.append(f"<h3>{html.escape(s.key)}</h3>")
         parts.append(_table(
             ["strategy", "seeds", f"AULC ({s.metric}) [95% CI]", "normalised AULC",
-             f"final {s.metric}", *(f"final {m} (lower is better)" for m in s.error_metrics)],
+             f"final {s.metric}", *(_side_header(m) for m in s.side_metrics)],
             [[st.strategy, str(st.n_seeds), _interval(*st.aulc), _fmt(st.norm_aulc),
-              _fmt(st.final), *(_fmt(st.final_errors.get(m, math.nan)) for m in s.error_metrics)]
+              _fmt(st.final), *(_fmt(st.final_side.get(m, math.nan)) for m in s.side_metrics)]
              for st in sorted(s.strategies.values(), key=lambda t: -t.aulc[0])],
         ))
     parts.append("</section>")
     return parts
+
+
+def _side_header(metric: str) -> str:
+    """The column header of a metric shown beside the primary one, with its direction."""
+    from ..evaluation.metrics import higher_is_better
+
+    return f"final {metric} ({'higher' if higher_is_better(metric) else 'lower'} is better)"
 
 
 def _savings_row(st: Any) -> list[str]:
