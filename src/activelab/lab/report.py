@@ -26,8 +26,8 @@ __all__ = ["build_report", "SECTIONS"]
 
 #: Section ids of the report, in order.
 SECTIONS = (
-    "verdicts", "learning-curves", "ranks", "labels-to-target", "paired-tests", "compute",
-    "settings",
+    "verdicts", "learning-curves", "ranks", "labels-to-target", "paired-tests",
+    "live-verdict", "compute", "settings",
 )
 
 
@@ -115,6 +115,7 @@ def build_report(
         *_ranks(settings),
         *_labels_to_target(config, settings),
         *_paired_tests(config, settings),
+        *_live_verdict(run_dir, settings),
         *_compute(settings),
         *_settings(config),
     ]
@@ -284,6 +285,22 @@ def _paired_tests(config: BenchmarkConfig, settings: list[SettingSummary]) -> li
                 "reading"], rows),
         "</section>",
     ]
+
+
+def _live_verdict(run_dir: Path, settings: list[SettingSummary]) -> list[str]:
+    """The live verdict of each setting's runs that kept one, next to the test-set result."""
+    from .live import VERDICT_HEADER, WHAT_IT_ESTIMATES, benchmark_verdicts, verdict_cells
+
+    rows = benchmark_verdicts(run_dir, settings)
+    parts = ['<section id="live-verdict"><h2>Live verdict: is active learning beating random '
+             'here?</h2>', f"<p>{html.escape(WHAT_IT_ESTIMATES.replace('`', ''))}</p>"]
+    if not rows:
+        parts.append("<p>No strategy of this benchmark kept a live verdict (auto does).</p>")
+    else:
+        parts.append(_table(["setting", *VERDICT_HEADER],
+                            [[row.setting, *verdict_cells(row)] for row in rows]))
+    parts.append("</section>")
+    return parts
 
 
 def _compute(settings: list[SettingSummary]) -> list[str]:
