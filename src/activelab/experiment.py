@@ -318,6 +318,9 @@ class SimulationResult:
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         lines += ["", *(f"- {line}" for line in self.legend())]
         lines += self._cost_lines()
+        from .lab.live import simulation_verdicts, verdict_markdown
+
+        lines += verdict_markdown(simulation_verdicts(self))
         if self.notes:
             lines += ["", "## Notes", "", *(f"- {n}" for n in self.notes)]
         if plot_name:

@@ -26,8 +26,8 @@ __all__ = ["build_report", "SECTIONS"]
 
 #: Section ids of the report, in order.
 SECTIONS = (
-    "verdicts", "learning-curves", "ranks", "labels-to-target", "paired-tests", "compute",
-    "settings",
+    "verdicts", "learning-curves", "ranks", "labels-to-target", "paired-tests",
+    "live-verdict", "compute", "settings",
 )
 
 
@@ -115,6 +115,7 @@ def build_report(
         *_ranks(settings),
         *_labels_to_target(config, settings),
         *_paired_tests(config, settings),
+        *_live_verdict(run_dir, settings),
         *_compute(settings),
         *_settings(config),
     ]
@@ -207,13 +208,20 @@ def _ranks(settings: list[SettingSummary]) -> list[str]:
         parts.append(f"<h3>{html.escape(s.key)}</h3>")
         parts.append(_table(
             ["strategy", "seeds", f"AULC ({s.metric}) [95% CI]", "normalised AULC",
-             f"final {s.metric}", *(f"final {m} (lower is better)" for m in s.error_metrics)],
+             f"final {s.metric}", *(_side_header(m) for m in s.side_metrics)],
             [[st.strategy, str(st.n_seeds), _interval(*st.aulc), _fmt(st.norm_aulc),
-              _fmt(st.final), *(_fmt(st.final_errors.get(m, math.nan)) for m in s.error_metrics)]
+              _fmt(st.final), *(_fmt(st.final_side.get(m, math.nan)) for m in s.side_metrics)]
              for st in sorted(s.strategies.values(), key=lambda t: -t.aulc[0])],
         ))
     parts.append("</section>")
     return parts
+
+
+def _side_header(metric: str) -> str:
+    """The column header of a metric shown beside the primary one, with its direction."""
+    from ..evaluation.metrics import higher_is_better
+
+    return f"final {metric} ({'higher' if higher_is_better(metric) else 'lower'} is better)"
 
 
 def _savings_row(st: Any) -> list[str]:
@@ -277,6 +285,22 @@ def _paired_tests(config: BenchmarkConfig, settings: list[SettingSummary]) -> li
                 "reading"], rows),
         "</section>",
     ]
+
+
+def _live_verdict(run_dir: Path, settings: list[SettingSummary]) -> list[str]:
+    """The live verdict of each setting's runs that kept one, next to the test-set result."""
+    from .live import VERDICT_HEADER, WHAT_IT_ESTIMATES, benchmark_verdicts, verdict_cells
+
+    rows = benchmark_verdicts(run_dir, settings)
+    parts = ['<section id="live-verdict"><h2>Live verdict: is active learning beating random '
+             'here?</h2>', f"<p>{html.escape(WHAT_IT_ESTIMATES.replace('`', ''))}</p>"]
+    if not rows:
+        parts.append("<p>No strategy of this benchmark kept a live verdict (auto does).</p>")
+    else:
+        parts.append(_table(["setting", *VERDICT_HEADER],
+                            [[row.setting, *verdict_cells(row)] for row in rows]))
+    parts.append("</section>")
+    return parts
 
 
 def _compute(settings: list[SettingSummary]) -> list[str]:

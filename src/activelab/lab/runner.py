@@ -216,6 +216,7 @@ def execute_run(spec: RunSpec, config: BenchmarkConfig, out_dir: str | Path) -> 
         )
         full = _full_score(estimator, X_pool, y_pool, X_test, y_test, primary)
     record = _record(spec, result, metric_names, primary, offset, full)
+    record["task"] = task
     record["seconds"] = time.perf_counter() - started
     atomic_write_json(result_path(out_dir, spec), record)
     return record
@@ -435,14 +436,17 @@ def _read_files(config: BenchmarkConfig) -> None:
 
 def _check_tasks(config: BenchmarkConfig) -> None:
     """Every model, strategy and noise level fits the task of every dataset that is cheap
-    to read (scikit-learn's bundled sets and files), before any folder is made."""
+    to read (scikit-learn's bundled sets, sets shipped inside a package such as ``yeast``,
+    and files), before any folder is made."""
     from ..datasets import _looks_like_path
     from ..datasets.bundled import BUNDLED
+    from ..datasets.packaged import is_packaged
     from ..strategies.registry import check_strategy_task, get_strategy
     from .tasks import check_noise
 
     for name in config.datasets:
-        if name.lower() not in BUNDLED and not _looks_like_path(name):
+        cheap = name.lower() in BUNDLED or is_packaged(name.lower()) or _looks_like_path(name)
+        if not cheap:
             continue
         task = dataset_task(name, config)
         check_noise(config.noise, task)

@@ -128,6 +128,8 @@ class StrategySummary:
     query_seconds: float
     #: Final values of the error metrics (lower is better: RMSE, MAE), mean over seeds.
     final_errors: dict[str, float] = field(default_factory=dict)
+    #: Final values of every metric reported beside the primary one, mean over seeds.
+    final_side: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,6 +148,10 @@ class SettingSummary:
     verdict: str = ""
     #: The recorded metrics where lower is better (reported beside the primary one).
     error_metrics: list[str] = field(default_factory=list)
+    #: The recorded metrics reported beside the primary one: the error metrics, and for
+    #: tasks other than classification every other metric of the run (multi-label: macro-F1,
+    #: Hamming loss, subset accuracy).
+    side_metrics: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -187,7 +193,8 @@ def summarize(
         goal = target * full_score
         seeds = sorted({int(r["seed"]) for r in rows})
         setting = SettingSummary(dataset, model, noise, metric, goal, full_score, len(seeds),
-                                 error_metrics=_error_metrics(rows[0]))
+                                 error_metrics=_error_metrics(rows[0]),
+                                 side_metrics=_side_metrics(rows[0]))
         by_strategy: dict[str, dict[int, dict[str, Any]]] = {}
         for r in rows:
             by_strategy.setdefault(r["strategy"], {})[int(r["seed"])] = r
@@ -237,6 +244,8 @@ def summarize(
                 query_seconds=float(np.nanmean(per_seed(strategy, "query_seconds"))),
                 final_errors={m: float(np.nanmean(per_seed(strategy, f"final_{m}")))
                               for m in setting.error_metrics},
+                final_side={m: float(np.nanmean(per_seed(strategy, f"final_{m}")))
+                            for m in setting.side_metrics},
             )
             setting.curves[strategy] = [
                 (np.asarray(runs[s]["curves"][metric]["n_labeled"]),
@@ -253,6 +262,14 @@ def _error_metrics(row: dict[str, Any]) -> list[str]:
     from ..evaluation.metrics import higher_is_better
 
     return [m for m in row.get("curves", {}) if not higher_is_better(m) and f"final_{m}" in row]
+
+
+def _side_metrics(row: dict[str, Any]) -> list[str]:
+    """The metrics a report shows beside the primary one of a run like ``row``."""
+    if row.get("task", "classification") == "classification":
+        return _error_metrics(row)
+    primary = row.get("primary_metric")
+    return [m for m in row.get("curves", {}) if m != primary and f"final_{m}" in row]
 
 
 def _per_seed(runs: dict[int, dict[str, Any]], seeds: list[int], key: str) -> np.ndarray:
