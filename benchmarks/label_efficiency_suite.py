@@ -38,7 +38,6 @@ a run that has its result file is not run again, so an interrupted suite resumes
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -183,16 +182,9 @@ def run_part(cells: tuple[CellData, ...], args: argparse.Namespace, out: Path) -
 # ------------------------------------------------------------------ statistics
 def live_verdict_of(events: str) -> dict[str, Any] | None:
     """The last live verdict an ``auto`` run logged (in its round events' info)."""
-    last = None
-    try:
-        with open(events, encoding="utf-8") as fh:
-            for line in fh:
-                if '"live_verdict"' in line:
-                    info = json.loads(line).get("info") or {}
-                    last = info.get("live_verdict", last)
-    except OSError:
-        return None
-    return last
+    from activelab.lab.live import logged_verdict
+
+    return logged_verdict(events)
 
 
 def cell_table(rows: list[dict], strategies: list[str]) -> list[dict[str, Any]]:

@@ -49,7 +49,7 @@ def main() -> None:
     )
 
     # --- cold start: 10 labels for 10 classes ------------------------------------------
-    print(f"cold start: 10 first labels, mean over {n_seeds} seeds")
+    print(f"cold start: 10 first labels, mean over {n_seeds} seed{'s' * (n_seeds != 1)}")
     print(f"{'method':>10} {'classes seen':>12} {'accuracy':>8}")
     for method in ("random", "kmeans", "typiclust"):
         seen, acc = [], []

@@ -62,7 +62,8 @@ def main() -> None:
         name: np.array([labels_to_target(n, v, TARGET) for n, v in cs])
         for name, cs in curves.items()
     }
-    print(f"\ndigits, logistic regression, {n_seeds} seeds, target accuracy {TARGET}:")
+    print(f"\ndigits, logistic regression, {n_seeds} seed{'s' * (n_seeds != 1)}, "
+          f"target accuracy {TARGET}:")
     for name, labels in to_target.items():
         c = cost_analysis(labels, cost_per_label=COST_PER_LABEL,
                           seconds_per_label=SECONDS_PER_LABEL)

@@ -117,7 +117,8 @@ def main() -> None:
     print(f"source model: accuracy {np.mean(facts['source on source']):.3f} on source, "
           f"{np.mean(facts['source on target']):.3f} on the shifted target")
     print(f"model on every target pool label: accuracy {np.mean(facts['full target pool']):.3f}")
-    print(f"\ntarget test accuracy after n target labels (mean over {n_seeds} seeds)")
+    print("\ntarget test accuracy after n target labels "
+          f"(mean over {n_seeds} seed{'s' * (n_seeds != 1)})")
     print(f"{'':>16}" + "".join(f"{c:>7}" for c in checkpoints))
     for name, rows in table.items():
         means = np.mean(rows, axis=0)

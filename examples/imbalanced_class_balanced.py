@@ -61,7 +61,8 @@ def main() -> None:
     )
     minority = int(np.argmin(np.bincount(y)))
     print(f"\nclass counts {np.bincount(y).tolist()}; minority class {minority}; "
-          f"{budget} labels per run (20 random, then batches of 10); mean over {n_seeds} seeds")
+          f"{budget} labels per run (20 random, then batches of 10); mean over {n_seeds} "
+          f"seed{'s' * (n_seeds != 1)}")
     print(f"{'strategy':>15} {'minority labels':>15} {'macro F1':>8} {'bal. acc.':>9} "
           f"{'accuracy':>8}")
     for strategy in ("class_balanced", "margin", "random"):

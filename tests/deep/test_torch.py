@@ -416,6 +416,27 @@ def test_strategies_that_need_embeddings_get_them_from_the_model(blobs):
     assert query_once(clf, X, None, EmbeddingNorm(), 1, extras={"embeddings": given}).ids[0] == 7
 
 
+def test_coreset_and_badge_of_a_network_work_in_its_embedding(blobs):
+    _torch()
+    from activelab.learners import ActiveLearner
+    from activelab.strategies.query import query_once
+
+    X, y = blobs
+    taught = np.arange(120) % 6 == 0  # 20 labels of every class
+    XL, pool = X[taught], X[~taught]
+    learner = ActiveLearner(_small(), query_strategy="coreset", X_training=XL,
+                            y_training=y[taught])
+    idx, _ = learner.query(pool, n_instances=3)
+    assert learner.last_query_.info["space"] == "embeddings"
+    clf = learner.estimator_
+    by_hand = query_once(None, pool, None, "coreset", 3, X_labeled=XL,
+                         extras={"embeddings": clf.embed(pool),
+                                 "labeled_embeddings": clf.embed(XL)})
+    assert idx.tolist() == by_hand.ids.tolist()
+    badge = query_once(clf, pool, None, "badge", 3, random_state=0)
+    assert badge.info["embedding"] == "extras"  # no coef_: only the embedding makes it run
+
+
 def test_entropy_reads_dropout_off_mc_entropy_reads_the_draws(blobs):
     _torch()
     from scipy.stats import entropy

@@ -134,7 +134,7 @@ def test_k_center_on_dask_builds_the_same_tree(tmp_path):
     pytest.importorskip("dask")
     X, _, labeled = _clusters()
     np.save(tmp_path / "pool.npy", X)
-    for chunk_rows, split_every in ((37, 2), (60, 3), (100, 16)):
+    for chunk_rows, split_every in ((37, 2), (60, 3), (100, 16), (23, 4), (13, 5)):
         local = k_center_out_of_core(tmp_path / "pool.npy", 9, labeled_ids=labeled,
                                      chunk_rows=chunk_rows, split_every=split_every)
         on_dask = k_center_dask(str(tmp_path / "pool.npy"), 9, labeled_ids=labeled,

@@ -83,3 +83,33 @@ def test_parquet_on_a_cluster(tmp_path, client):
 def test_bad_split_every_is_refused(npy_path):
     with pytest.raises(ValueError, match="split_every must be an integer of at least 2"):
         score_dask(fitted_learner(), npy_path, 3, split_every=1)
+
+
+def _committee():
+    from sklearn.linear_model import LogisticRegression
+
+    from activelab.learners import ActiveLearner, Committee
+
+    X_train, y_train, _ = pool_data()
+    members = [ActiveLearner(LogisticRegression(C=c, max_iter=300), X_training=X_train,
+                             y_training=y_train) for c in (0.05, 1.0, 20.0)]
+    return Committee(members)
+
+
+@pytest.mark.parametrize("strategy", ["power_bald", "epig"])
+def test_sampled_strategies_choose_as_out_of_core_does(npy_path, client, strategy):
+    """power_bald's noise and EPIG's target sample are drawn with one key per query and
+    each candidate's position: the Dask tasks get the same key and their offsets."""
+    from activelab.scale import score_out_of_core
+
+    committee = _committee()
+    whole = score_out_of_core(committee, npy_path, 15, strategy=strategy, exclude_ids=LABELED,
+                              chunk_rows=2500, random_state=3)
+    chunked = score_dask(committee, npy_path, 15, strategy=strategy, exclude_ids=LABELED,
+                         chunk_rows=300, client=client, random_state=3)
+    assert chunked.ids.tolist() == whole.ids.tolist()
+    np.testing.assert_allclose(chunked.utilities, whole.utilities, rtol=1e-12)
+    if strategy == "power_bald":  # its noise is the query key's, not a fixed one
+        other = score_dask(committee, npy_path, 15, strategy=strategy, exclude_ids=LABELED,
+                           chunk_rows=300, client=client, random_state=4)
+        assert other.ids.tolist() != whole.ids.tolist()

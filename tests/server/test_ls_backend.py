@@ -287,48 +287,6 @@ def test_legacy_train_with_annotated_tasks(make_client):
     assert backend.state.latest_version("1")["n_labels"] == len(TRAIN_TEXTS)
 
 
-def test_multiple_choice_config(make_client):
-    config = ('<View><Text name="text" value="$text"/><Choices name="topic" toName="text" '
-              'choice="multiple"><Choice value="sport"/><Choice value="money"/></Choices></View>')
-    client = make_client(strategy="least_confident")
-    client.post("/setup", json={"project": "4.1", "schema": config})
-    pairs = [("goal match team", ["sport"]), ("bank cash profit", ["money"]),
-             ("match goal win", ["sport"]),
-             ("cash loan bank", ["money"]), ("team win match", ["sport"]),
-             ("profit interest bank", ["money"])]
-    for i, (text, labels) in enumerate(pairs):
-        body = annotation_event(i + 1, text, "x")
-        body["project"] = {"id": 4, "label_config": config}
-        body["annotation"]["result"] = [{"from_name": "topic", "to_name": "text",
-                                         "type": "choices", "value": {"choices": labels}}]
-        assert client.post("/webhook", json=body).status_code == 201
-    assert backend_of(client).wait_idle(60)
-    body = predict_body(["goal team", "cash bank"])
-    body["project"] = "4.1"
-    body["label_config"] = config
-    results = client.post("/predict", json=body).json()["results"]
-    assert results[0]["result"][0]["value"]["choices"] == ["sport"]
-    assert results[1]["result"][0]["value"]["choices"] == ["money"]
-    assert all(0.5 <= e["score"] <= 1.0 for e in results)
-    both = annotation_event(40, "team cash", "x")
-    both["project"] = {"id": 4}
-    both["annotation"]["result"] = [{"from_name": "topic", "to_name": "text", "type": "choices",
-                                     "value": {"choices": ["sport", "money"]}}]
-    client.post("/webhook", json=both)
-    assert backend_of(client).wait_idle(60)
-    stored = {t.task_id: t.choices for t in backend_of(client).state.labeled_tasks("4")}
-    assert stored[40] == ["sport", "money"]
-
-
-def test_multiple_choice_refuses_committee_strategy(make_client):
-    config = ('<View><Text name="text" value="$text"/><Choices name="topic" toName="text" '
-              'choice="multiple"><Choice value="a"/><Choice value="b"/></Choices></View>')
-    client = make_client(strategy="vote_entropy")
-    r = client.post("/setup", json={"project": "4.1", "schema": config})
-    assert r.status_code == 400
-    assert "--strategy" in r.json()["detail"]
-
-
 def test_committee_strategy_trains_a_committee(make_client):
     client = make_client(strategy="vote_entropy")
     client.post("/setup", json=recorded("setup_request.json"))
@@ -438,8 +396,10 @@ def test_bad_bodies_get_clear_errors(make_client):
 
 
 def test_config_validation():
-    with pytest.raises(ValueError, match="unknown model"):
-        LSBackend(LSBackendConfig(model="svm", db="sqlite://"))
+    with pytest.raises(ValueError, match="unknown model 'bogus'; choose one of logreg, rf, svm"):
+        LSBackend(LSBackendConfig(model="bogus", db="sqlite://"))
+    with pytest.raises(TypeError, match="has no predict_proba"):
+        LSBackend(LSBackendConfig(model="sklearn.svm:LinearSVC", db="sqlite://"))
     with pytest.raises(ValueError, match="per-task score|unknown query strategy"):
         LSBackend(LSBackendConfig(strategy="nothing", db="sqlite://"))
     with pytest.raises(ValueError, match="SQLAlchemy URL"):
@@ -482,16 +442,20 @@ def test_cli_reports_bad_options_in_one_line():
         """Nothing."""
 
     runner = CliRunner()
-    result = runner.invoke(app, ["ls-backend", "--model", "svm"])
+    result = runner.invoke(app, ["ls-backend", "--model", "bogus"])
     assert result.exit_code == 2
-    assert "unknown model 'svm'" in result.output
+    assert "unknown model 'bogus' for --model" in result.output
+    result = runner.invoke(app, ["ls-backend", "--text-features", "bogus"])
+    assert result.exit_code == 2
+    assert "--text-features must be tfidf or minilm, got 'bogus'" in result.output
     result = runner.invoke(app, ["ls-backend", "--basic-auth", "nopassword"])
     assert result.exit_code == 2 and "USER:PASSWORD" in result.output
     result = runner.invoke(app, ["ls-backend", "--host", "0.0.0.0", "--db", "sqlite://"])
     assert result.exit_code == 2 and "--basic-auth" in result.output
 
 
-@pytest.mark.parametrize("name", ["logreg", "nb", "rf"])
+@pytest.mark.parametrize(
+    "name", ["logreg", "nb", "rf", "svm", "knn", "sklearn.tree:DecisionTreeClassifier"])
 def test_model_names_mean_what_the_model_table_builds(make_client, name):
     from activelab.engine.models import make_model
 
@@ -508,7 +472,8 @@ def test_model_names_mean_what_the_model_table_builds(make_client, name):
     results = client.post("/predict", json=predict_body(["terrible awful broke"])).json()
     [entry] = results["results"]
     assert entry["model_version"] == model.version and 0.0 <= entry["score"] <= 1.0
-    if name != "rf":  # a training text comes back with its own label
+    if name not in ("rf", "knn"):  # a training text comes back with its own label (not
+        # through rf's bootstrap samples, nor knn's vote of 5 neighbours among 6 texts)
         assert entry["result"][0]["value"]["choices"] == ["Negative"]
 
 
@@ -540,3 +505,30 @@ def test_a_new_committee_strategy_needs_no_server_change(make_client):
         assert [a["score"], b["score"]] == pytest.approx(1.0 / (1.0 + np.exp(spread)))
     finally:
         registry._REGISTRY.pop("test_member_spread", None)
+
+
+@pytest.mark.parametrize("strategy", ["margin", "entropy", "least_confident"])
+def test_scores_come_from_the_fused_kernel_and_rank_as_predict_proba_does(make_client,
+                                                                          strategy):
+    """The backend's probabilities come from activelab.proba's block kernel (logits of
+    the logistic regression: the estimator's ``predict_proba`` sees only the few rows
+    that check the kernel), and its scores are those of ``predict_proba``."""
+    from activelab.server.ls_scoring import strategy_scores
+    from activelab.strategies import get_strategy
+
+    client = make_client(strategy=strategy)
+    client.post("/setup", json=recorded("setup_request.json"))
+    teach(client)
+    words = ["terrible", "awful", "broke", "great", "love", "okay", "average", "works"]
+    texts = [f"{words[i % 8]} {words[(3 * i) % 8]} {words[(5 * i + 1) % 8]} {i}"
+             for i in range(200)]
+    model = backend_of(client).model("1")
+    own = model.estimator.predict_proba
+    asked: list[int] = []
+    model.estimator.predict_proba = lambda rows: asked.append(rows.shape[0]) or own(rows)
+    results = client.post("/predict", json=predict_body(texts, first_id=500)).json()["results"]
+    assert 0 < sum(asked) < len(texts)
+    served = np.array([r["score"] for r in results])
+    by_hand = strategy_scores(get_strategy(strategy), np.arange(500, 700),
+                              own(model.featurizer.transform(texts)))
+    np.testing.assert_allclose(served, by_hand, rtol=0, atol=1e-12)

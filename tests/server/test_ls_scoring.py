@@ -7,10 +7,11 @@ import pytest
 
 from activelab.server.ls_scoring import (
     check_backend_strategy,
-    multilabel_scores,
     strategy_scores,
     task_uniform,
+    utility_scores,
 )
+from activelab.strategies import get_strategy
 
 # Worked by hand.  Rows: task ids 10, 11, 12, 13.
 PROBA = np.array(
@@ -76,12 +77,19 @@ def test_random_score_depends_on_task_id_only():
     assert abs(draws.mean() - 0.5) < 0.01
 
 
-def test_multilabel_mean_of_binary_scores():
-    marginals = np.array([[0.5, 0.5], [1.0, 0.0], [0.9, 0.5]])
-    s = multilabel_scores(check_backend_strategy("margin"), np.array([1, 2, 3]), marginals)
-    np.testing.assert_allclose(s, [0.0, 1.0, 0.4])
-    with pytest.raises(ValueError, match="multiple-choice"):
-        multilabel_scores(check_backend_strategy("vote_entropy"), np.array([1]), marginals[:1])
+def test_utility_scores_of_task_strategies():
+    """Multi-label and regression strategies: lower score = higher utility, per task alone."""
+    ids = np.array([1, 2, 3])
+    # a distance-like utility (never negative): 1 / (1 + u)
+    np.testing.assert_allclose(utility_scores(get_strategy("coreset"), ids, np.array([0, 1, 3])),
+                               [1.0, 0.5, 0.25])
+    # any other utility: 1 / (1 + exp(u)); ln 3 gives 1/4
+    np.testing.assert_allclose(
+        utility_scores(check_backend_strategy("margin"), ids, np.array([0.0, np.log(3), -np.log(3)])),
+        [0.5, 0.25, 0.75])
+    # random: the seeded draw per task id, whatever the utility
+    np.testing.assert_array_equal(utility_scores(get_strategy("random"), ids, None, seed=4),
+                                  task_uniform(ids, 4))
 
 
 def test_unknown_strategy_is_refused():

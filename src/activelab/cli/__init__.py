@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from . import benchmark, label, ls_backend, score, simulate
+from ._errors import run_app
 
 app = typer.Typer(
     name="activelab",
@@ -19,5 +20,9 @@ for _module in (simulate, benchmark, label, ls_backend, score):
 
 
 def main() -> None:
-    """Entry point of the ``activelab`` script."""
-    app()
+    """Entry point of the ``activelab`` script.
+
+    A mistyped option or value (``--pool``, ``--port x``, a missing argument) is one line
+    and exit code 2 like every other bad input, not click's framed usage panel.
+    """
+    run_app(app)

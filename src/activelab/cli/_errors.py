@@ -46,6 +46,40 @@ def friendly_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _click_exceptions() -> Any:
+    """The exceptions module of the click that typer runs on (recent typer carries its own)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions
+
+
+def run_app(app: Any) -> None:
+    """Run the typer ``app``; click's usage errors become ``error: ...`` on one line.
+
+    The asking for help (no arguments, ``--help``) and its exit codes are unchanged.
+    """
+    import typer
+
+    cx = _click_exceptions()
+    try:
+        code = app(standalone_mode=False)
+    except cx.NoArgsIsHelpError as exc:  # `activelab` alone: the help, as before
+        print(exc.ctx.get_help() if exc.ctx else str(exc))
+        raise SystemExit(exc.exit_code) from None
+    except cx.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "activelab"
+        fail(f"{exc.format_message().rstrip('.')}; see `{where} --help`.")
+    except cx.ClickException as exc:
+        fail(exc.format_message())
+    except typer.Abort:
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+    if isinstance(code, int) and code != 0:
+        raise SystemExit(code)
+
+
 def check_port(host: str, port: int) -> None:
     """Fail with one line when ``port`` is out of range or already taken on ``host``."""
     import socket

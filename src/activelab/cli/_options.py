@@ -1,8 +1,15 @@
-"""The data flags that ``simulate`` and ``benchmark`` share."""
+"""The data flags that ``simulate`` and ``benchmark`` share, declared once.
+
+:func:`table_flags` gives a command the table options (``--label-column`` … ``--delimiter``)
+as typer parameters, and hands them to the command as one ``load`` dict.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -34,3 +41,36 @@ DataDir = Annotated[str | None, typer.Option(
     "--data-dir", help="Folder of the real datasets (mnist-10k, spamassassin, zhan:...); "
     "default $ACTIVELAB_DATA_DIR or ../shared/data.",
 )]
+
+
+#: The table options, in the order ``--help`` lists them: name -> typer annotation.
+TABLE_FLAGS: dict[str, Any] = {
+    "label_column": LabelColumn, "text_column": TextColumn, "drop_columns": DropColumns,
+    "id_column": IdColumn, "text_features": TextFeatures, "encoding": Encoding,
+    "delimiter": Delimiter,
+}
+
+
+def table_flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give ``command`` the table options, just before its ``data_dir`` parameter.
+
+    Typer sees the seven options of :data:`TABLE_FLAGS`; the command is called with
+    ``load=`` the checked :func:`activelab.cli._checks.file_options` of them instead.
+    """
+    from ._checks import file_options
+
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "load"]
+    at = next(i for i, p in enumerate(own) if p.name == "data_dir")
+    added = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                               annotation=annotation) for name, annotation in TABLE_FLAGS.items()]
+    parameters = own[:at] + added + own[at:]
+
+    @functools.wraps(command)
+    def with_load(**kwargs: Any) -> Any:
+        flags = {name: kwargs.pop(name, None) for name in TABLE_FLAGS}
+        return command(**kwargs, load=file_options(**flags))
+
+    with_load.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_load.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_load

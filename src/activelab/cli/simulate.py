@@ -24,7 +24,6 @@ from ._checks import (
     check_out,
     check_strategy_names,
     check_task_option,
-    file_options,
 )
 from ._errors import UsageError, friendly_errors
 
@@ -222,7 +221,7 @@ def _check_rounds(initial: int, batch: int, budget: int) -> None:
 #: The strategies simulated when --strategies is not given, per task.
 DEFAULT_STRATEGIES = {
     "classification": "margin,entropy,random",
-    "multilabel": "random",
+    "multilabel": "multilabel_margin,cvirs,random",
     "regression": "greedy_io,greedy_x,qbc_variance,emcm,random",
 }
 
@@ -263,15 +262,9 @@ def _run(data: str, data_dir: str | None, strategies: str | None, model: str | N
     _print_report(result, paths)
 
 
+@opt.table_flags
 def simulate_command(
     data: Data = "digits",
-    label_column: opt.LabelColumn = None,
-    text_column: opt.TextColumn = None,
-    drop_columns: opt.DropColumns = None,
-    id_column: opt.IdColumn = None,
-    text_features: opt.TextFeatures = None,
-    encoding: opt.Encoding = None,
-    delimiter: opt.Delimiter = None,
     data_dir: opt.DataDir = None,
     strategies: Strategies = None,
     seeds: Seeds = "3",
@@ -288,6 +281,7 @@ def simulate_command(
     out: Out = None,
     quiet: Quiet = False,
     task: TaskOption = None,
+    load: dict[str, Any] | None = None,
 ) -> None:
     """Run strategies against random over several seeds; write curves, summary and plot."""
     numbers = _numbers(
@@ -295,12 +289,7 @@ def simulate_command(
         target_of_full=target_of_full, test_size=test_size, cost_per_label=cost_per_label,
         seconds_per_label=seconds_per_label,
     )
-    load = file_options(
-        label_column=label_column, text_column=text_column, drop_columns=drop_columns,
-        id_column=id_column, text_features=text_features, encoding=encoding,
-        delimiter=delimiter,
-    )
-    _run(data, data_dir, strategies, model, out, quiet, numbers, load, task)
+    _run(data, data_dir, strategies, model, out, quiet, numbers, load or {}, task)
 
 
 def register(app: typer.Typer) -> None:

@@ -53,6 +53,10 @@ class _Roles:
     notes: list[str] = field(default_factory=list)
 
 
+#: How the notes name the text featurizers.
+TEXT_METHOD_NAMES = {"tfidf": "TF-IDF", "minilm": "MiniLM sentence embeddings"}
+
+
 def _names(value: str | Sequence[str] | None, option: str) -> list[str]:
     if value is None:
         return []
@@ -87,7 +91,7 @@ def _label_role(columns: list[str], label_column: str | None, source: str) -> st
 
 def _column_roles(
     frame: Any, *, label_column: str | None, text_column: Any, id_column: str | None,
-    drop_columns: Sequence[str], max_categories: int, source: str,
+    drop_columns: Sequence[str], max_categories: int, source: str, text_method: str = "tfidf",
 ) -> _Roles:
     columns = [str(c) for c in frame.columns]
     label = _label_role(columns, label_column, source)
@@ -114,14 +118,15 @@ def _column_roles(
                 "(id_column / --id-column chooses another)."
             )
     if not texts:
-        _guess_text(frame, columns, taken, max_categories, roles)
+        _guess_text(frame, columns, taken, max_categories, roles, text_method)
         taken.update(roles.texts)
     roles.features = [c for c in columns if c not in taken]
     return roles
 
 
 def _guess_text(
-    frame: Any, columns: list[str], taken: set[str], max_categories: int, roles: _Roles
+    frame: Any, columns: list[str], taken: set[str], max_categories: int, roles: _Roles,
+    text_method: str,
 ) -> None:
     """A free-text column called ``text`` is featurized as text (with a note)."""
     import pandas as pd
@@ -133,7 +138,8 @@ def _guess_text(
             continue
         roles.texts.append(c)
         roles.notes.append(
-            f"column {c!r} is featurized as text (TF-IDF); text_column / --text-column "
+            f"column {c!r} is featurized as text ({TEXT_METHOD_NAMES.get(text_method, text_method)}"
+            "); text_column / --text-column "
             "names the text columns."
         )
 
@@ -260,6 +266,7 @@ def frame_to_dataset(
     roles = _column_roles(
         frame, label_column=label_column, text_column=text_column, id_column=id_column,
         drop_columns=drop_columns, max_categories=max_categories, source=source,
+        text_method=text_method,
     )
     if not roles.features and not roles.texts:
         raise ValueError(f"{source} has no feature columns besides the label {roles.label!r}.")

@@ -24,7 +24,14 @@ import numpy as np
 from ..pool import DEFAULT_CHUNK_ROWS
 from ..strategies.base import QueryResult, UtilityStrategy
 from .candidates import CandidateRows, block_ids
-from .out_of_core import _candidates, check_chunk_rows, open_pool_array, resolve_model, score_chunk
+from .out_of_core import (
+    _candidates,
+    check_chunk_rows,
+    open_pool_array,
+    query_extras,
+    resolve_model,
+    score_chunk,
+)
 from .sources import SourceSpec, block_offsets, open_spec, release_rows, source_spec
 from .topk import RunningTopK, chunk_top_k, merge_top_k
 
@@ -55,10 +62,13 @@ def _score_block(
     strategy: UtilityStrategy,
     k: int,
     labeled: tuple[Any, Any],
+    extras: dict[str, Any] | None = None,
+    position_offset: int = 0,
 ) -> Part:
     ids = block_ids(start, start + len(rows), *selector)
     utilities, chunk_ids = score_chunk(
-        rows, start, ids, model, strategy, X_labeled=labeled[0], y_labeled=labeled[1]
+        rows, start, ids, model, strategy, X_labeled=labeled[0], y_labeled=labeled[1],
+        extras={**(extras or {}), "position_offset": position_offset},
     )
     u, i = chunk_top_k(utilities, chunk_ids, k)
     return u, i, int(chunk_ids.size)
@@ -73,12 +83,15 @@ def _score_spec_block(
     strategy: UtilityStrategy,
     k: int,
     labeled: tuple[Any, Any],
+    extras: dict[str, Any] | None = None,
+    position_offset: int = 0,
 ) -> Part:
     # The worker opens the pool itself (once per query and process): only the spec
     # travels, and the pages it read are handed back once the block is scored.
     arr = open_spec(spec)
     try:
-        return _score_block(arr[start:stop], start, selector, model, strategy, k, labeled)
+        return _score_block(arr[start:stop], start, selector, model, strategy, k, labeled,
+                            extras, position_offset)
     finally:
         release_rows(arr, start, stop)
 
@@ -88,19 +101,22 @@ def _merge(parts: list[Part], k: int) -> Part:
     return u, ids, sum(p[2] for p in parts)
 
 
-def _pool_blocks(X: Any, chunk_rows: int, da: Any) -> tuple[np.ndarray, SourceSpec | None, Any]:
-    """Row offsets of the blocks, and either the pool's spec or its dask blocks."""
+def _pool_blocks(X: Any, chunk_rows: int, da: Any
+                 ) -> tuple[np.ndarray, SourceSpec | None, Any, Any]:
+    """Row offsets of the blocks, either the pool's spec or its dask blocks, and the
+    pool as an array (read on the client only for what a query shares, e.g. EPIG's
+    target rows)."""
     if isinstance(X, da.Array):
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}.")
         darr = X.rechunk({1: -1}) if len(X.chunks[1]) > 1 else X
         offsets = np.concatenate([[0], np.cumsum(darr.chunks[0])]).astype(np.int64)
-        return offsets, None, darr.to_delayed().ravel()
+        return offsets, None, darr.to_delayed().ravel(), darr
     arr = open_pool_array(X)
     offsets = block_offsets(arr, check_chunk_rows(chunk_rows))
     spec = source_spec(arr)
     if spec is not None:
-        return offsets, spec, None
+        return offsets, spec, None, arr
     if isinstance(arr, np.memmap):
         raise ValueError(
             "X is a memory map that workers cannot reopen (copy-on-write, or not whole "
@@ -109,30 +125,34 @@ def _pool_blocks(X: Any, chunk_rows: int, da: Any) -> tuple[np.ndarray, SourceSp
         )
     sizes = tuple(int(s) for s in np.diff(offsets))
     darr = da.from_array(arr, chunks=(sizes, arr.shape[1]), asarray=True)
-    return offsets, None, darr.to_delayed().ravel()
+    return offsets, None, darr.to_delayed().ravel(), arr
 
 
 def _leaves(
     dask: Any, offsets: np.ndarray, spec: SourceSpec | None, blocks: Any,
     cand: CandidateRows, shared: tuple[Any, ...], token: str,
 ) -> list[Any]:
-    """One scoring task per block that holds candidates."""
-    model_d, strat_d, k, labeled_d = shared
+    """One scoring task per block that holds candidates; each is told how many
+    candidates come before its block (their positions, as in the in-process path)."""
+    model_d, strat_d, k, labeled_d, extras_d = shared
     tasks = []
+    before = 0  # candidates in the blocks so far
     for b in range(len(offsets) - 1):  # blocks, not rows
         start, stop = int(offsets[b]), int(offsets[b + 1])
-        if not cand.count(start, stop):
+        count = cand.count(start, stop)
+        if not count:
             continue
         selector = cand.selector(start, stop)
         name = f"activelab-score-{token}-{b}"
         if spec is not None:
             tasks.append(dask.delayed(_score_spec_block, pure=True)(
-                spec, start, stop, selector, model_d, strat_d, k, labeled_d,
-                dask_key_name=name))
+                spec, start, stop, selector, model_d, strat_d, k, labeled_d, extras_d,
+                before, dask_key_name=name))
         else:
             tasks.append(dask.delayed(_score_block, pure=True)(
-                blocks[b], start, selector, model_d, strat_d, k, labeled_d,
-                dask_key_name=name))
+                blocks[b], start, selector, model_d, strat_d, k, labeled_d, extras_d,
+                before, dask_key_name=name))
+        before += count
     return tasks
 
 
@@ -241,7 +261,10 @@ def score_dask(
     X_labeled, y_labeled : optional
         The labeled set, for strategies that read it.
     random_state : int, RandomState or None
-        Seed for strategies that use randomness.
+        Seed for strategies that use randomness.  As in
+        :func:`~activelab.scale.score_out_of_core`, one query key is drawn from it for
+        the whole pool and every task is told its candidates' positions, so the
+        strategies that draw by position (``power_bald``, ``epig``) choose the same ids.
     split_every : int, default=16
         Top-k lists merged per reduce task.
     progress : callable, optional
@@ -258,15 +281,17 @@ def score_dask(
         raise ValueError(f"split_every must be an integer of at least 2, got {split_every!r}.")
     dask, da = _import_dask()
     model, strat = resolve_model(model, strategy, random_state)
-    offsets, spec, blocks = _pool_blocks(X, chunk_rows, da)
+    offsets, spec, blocks, arr = _pool_blocks(X, chunk_rows, da)
     cand, n_candidates, k = _candidates(candidate_ids, int(offsets[-1]), n_instances,
                                         exclude_ids)
     token = uuid.uuid4().hex
+    extras = query_extras(strat, arr, cand, n_candidates, random_state)  # one query key
     shared = (
         dask.delayed(model, name=f"activelab-model-{token}"),
         dask.delayed(strat, name=f"activelab-strategy-{token}"),
         k,
         dask.delayed((X_labeled, y_labeled), name=f"activelab-labeled-{token}"),
+        dask.delayed(extras, name=f"activelab-extras-{token}"),
     )
     leaves = _leaves(dask, offsets, spec, blocks, cand, shared, token)
     done = [0]

@@ -64,13 +64,18 @@ def merge_centers(parts: list[Centers], n: int, XL: np.ndarray, seed: int) -> Ce
 
 
 class _MergeTree:
-    """Streaming merge tree: the same grouping as merging level by level."""
+    """Streaming merge tree: groups of ``split_every`` merged as they fill, level by level.
 
-    def __init__(self, merge: Callable[[list[Centers]], Centers], split_every: int) -> None:
+    The parts are pick lists (out of core: merged at once, one chunk's list in memory at
+    a time) or Dask tasks that make them (``merge`` then builds a task), so both paths
+    merge the same groups in the same order.
+    """
+
+    def __init__(self, merge: Callable[[list[Any]], Any], split_every: int) -> None:
         self.merge, self.split_every = merge, split_every
-        self.levels: list[list[Centers]] = [[]]
+        self.levels: list[list[Any]] = [[]]
 
-    def push(self, part: Centers) -> None:
+    def push(self, part: Any) -> None:
         level = 0
         self.levels[0].append(part)
         while len(self.levels[level]) == self.split_every:
@@ -81,8 +86,9 @@ class _MergeTree:
                 self.levels.append([])
             self.levels[level].append(merged)
 
-    def result(self) -> Centers | None:
-        carry: Centers | None = None
+    def result(self) -> Any:
+        """The root: the merge of everything pushed (None when nothing was)."""
+        carry: Any = None
         for nodes in self.levels:
             nodes = nodes + ([carry] if carry is not None else [])
             carry = self.merge(nodes) if nodes else carry
@@ -253,7 +259,7 @@ def k_center_dask(
     from .cluster import _default_client, _import_dask, _pool_blocks
 
     dask, da = _import_dask()
-    offsets, spec, blocks = _pool_blocks(X, chunk_rows, da)
+    offsets, spec, blocks, _ = _pool_blocks(X, chunk_rows, da)
     cand = CandidateRows(int(offsets[-1]), candidate_ids, _exclusion(exclude_ids, labeled_ids))
     n = check_n_instances(n_instances, cand.n_candidates)
     split_every = _check_split_every(split_every)
@@ -264,27 +270,25 @@ def k_center_dask(
     XL = _labeled(None, X_labeled, None, int((X if source is None else source).shape[1]))
     seed = _seed(random_state)
     XL_d = dask.delayed(XL)
-    nodes = []
+    # the out-of-core merge tree, its merges made Dask tasks: the same grouping, the same ids
+    tree = _MergeTree(lambda parts: dask.delayed(merge_centers, pure=True)(parts, n, XL_d, seed),
+                      split_every)
+    n_chunks = 0
     for b in range(len(offsets) - 1):  # blocks, not rows
         start, stop = int(offsets[b]), int(offsets[b + 1])
         if not cand.count(start, stop):
             continue
         selector = cand.selector(start, stop)
         if spec is not None:
-            nodes.append(dask.delayed(_spec_block_centers, pure=True)(
+            tree.push(dask.delayed(_spec_block_centers, pure=True)(
                 spec, start, stop, selector, n, XL_d, seed))
         else:
-            nodes.append(dask.delayed(_rows_block_centers, pure=True)(
+            tree.push(dask.delayed(_rows_block_centers, pure=True)(
                 blocks[b], start, selector, n, XL_d, seed))
-    n_chunks = len(nodes)
-    while len(nodes) > 1:
-        nodes = [
-            nodes[i] if len(nodes[i : i + split_every]) == 1 else
-            dask.delayed(merge_centers, pure=True)(nodes[i : i + split_every], n, XL_d, seed)
-            for i in range(0, len(nodes), split_every)
-        ]
+        n_chunks += 1
+    root = tree.result()
     runner = _default_client(client)
-    centers = runner.compute(nodes[0]).result() if runner is not None else nodes[0].compute()
+    centers = runner.compute(root).result() if runner is not None else root.compute()
     info = {"n_candidates": cand.n_candidates, "n_chunks": n_chunks, "split_every": split_every,
             "method": "composable greedy k-center"}
     return _result(centers, XL, info)

@@ -18,9 +18,11 @@ strategy                    score                                            ran
 any other utility strategy  ``1 / (1 + exp(utility))``                       (0, 1)
 ==========================  ===============================================  ============
 
-``C`` is the number of classes the model knows.  For multiple-choice configs every
-choice is a yes/no question; the score is the mean of the per-choice binary scores
-(only ``least_confident``, ``margin``, ``entropy`` and ``random`` apply).
+``C`` is the number of classes the model knows.  Multiple-choice configs (multi-label) and
+``<Number>`` configs (regression) are scored by their task's strategies
+(:func:`utility_scores`): ``1 - utility`` for utilities in [0, 1], ``1 / (1 + utility)``
+for utilities that are never negative (distances, variances), ``1 / (1 + exp(utility))``
+otherwise, and the seeded draw for ``random``.
 
 Because each score depends on one task alone, tasks scored in different ``/predict``
 requests are ranked consistently.
@@ -39,11 +41,10 @@ from ..strategies.registry import get_strategy
 
 __all__ = [
     "SCORE_MAPPING",
-    "MULTILABEL_STRATEGIES",
     "check_backend_strategy",
     "task_uniform",
     "strategy_scores",
-    "multilabel_scores",
+    "utility_scores",
 ]
 
 #: Human-readable mapping, shown in ``/health`` and the docs.
@@ -58,7 +59,16 @@ SCORE_MAPPING: dict[str, str] = {
 }
 _GENERIC = "1 / (1 + exp(utility))"
 
-MULTILABEL_STRATEGIES = frozenset({"least_confident", "margin", "entropy", "random"})
+#: Multi-label and regression strategies whose utility lies in [0, 1]: score ``1 - utility``.
+UNIT_UTILITY: frozenset[str] = frozenset({"multilabel_margin", "binary_minimum", "cvirs"})
+#: Multi-label and regression strategies whose utility is never negative (a distance, a
+#: variance, an expected change): score ``1 / (1 + utility)``.
+NONNEGATIVE_UTILITY: frozenset[str] = frozenset({
+    "coreset", "greedy_x", "greedy_io", "qbc_variance", "max_std", "emcm",
+    "cardinality_inconsistency"})
+#: Strategies that choose a batch as a whole but record one utility per candidate that
+#: depends on that candidate alone (the greedy distances before the batch's first pick).
+PER_TASK_SELECTORS: frozenset[str] = frozenset({"random", "greedy_x", "greedy_io"})
 _ENTROPY_LIKE = frozenset({"entropy", "vote_entropy", "consensus_entropy"})
 
 
@@ -72,7 +82,7 @@ def check_backend_strategy(name: str, random_state: Any = None) -> Strategy:
         cannot give each task a score of its own).
     """
     strategy = get_strategy(name, random_state=random_state)
-    if strategy.name != "random" and not isinstance(strategy, UtilityStrategy):
+    if strategy.name not in PER_TASK_SELECTORS and not isinstance(strategy, UtilityStrategy):
         raise ValueError(
             f"strategy {name!r} chooses a whole batch and gives no per-task score, which "
             "Label Studio needs; use one of: "
@@ -161,30 +171,34 @@ def strategy_scores(
     return np.clip(np.nan_to_num(score, nan=1.0), 0.0, 1.0)
 
 
-def multilabel_scores(strategy: Strategy, task_ids: np.ndarray, marginals: np.ndarray,
-                      *, seed: int = 0) -> np.ndarray:
-    """Scores for multiple choice: mean per-choice binary score.
+def utility_scores(strategy: Strategy, task_ids: np.ndarray, utility: np.ndarray | None,
+                   *, seed: int = 0) -> np.ndarray:
+    """Scores of a multi-label or regression strategy's utilities: lower = more worth labeling.
 
     Parameters
     ----------
     strategy : Strategy
-        One of :data:`MULTILABEL_STRATEGIES`.
     task_ids : ndarray of int, shape (n,)
-    marginals : ndarray of shape (n, L)
-        Probability that each choice applies to each task.
+        Label Studio task ids (seed the ``random`` strategy).
+    utility : ndarray of shape (n,) or None
+        The strategy's utilities (unused for ``random``).
     seed : int, default=0
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        Scores in [0, 1]: ``1 - u`` for :data:`UNIT_UTILITY`, ``1 / (1 + u)`` for
+        :data:`NONNEGATIVE_UTILITY`, ``1 / (1 + exp(u))`` otherwise.
     """
     task_ids = np.asarray(task_ids, dtype=np.int64)
-    if strategy.name == "random":
+    if strategy.name == "random" or utility is None:
         return task_uniform(task_ids, seed)
-    if strategy.name not in MULTILABEL_STRATEGIES:
-        raise ValueError(
-            f"strategy {strategy.name!r} does not apply to multiple-choice configs; use one of "
-            + ", ".join(sorted(MULTILABEL_STRATEGIES))
-            + "."
-        )
-    p = np.clip(np.asarray(marginals, dtype=np.float64), 0.0, 1.0)
-    n, n_labels = p.shape
-    binary = np.stack([1.0 - p, p], axis=2).reshape(n * n_labels, 2)
-    per_choice = strategy_scores(strategy, np.repeat(task_ids, n_labels), binary)
-    return per_choice.reshape(n, n_labels).mean(axis=1)
+    u = np.nan_to_num(np.asarray(utility, dtype=np.float64), nan=0.0, posinf=1e300,
+                      neginf=-1e300)
+    if strategy.name in UNIT_UTILITY:
+        score = 1.0 - u
+    elif strategy.name in NONNEGATIVE_UTILITY:
+        score = 1.0 / (1.0 + np.maximum(u, 0.0))
+    else:
+        score = expit(-u)
+    return np.clip(score, 0.0, 1.0)

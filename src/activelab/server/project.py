@@ -11,6 +11,7 @@ from typing import Any
 
 from ..store import Store
 from ..store.db import sqlite_file
+from .columns import check_show_columns
 from .options import check_hotkeys, check_labels, check_numbers
 from .scorer import SCORER_PROVIDES, Scorer, ScorerProcess, first_queue, save_features
 from .sources import load_project_data
@@ -48,6 +49,7 @@ class LabelingProject:
 def scorer_options(settings: dict[str, Any]) -> dict[str, Any]:
     """The :class:`Scorer` arguments a project's stored settings give."""
     return {"strategy": settings.get("strategy", "margin"), "batch": int(settings["batch"]),
+            "task": settings.get("task") or "classification",
             "retrain_every": settings.get("retrain_every"),
             "overlap": int(settings.get("overlap", 1)),
             "cold_start": settings.get("cold_start", "kmeans"),
@@ -60,17 +62,23 @@ def _slug(text: str) -> str:
 
 
 def _check_options(*, strategy: str, batch: int, overlap: int, lease_seconds: float,
-                   retrain_every: int | None, budget: int | None, cold_start: str) -> None:
+                   retrain_every: int | None, budget: int | None, cold_start: str,
+                   task: str = "classification") -> None:
     """Refuse bad project options before anything is read or stored."""
     from ..cold_start import COLD_START_METHODS
     from ..strategies import get_strategy
-    from ..strategies.base import needs_of
+    from ..strategies.base import Needs, needs_of
+    from .tasks import check_task_strategy
 
     check_numbers(batch=batch, overlap=overlap, lease_seconds=lease_seconds,
                   retrain_every=retrain_every, budget=budget)
     if cold_start not in COLD_START_METHODS:
         raise ValueError(f"cold_start must be one of {COLD_START_METHODS}, got {cold_start!r}")
-    needs = needs_of(get_strategy(strategy))
+    if task != "classification":
+        check_task_strategy(strategy, task)
+        return
+    # embeddings are used when a model provides them, the features otherwise
+    needs = needs_of(get_strategy(strategy)) - {Needs.EMBEDDINGS}
     if needs - SCORER_PROVIDES:
         raise ValueError(f"strategy {strategy!r} needs {sorted(map(str, needs))}; the labeling "
                          "app trains one classifier (no committee): choose e.g. margin, "
@@ -88,7 +96,7 @@ def open_project(
     image_column: str | None = None,
     features: list[str] | None = None,
     text_method: str = "tfidf",
-    strategy: str = "margin",
+    strategy: str | None = None,
     batch: int = 10,
     retrain_every: int | None = None,
     overlap: int = 1,
@@ -98,12 +106,22 @@ def open_project(
     random_state: int = 0,
     hotkeys: list[str] | None = None,
     show_guess: bool | None = None,
+    task: str | None = None,
+    value_range: tuple[float | None, float | None] | None = None,
+    show_columns: list[str] | None = None,
 ) -> LabelingProject:
     """Create the project named ``name`` (default: the data file's name) or reopen it.
 
-    Reopening keeps the stored items, labels and settings; ``labels`` must then match (or be
-    None); ``hotkeys`` (one key per label) and ``show_guess`` (show annotators the model's
-    guess once it beats chance; default True), when given, replace the stored ones.
+    Reopening keeps the stored items, labels and settings; ``labels`` and ``task`` must then
+    match (or be None); ``hotkeys`` (one key per label) and ``show_guess`` (show annotators
+    the model's guess once it beats chance; default True), when given, replace the stored
+    ones.  ``show_columns`` (the table's columns annotators see, in order) is chosen when
+    the project is created; reopening with other columns is refused.
+
+    ``task`` is ``"classification"`` (the default: one label per item), ``"multilabel"``
+    (any set of ``labels`` per item) or ``"regression"`` (a number per item, within
+    ``value_range = (min, max)`` when given; no ``labels``).  ``strategy`` defaults to the
+    task's (:data:`activelab.engine.tasks.DEFAULT_STRATEGIES`).
     Creating reads ``data``, computes the features (saved under ``project_dir``, default
     ``activelab-projects/<name>`` next to the working directory) and stores the items.
 
@@ -112,13 +130,20 @@ def open_project(
     ValueError, TypeError, FileNotFoundError
         Bad options or unreadable data; nothing is stored then.
     """
+    from .project_tasks import check_task_labels, reopen_task_check
+
+    given_task, task = task, task or "classification"
+    strategy, labels, value_range = check_task_labels(task, strategy, labels, value_range,
+                                                      hotkeys)
     _check_options(strategy=strategy, batch=batch, overlap=overlap,
                    lease_seconds=lease_seconds, retrain_every=retrain_every, budget=budget,
-                   cold_start=cold_start)
+                   cold_start=cold_start, task=task)
     if labels:
         labels = check_labels(labels)
         if hotkeys is not None:
             hotkeys = check_hotkeys(hotkeys, labels)
+    if show_columns is not None:
+        show_columns = check_show_columns(show_columns)
     name = name or _slug(Path(data).name.split(".")[0])
     db_file = sqlite_file(db)
     # a database file that does not exist yet holds no project: it is created only once the
@@ -126,12 +151,14 @@ def open_project(
     store = None if db_file is not None and not db_file.exists() else Store(db)
     pid = None if store is None else store.find_project(name)
     if store is not None and pid is not None:
-        return _reopen(store, pid, name, labels, hotkeys, show_guess)
+        reopen_task_check(store, pid, name, given_task)
+        return _reopen(store, pid, name, labels, hotkeys, show_guess, show_columns)
     try:
-        if not labels:
+        if not labels and task != "regression":
             raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
         pdata = load_project_data(data, text_column=text_column, image_column=image_column,
-                                  features=features, text_method=text_method)
+                                  features=features, text_method=text_method,
+                                  show_columns=show_columns)
     except BaseException:
         if store is not None:
             store.close()
@@ -143,19 +170,25 @@ def open_project(
         "lease_seconds": float(lease_seconds), "budget": budget,
         "random_state": int(random_state), "data": str(Path(data).resolve()),
         "text_method": text_method, "cold_start": cold_start, "hotkeys": hotkeys,
-        "show_guess": show_guess is not False,
-    }
+        "show_guess": show_guess is not False, "show_columns": show_columns,
+    } | ({} if task == "classification" else {"task": task, "value_range": value_range})
     return _create(store, db, db_file, name, labels, pdata, pdir.resolve(), settings)
 
 
 def _reopen(store: Store, pid: int, name: str, labels: list[str] | None,
-            hotkeys: list[str] | None, show_guess: bool | None) -> LabelingProject:
+            hotkeys: list[str] | None, show_guess: bool | None,
+            show_columns: list[str] | None) -> LabelingProject:
     proj = store.project(pid)
     settings, changes = proj["settings"], {}
     try:
         if labels and list(labels) != proj["labels"]:
             raise ValueError(f"project {name!r} exists with labels {proj['labels']}; give "
                              "the same --labels, or a new --name")
+        shown = settings.get("show_columns")
+        if show_columns is not None and show_columns != shown:
+            raise ValueError(f"project {name!r} shows the columns {shown or 'of its items'}; "
+                             "--show-columns is chosen when a project is created: give a new "
+                             "--name")
         if hotkeys is not None:
             changes["hotkeys"] = check_hotkeys(hotkeys, proj["labels"])
     except ValueError:
@@ -176,7 +209,8 @@ def _create(store: Store | None, db: str, db_file: Path | None, name: str, label
         store = store or Store(db)
         settings = settings | {"features_path": str(save_features(pdir / "features", pdata.X)),
                                "model_dir": str(pdir / "models")}
-        pid, token = store.create_project(name, labels, pdata.items, settings)
+        pid, token = store.create_project(name, labels, pdata.items, settings,
+                                          fields=pdata.fields)
         # items to serve before the scorer has started
         first_queue(store, pid, settings["batch"], settings["random_state"])
     except BaseException:

@@ -27,8 +27,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 
-from ..engine.models import make_model
 from ..store import Store
+from ..store.targets import consensus_targets
 from ..store.versions import trainer_owner_id
 from ..strategies.base import Needs
 
@@ -102,7 +102,7 @@ class ScoreResult:
     ids: np.ndarray
     utilities: np.ndarray
     guesses: list[str]
-    confidences: np.ndarray
+    confidences: np.ndarray | None
     cv_accuracy: float | None
     stop_predictions: list[str]
     fit_seconds: float
@@ -134,6 +134,8 @@ def train_and_score(
     random_state: int = 0,
     model: Any = None,
     save_path: str | None = None,
+    task: str = "classification",
+    labels: Any = (),
 ) -> ScoreResult:
     """Fit on the labeled items and rank the candidates by the strategy's utility.
 
@@ -158,6 +160,11 @@ def train_and_score(
         Re-score with this model instead of fitting a new one.
     save_path : str, optional
         Save the fitted model there with skops.
+    task : {"classification", "multilabel", "regression"}
+        For the two latter ``y`` is an ``n x L`` 0/1 matrix or floats, and
+        :func:`train_and_score_task` does the work.
+    labels : sequence of str
+        The project's labels (the columns of a multi-label ``y``).
 
     Returns
     -------
@@ -167,6 +174,12 @@ def train_and_score(
 
     if isinstance(X, (str, os.PathLike)):
         X = load_features(X)
+    if task != "classification":
+        return train_and_score_task(X, labeled_ids, y, candidate_ids, estimator=estimator,
+                                    strategy=strategy, queue_size=queue_size,
+                                    stop_ids=stop_ids, random_state=random_state,
+                                    model=model, save_path=save_path, task=task,
+                                    labels=labels)
     t0 = time.perf_counter()
     cv = None
     X_lab = _rows(X, labeled_ids)
@@ -206,6 +219,55 @@ def train_and_score(
         cv_accuracy=cv, stop_predictions=[str(p) for p in stop_pred], fit_seconds=fit_seconds,
         guess_ok=cv is not None and cv > chance,
     )
+
+
+def _fit_and_save(estimator: Any, X_lab: Any, y: np.ndarray, random_state: int,
+                  save_path: str | None) -> Any:
+    model = clone(estimator)
+    if "random_state" in model.get_params():
+        model.set_params(random_state=random_state)
+    model.fit(X_lab, y)
+    if save_path is not None:
+        import skops.io as sio
+
+        Path(save_path).parent.mkdir(parents=True, exist_ok=True)
+        sio.dump(model, save_path)
+    return model
+
+
+def train_and_score_task(X: Any, labeled_ids: np.ndarray, y: np.ndarray,
+                         candidate_ids: np.ndarray, *, estimator: Any, strategy: str,
+                         queue_size: int, stop_ids: np.ndarray, random_state: int,
+                         model: Any, save_path: str | None, task: str, labels: Any
+                         ) -> ScoreResult:
+    """:func:`train_and_score` for multi-label and regression projects.
+
+    The guesses are stored answers (:func:`activelab.server.task_scoring.task_guesses`);
+    ``cv_accuracy`` holds the task's cross-validated score (micro F1, or R²).
+    """
+    from ..strategies.query import query_once
+    from .task_scoring import fit_quality, task_guesses
+
+    t0 = time.perf_counter()
+    X_lab = _rows(X, labeled_ids)
+    cv, ok = None, False
+    if model is None:
+        model = _fit_and_save(estimator, X_lab, y, random_state, save_path)
+        cv, ok = fit_quality(estimator, X_lab, y, task, random_state)
+    fit_seconds = time.perf_counter() - t0
+    candidate_ids = np.asarray(candidate_ids, dtype=np.int64)
+    k = int(min(queue_size, candidate_ids.size))
+    ids, util = np.zeros(0, np.int64), np.zeros(0)
+    if k:
+        res = query_once(model, _rows(X, candidate_ids), candidate_ids, strategy, k,
+                         random_state=random_state, X_labeled=X_lab, y_labeled=y)
+        ids = np.asarray(res.ids, dtype=np.int64)
+        util = np.asarray(res.utility_of(ids), float)
+    guesses, sure = task_guesses(model, _rows(X, ids), task, labels) if k else ([], None)
+    stop = task_guesses(model, _rows(X, stop_ids), task, labels)[0] if len(stop_ids) else []
+    return ScoreResult(model=model, ids=ids, utilities=util, guesses=guesses,
+                       confidences=sure, cv_accuracy=cv, stop_predictions=stop,
+                       fit_seconds=fit_seconds, guess_ok=ok)
 
 
 def _agreement(prev: list[str] | None, cur: list[str]) -> float | None:
@@ -327,6 +389,10 @@ class Scorer:
         training for the interpreter.
     random_state : int, default=0
     poll_seconds : float, default=0.5
+    task : {"classification", "multilabel", "regression"}, default="classification"
+        What the project's answers are: the model is ``estimator`` in the task's form
+        (:func:`activelab.server.tasks.task_model`) and learns from
+        :func:`activelab.store.targets.consensus_targets`.
     lease_seconds : float, default=30.0
         The trainer lease: renewed every third of it while this scorer runs (also during a
         long fit), so another process takes over within this time of a crash on another
@@ -352,12 +418,17 @@ class Scorer:
         random_state: int = 0,
         poll_seconds: float = 0.5,
         lease_seconds: float = 30.0,
+        task: str = "classification",
     ) -> None:
+        from .tasks import task_model
+
         self.store = store
         self.project_id = project_id
         self.features_path = str(features_path)
         self.strategy = strategy
-        self.estimator = make_model("logreg" if estimator is None else estimator,
+        self.task = task or "classification"
+        self.labels = list(store.project(project_id)["labels"])
+        self.estimator = task_model("logreg" if estimator is None else estimator, self.task,
                                     random_state=int(random_state))
         self.batch = int(batch)
         self.retrain_every = int(retrain_every or batch)
@@ -443,18 +514,20 @@ class Scorer:
         if self._needs_cold_start(int(proj["queue_version"])):
             self._write_cold_queue(0)
             return "cold_start"
-        lab_ids, y = self.store.consensus(self.project_id)
+        from .task_scoring import trainable
+
+        lab_ids, y = consensus_targets(self.store, self.project_id, self.task, self.labels)
         last = self.store.last_model(self.project_id)
         last_n = last["n_labels"] if last else 0
-        n_classes = np.unique(y.astype(str)).size
+        can_train = trainable(y, self.task)
         low = max(3 * self.batch, 10)
-        if n_classes >= 2 and (last is None or lab_ids.size - last_n >= self.retrain_every):
+        if can_train and (last is None or lab_ids.size - last_n >= self.retrain_every):
             self._train(lab_ids, y, last)
             return "trained"
         remaining = self.store.queue_remaining(self.project_id, self.overlap)
         # refill a running-low queue, unless it already offers everything still available
         if remaining < low and self._available().size > remaining:
-            if self.model_ is not None and n_classes >= 2:
+            if self.model_ is not None and can_train:
                 res = self._run(lab_ids, y, self._available(), model=self.model_)
                 self._publish(res, np.ones(res.ids.size, bool), self.model_version_)
             else:
@@ -466,7 +539,8 @@ class Scorer:
              model: Any = None, save_path: str | None = None) -> ScoreResult:
         kwargs = dict(estimator=self.estimator, strategy=self.strategy,
                       queue_size=self.queue_size, stop_ids=self.stop_ids_,
-                      random_state=self.random_state, model=model, save_path=save_path)
+                      random_state=self.random_state, model=model, save_path=save_path,
+                      task=self.task, labels=self.labels)
         if self.use_process:
             from concurrent.futures.process import BrokenProcessPool
 
@@ -487,7 +561,12 @@ class Scorer:
         if not self._lease.hold():  # another process took over while we fitted
             return
         prev = last["stop_predictions"] if last else None
-        agreement = _agreement(prev, res.stop_predictions)
+        if self.task == "classification":
+            agreement = _agreement(prev, res.stop_predictions)
+        else:
+            from .task_scoring import stop_agreement
+
+            agreement = stop_agreement(prev, res.stop_predictions, self.task)
         version = self.store.record_model(
             self.project_id, n_labels=int(lab_ids.size), cv_accuracy=res.cv_accuracy,
             stop_agreement=agreement, fit_seconds=res.fit_seconds, path=path,
@@ -507,7 +586,8 @@ class Scorer:
         self.store.write_queue(
             self.project_id, res.ids[keep], utilities=res.utilities[keep],
             guesses=np.asarray(res.guesses, dtype=object)[keep].tolist() if show else None,
-            confidences=res.confidences[keep] if show else None, model_version=version,
+            confidences=res.confidences[keep] if show and res.confidences is not None
+            else None, model_version=version,
             strategy=self.strategy)
 
     # -------------------------------------------------------------- thread

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..featurize import IMAGE_SUFFIXES, image_features, resolve_inside, text_features
+from .columns import shown_fields
 
 __all__ = ["ProjectData", "load_project_data"]
 
@@ -35,12 +36,16 @@ class ProjectData:
         One feature row per item, in item order.
     root : Path
         Folder that image paths are confined to.
+    fields : list or None
+        Per item, ``[[column, value], ...]`` of the columns shown to annotators
+        (``--show-columns``); None shows the item itself.
     """
 
     kind: str
     items: list[tuple[str | None, str, str]]
     X: Any
     root: Path
+    fields: list[list[list[str]]] | None = None
 
 
 KEY_COLUMNS = ("id", "key", "ID")
@@ -128,6 +133,7 @@ def load_project_data(
     features: list[str] | None = None,
     text_method: str = "tfidf",
     image_size: tuple[int, int] = (16, 16),
+    show_columns: list[str] | None = None,
 ) -> ProjectData:
     """Read ``data`` into items and features.
 
@@ -141,6 +147,8 @@ def load_project_data(
         Numeric columns used as features as given; the row is shown as a table.
     text_method : {"tfidf", "minilm"}, default="tfidf"
     image_size : (int, int), default=(16, 16)
+    show_columns : list of str, optional
+        The table's columns annotators see, in order (see :mod:`activelab.server.columns`).
 
     Returns
     -------
@@ -152,6 +160,9 @@ def load_project_data(
         raise ValueError("give only one of --text-column, --image-column and --features")
     if not path.exists():
         raise FileNotFoundError(f"DATA {str(path)!r} does not exist")
+    if show_columns is not None and (path.is_dir() or path.suffix.lower() in (".txt", ".text")):
+        raise ValueError("--show-columns needs a table (CSV, Parquet or JSONL): a folder of "
+                         "images or a text file has no columns")
     if path.is_dir():
         return _image_folder(path, image_size)
     if path.suffix.lower() in (".txt", ".text"):
@@ -159,6 +170,17 @@ def load_project_data(
     df = _read_table(path)
     if len(df) == 0:
         raise ValueError(f"DATA {str(path)!r} has no rows")
+    fields = None if show_columns is None else shown_fields(df, show_columns)
+    data = _table_data(df, path, given, text_column, image_column, features, text_method,
+                       image_size)
+    data.fields = fields
+    return data
+
+
+def _table_data(df: Any, path: Path, given: list[Any], text_column: str | None,
+                image_column: str | None, features: list[str] | None, text_method: str,
+                image_size: tuple[int, int]) -> ProjectData:
+    """Items and features of a table."""
     if not given:
         text_column, features = _guess_columns(df)
     root = path.resolve().parent

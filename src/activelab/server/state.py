@@ -113,6 +113,13 @@ class LabelingState:
         return self.settings.get("hotkeys") or default_hotkeys(self.labels)
 
     @property
+    def task(self) -> str:
+        """``"classification"``, ``"multilabel"`` or ``"regression"``."""
+        from .answers import task_name
+
+        return task_name(self.settings)
+
+    @property
     def show_guess(self) -> bool:
         """Whether the page may show the model's guess (once the model beats chance)."""
         return bool(self.settings.get("show_guess", True))

@@ -17,7 +17,8 @@ __all__ = ["item_payloads", "why_text", "progress", "admin_stats", "label_export
 
 #: Columns of the label export, in order.
 EXPORT_COLUMNS = ["item_id", "key", "label", "annotator", "created_at", "duration_s",
-                  "model_version", "utility", "rank", "guess", "confidence"]
+                  "model_version", "utility", "rank", "guess", "confidence", "comment",
+                  "resolved_label", "resolved_by"]
 
 
 def _fresh_guess(state: LabelingState, asg: dict[str, Any]) -> dict[str, Any]:
@@ -28,7 +29,16 @@ def _fresh_guess(state: LabelingState, asg: dict[str, Any]) -> dict[str, Any]:
     from .scorer import _rows, load_features
 
     X = load_features(state.scorer.features_path)
-    proba = model.predict_proba(_rows(X, np.asarray([int(asg["item_id"])])))[0]
+    row = _rows(X, np.asarray([int(asg["item_id"])]))
+    if state.task != "classification":
+        from .answers import decode_answer
+        from .task_scoring import task_guesses
+
+        [guess], sure = task_guesses(model, row, state.task, state.labels)
+        return {"guess": decode_answer(state.settings, guess),
+                "confidence": None if sure is None else float(sure[0]),
+                "guess_model_version": version}
+    proba = model.predict_proba(row)[0]
     best = int(proba.argmax())
     return {"guess": str(model.classes_[best]), "confidence": float(proba[best]),
             "guess_model_version": version}
@@ -66,15 +76,19 @@ def why_text(why: dict[str, Any]) -> str:
     return f"{strategy} ranked it (score {_fmt(u)}; a higher score ranks first): {where}"
 
 
-def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any]
-                  ) -> dict[str, Any]:
+def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any],
+                  fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    from .answers import decode_answer
+    from .why_tasks import task_why_text
+
     why = {"utility": asg.get("utility"), "rank": asg.get("rank"),
            "strategy": asg.get("strategy"), "model_version": asg.get("model_version")}
     show = state.show_guess
+    text = why_text(why) if state.task == "classification" else task_why_text(why, state.task)
     out: dict[str, Any] = {
         "item_id": int(asg["item_id"]), "key": item.get("key"), "kind": item["kind"],
-        "why": why | {"text": why_text(why)},
-        "guess": asg.get("guess") if show else None,
+        "why": why | {"text": text},
+        "guess": decode_answer(state.settings, asg.get("guess")) if show else None,
         "confidence": asg.get("confidence") if show else None,
         "guess_model_version": asg.get("model_version"),
     }
@@ -85,13 +99,19 @@ def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any
     else:
         # relative to the page, which may sit under a reverse proxy's path
         out["image_url"] = f"api/items/{int(asg['item_id'])}/image"
+    if fields is not None:  # --show-columns: the page shows these instead of text or row
+        out["fields"] = fields
     return out | (_fresh_guess(state, asg) if show else {})
 
 
 def item_payloads(state: LabelingState, asgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the page shows of each leased item: content, why it was chosen, the model's guess."""
-    items = state.store.items(state.project_id, [a["item_id"] for a in asgs])
-    return [_item_payload(state, a, items[int(a["item_id"])]) for a in asgs]
+    ids = [a["item_id"] for a in asgs]
+    items = state.store.items(state.project_id, ids)
+    fields = state.store.item_fields(state.project_id, ids) if state.settings.get(
+        "show_columns") else {}
+    return [_item_payload(state, a, items[int(a["item_id"])], fields.get(int(a["item_id"])))
+            for a in asgs]
 
 
 def progress(state: LabelingState, who: Annotator) -> dict[str, Any]:
@@ -150,16 +170,31 @@ def admin_stats(state: LabelingState, block: int) -> dict[str, Any]:
     return {"agreement": agr, "quality": quality, "scorer_error": err}
 
 
-def label_export_rows(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]]
+def label_export_rows(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]],
+                      comments: list[dict[str, Any]] | None = None,
+                      resolutions: dict[int, dict[str, Any]] | None = None
                       ) -> list[dict[str, Any]]:
-    """One row of :data:`EXPORT_COLUMNS` per committed label."""
-    return [{**{c: r.get(c) for c in EXPORT_COLUMNS}, "key": items[r["item_id"]]["key"]}
-            for r in rows]
+    """One row of :data:`EXPORT_COLUMNS` per committed label: with the annotator's comment
+    on the item, and the admin's resolution of the item (label and who chose it)."""
+    notes = {(c["item_id"], c["annotator_id"]): c["text"] for c in comments or []}
+    resolved = resolutions or {}
+    out = []
+    for r in rows:
+        res = resolved.get(r["item_id"], {})
+        out.append({**{c: r.get(c) for c in EXPORT_COLUMNS}, "key": items[r["item_id"]]["key"],
+                    "comment": notes.get((r["item_id"], r["annotator_id"])),
+                    "resolved_label": res.get("label"), "resolved_by": res.get("resolver")})
+    return out
 
 
-def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]]
-                      ) -> list[dict[str, Any]]:
-    """Label Studio task JSON: one task per item, one annotation per label."""
+def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]],
+                      settings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Label Studio task JSON: one task per item, one annotation per label (the chosen
+    labels of a multi-label project, the number of a regression one)."""
+    from .answers import decode_answer, task_name
+
+    settings = settings or {}
+    task = task_name(settings)
     tasks: dict[int, dict[str, Any]] = {}
     for r in rows:
         item = items[r["item_id"]]
@@ -174,11 +209,15 @@ def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any
                                    "data": data | {"activelab_id": int(r["item_id"]),
                                                    "activelab_key": item["key"]},
                                    "annotations": []}
+        answer = decode_answer(settings, r["label"])
+        region = {"type": "number", "value": {"number": answer}} if task == "regression" \
+            else {"type": "choices", "value": {"choices": answer if task == "multilabel"
+                                              else [answer]}}
         tasks[r["item_id"]]["annotations"].append({
             "completed_by": r["annotator"],
             "lead_time": r["duration_s"],
-            "result": [{"from_name": "label", "to_name": "text" if item["kind"] == "text"
-                        else ("image" if item["kind"] == "image" else "row"),
-                        "type": "choices", "value": {"choices": [r["label"]]}}],
+            "result": [{"from_name": "value" if task == "regression" else "label",
+                        "to_name": "text" if item["kind"] == "text"
+                        else ("image" if item["kind"] == "image" else "row")} | region],
         })
     return list(tasks.values())

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
 
 from . import schema as S
 from .db import make_engines
+from .writer import WriteBatcher
+
+T = TypeVar("T")
 
 __all__ = ["StoreBase"]
 
@@ -42,13 +46,31 @@ class StoreBase:
         self.url = url
         self.engine, self.read_engine, self.bg_engine = make_engines(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # a SQLite file has one write lock: the writes of labels and leases queue on one
+        # thread and commit together (PostgreSQL's row locks need no such help)
+        self.writer = (WriteBatcher(self.engine)
+                       if self.is_sqlite and self.engine is not self.bg_engine else None)
         if create:
             S.metadata.create_all(self.engine)
 
     def close(self) -> None:
         """Release all database connections."""
+        if self.writer is not None:
+            self.writer.close()
         for engine in {self.engine, self.read_engine, self.bg_engine}:
             engine.dispose()
+
+    def _write(self, op: Callable[[sa.Connection], T], durable: bool = True) -> T:
+        """Run ``op(conn)`` in a write transaction and return its result once it is
+        committed: batched with other requests' writes on SQLite (see
+        :class:`~activelab.store.writer.WriteBatcher`), alone on PostgreSQL.  What ``op``
+        raises is raised here, and ``op``'s writes are then undone.  ``durable=False`` (a
+        lease, which a power cut may lose without harm): on SQLite the result comes as soon
+        as ``op`` has run under the write lock, and a batch of such writes skips the fsync."""
+        if self.writer is not None:
+            return self.writer.submit(op, durable)
+        with self.engine.begin() as conn:
+            return op(conn)
 
     def _event(self, conn: sa.Connection, project_id: int, kind: str, annotator_id: int | None,
                item_id: int | None, payload: dict[str, Any], ts: float | None = None) -> None:

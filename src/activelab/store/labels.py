@@ -44,37 +44,43 @@ class LabelRecords(StoreBase):
         LeaseLost
             The annotator does not hold the item.
         """
-        a, lab = S.assignments, S.labels
         now = clock()
         try:
-            with self.engine.begin() as conn:
-                row = conn.execute(sa.select(a).where(
-                    a.c.project_id == project_id, a.c.item_id == item_id,
-                    a.c.annotator_id == annotator_id)).mappings().first()
-                if row is None:
-                    raise LeaseLost(f"item {item_id} is not assigned to you (the lease expired "
-                                    "and it went to someone else); take the next item")
-                if row["state"] == "done":
-                    return self._existing_label(conn, project_id, annotator_id, item_id)
-                res = conn.execute(sa.update(a).where(
-                    a.c.project_id == project_id, a.c.item_id == item_id, a.c.slot == row["slot"],
-                    a.c.annotator_id == annotator_id, a.c.state == "leased").values(state="done"))
-                if res.rowcount != 1:
-                    raise _Duplicate()
-                label_id = conn.execute(sa.insert(lab).values(
-                    project_id=project_id, item_id=item_id, annotator_id=annotator_id,
-                    label=label, created_at=now, duration_s=duration_s,
-                    model_version=row["model_version"], utility=row["utility"],
-                    rank=row["rank"], guess=row["guess"], confidence=row["confidence"],
-                )).inserted_primary_key[0]
-                self._event(conn, project_id, "label", annotator_id, item_id,
-                            {"label": label, "duration_s": duration_s,
-                             "model_version": row["model_version"], "utility": row["utility"],
-                             "rank": row["rank"], "guess": row["guess"],
-                             "label_id": int(label_id)}, now)
+            return self._write(lambda conn: self._commit_in(
+                conn, project_id, annotator_id, item_id, label, duration_s, now))
         except (_Duplicate, IntegrityError):
             with self.read_engine.begin() as conn:
                 return self._existing_label(conn, project_id, annotator_id, item_id)
+
+    def _commit_in(self, conn: sa.Connection, project_id: int, annotator_id: int,
+                   item_id: int, label: str, duration_s: float | None, now: float
+                   ) -> dict[str, Any]:
+        """The writes of :meth:`commit_label`, inside ``conn``'s transaction."""
+        a, lab = S.assignments, S.labels
+        row = conn.execute(sa.select(a).where(
+            a.c.project_id == project_id, a.c.item_id == item_id,
+            a.c.annotator_id == annotator_id)).mappings().first()
+        if row is None:
+            raise LeaseLost(f"item {item_id} is not assigned to you (the lease expired "
+                            "and it went to someone else); take the next item")
+        if row["state"] == "done":
+            return self._existing_label(conn, project_id, annotator_id, item_id)
+        res = conn.execute(sa.update(a).where(
+            a.c.project_id == project_id, a.c.item_id == item_id, a.c.slot == row["slot"],
+            a.c.annotator_id == annotator_id, a.c.state == "leased").values(state="done"))
+        if res.rowcount != 1:
+            raise _Duplicate()
+        label_id = conn.execute(sa.insert(lab).values(
+            project_id=project_id, item_id=item_id, annotator_id=annotator_id,
+            label=label, created_at=now, duration_s=duration_s,
+            model_version=row["model_version"], utility=row["utility"],
+            rank=row["rank"], guess=row["guess"], confidence=row["confidence"],
+        )).inserted_primary_key[0]
+        self._event(conn, project_id, "label", annotator_id, item_id,
+                    {"label": label, "duration_s": duration_s,
+                     "model_version": row["model_version"], "utility": row["utility"],
+                     "rank": row["rank"], "guess": row["guess"],
+                     "label_id": int(label_id)}, now)
         return {"status": "recorded", "label_id": int(label_id), "item_id": item_id,
                 "label": label}
 

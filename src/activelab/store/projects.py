@@ -7,8 +7,10 @@ part                   job
 ``AnnotatorAccess``    people and their tokens (:mod:`activelab.store.people`)
 ``QueueLeases``        ranked queues and leases (:mod:`activelab.store.queue`)
 ``LabelRecords``       labels, skips, undo and consensus (:mod:`activelab.store.labels`)
+``Reviews``            own labels, comments, resolutions (:mod:`activelab.store.review`)
 ``ModelVersions``      model versions and the trainer lease (:mod:`activelab.store.versions`)
 ``EventLog``           the event log (:mod:`activelab.store.events`)
+``ItemFields``         the columns annotators see (:mod:`activelab.store.fields`)
 =====================  ==============================================================
 
 Every change is one database transaction, and the event describing it is written in that same
@@ -27,15 +29,17 @@ import sqlalchemy as sa
 from . import schema as S
 from .base import CHUNK, clock
 from .events import EventLog
-from .labels import LabelRecords, majority_vote
+from .fields import ItemFields
+from .labels import majority_vote
 from .people import Annotator, AnnotatorAccess, hash_token
 from .queue import LeaseLost, QueueLeases
+from .review import Reviews
 from .versions import ModelVersions
 
 __all__ = ["Store", "Annotator", "LeaseLost", "hash_token", "majority_vote"]
 
 
-class Store(AnnotatorAccess, QueueLeases, LabelRecords, ModelVersions, EventLog):
+class Store(AnnotatorAccess, QueueLeases, Reviews, ModelVersions, EventLog, ItemFields):
     """Labeling projects in a database (SQLite file or PostgreSQL server).
 
     Parameters
@@ -59,6 +63,7 @@ class Store(AnnotatorAccess, QueueLeases, LabelRecords, ModelVersions, EventLog)
         items: Iterable[tuple[str | None, str, str]],
         settings: dict[str, Any] | None = None,
         admin_name: str = "admin",
+        fields: Sequence[Sequence[Sequence[str]]] | None = None,
     ) -> tuple[int, str]:
         """Create a project with its items and an admin; return ``(project_id, admin_token)``.
 
@@ -67,12 +72,16 @@ class Store(AnnotatorAccess, QueueLeases, LabelRecords, ModelVersions, EventLog)
         name : str
             Unique project name.
         labels : sequence of str
-            The label choices, in button order.
+            The label choices, in button order (none for a regression project, whose
+            ``settings`` say ``"task": "regression"``).
         items : iterable of (key, kind, content)
             One per pool id, in pool-id order; ``kind`` is ``"text"``, ``"image"`` or ``"row"``.
         settings : dict, optional
             JSON-able project settings (strategy, batch, overlap, ...).
         admin_name : str, default="admin"
+        fields : sequence, optional
+            Per item, ``[[column, value], ...]``: the columns annotators see
+            (``--show-columns``), stored in the same transaction.
 
         Raises
         ------
@@ -80,7 +89,9 @@ class Store(AnnotatorAccess, QueueLeases, LabelRecords, ModelVersions, EventLog)
             A project of that name exists, labels are empty or repeated, or there are no items.
         """
         labels = [str(x) for x in labels]
-        if not labels or len(set(labels)) != len(labels) or any(not x.strip() for x in labels):
+        numbers = (settings or {}).get("task") == "regression"  # answers are numbers: no labels
+        if (not labels and not numbers) or len(set(labels)) != len(labels) \
+                or any(not x.strip() for x in labels):
             raise ValueError(f"labels must be distinct non-empty names, got {labels!r}")
         if self.find_project(name) is not None:
             raise ValueError(f"project {name!r} exists already: open it instead")
@@ -107,6 +118,11 @@ class Store(AnnotatorAccess, QueueLeases, LabelRecords, ModelVersions, EventLog)
                 conn.execute(sa.insert(S.items), batch)
             if n == 0:
                 raise ValueError("the project has no items: give data with at least one row")
+            if fields is not None:
+                if len(fields) != n:
+                    raise ValueError(f"fields must have one entry per item ({n}), got "
+                                     f"{len(fields)}")
+                self._insert_fields(conn, pid, fields)
             conn.execute(sa.update(S.projects).where(S.projects.c.id == pid).values(n_items=n))
             conn.execute(sa.insert(S.annotators).values(
                 project_id=pid, name=admin_name, role="admin", token_hash=hash_token(token),

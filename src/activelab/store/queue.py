@@ -128,36 +128,53 @@ class QueueLeases(StoreBase):
         ``(item, slot)``: of two concurrent requests for the same slot exactly one succeeds.
         """
         now = clock() if now is None else now
-        expires = now + lease_seconds
+        # the whole claim runs in one write transaction (on SQLite: in the writer thread,
+        # after the claims before it), so it sees every lease written before it
+        return self._write(lambda conn: self._claim_in(
+            conn, project_id, annotator_id, n, overlap, now, now + lease_seconds),
+            durable=False)
+
+    def _claim_in(self, conn: sa.Connection, project_id: int, annotator_id: int, n: int,
+                  overlap: int, now: float, expires: float) -> list[dict[str, Any]]:
+        """The reads and writes of :meth:`claim`, inside ``conn``'s transaction."""
         a = S.assignments
-        with self.read_engine.begin() as conn:
-            held = self._held(conn, project_id, annotator_id)
+        held = self._held(conn, project_id, annotator_id)
         if held:  # renew what the annotator holds (only when there is something to renew)
-            with self.engine.begin() as conn:
-                conn.execute(sa.update(a).where(
-                    a.c.project_id == project_id, a.c.annotator_id == annotator_id,
-                    a.c.state == "leased").values(expires_at=expires))
-                held = self._held(conn, project_id, annotator_id)
+            conn.execute(sa.update(a).where(
+                a.c.project_id == project_id, a.c.annotator_id == annotator_id,
+                a.c.state == "leased").values(expires_at=expires))
+            held = self._held(conn, project_id, annotator_id)
         if len(held) >= n:
             return held[:n]
         want = n - len(held)
         tried: set[int] = set()
         for _attempt in range(4):
-            with self.read_engine.begin() as conn:
-                cands = self._candidates(conn, project_id, annotator_id, overlap, now,
-                                         limit=want * 4 + 8)
-            cands = [c for c in cands if c["item_id"] not in tried]
+            cands = [c for c in self._candidates(conn, project_id, annotator_id, overlap, now,
+                                                 limit=want * 4 + 8)
+                     if c["item_id"] not in tried]
             if not cands:
                 break
-            for cand in cands:
-                tried.add(cand["item_id"])
-                got = self._try_lease(project_id, annotator_id, cand, overlap, now, expires)
-                if got is not None:
-                    held.append(got)
-                    want -= 1
-                    if want == 0:
-                        return held
+            tried.update(c["item_id"] for c in cands)
+            got = self._lease_some(conn, project_id, annotator_id, cands, want, overlap, now,
+                                   expires)
+            held.extend(got)
+            want -= len(got)
+            if want == 0:
+                break
         return held
+
+    def _lease_some(self, conn: sa.Connection, project_id: int, annotator_id: int,
+                    cands: list[dict[str, Any]], want: int, overlap: int, now: float,
+                    expires: float) -> list[dict[str, Any]]:
+        """Lease up to ``want`` of the candidates, in rank order, in one transaction."""
+        got = []
+        for cand in cands:
+            lease = self._try_lease(conn, project_id, annotator_id, cand, overlap, now, expires)
+            if lease is not None:
+                got.append(lease)
+                if len(got) == want:
+                    break
+        return got
 
     def _candidates(self, conn: sa.Connection, project_id: int, annotator_id: int,
                     overlap: int, now: float, limit: int) -> list[dict[str, Any]]:
@@ -176,8 +193,9 @@ class QueueLeases(StoreBase):
                 .order_by(q.c.rank).limit(limit))
         return [dict(r) for r in conn.execute(stmt).mappings().all()]
 
-    def _try_lease(self, project_id: int, annotator_id: int, cand: dict[str, Any],
-                   overlap: int, now: float, expires: float) -> dict[str, Any] | None:
+    def _try_lease(self, conn: sa.Connection, project_id: int, annotator_id: int,
+                   cand: dict[str, Any], overlap: int, now: float, expires: float
+                   ) -> dict[str, Any] | None:
         a = S.assignments
         values = {"annotator_id": annotator_id, "state": "leased", "leased_at": now,
                   "expires_at": expires, "utility": cand["utility"], "rank": cand["rank"],
@@ -186,21 +204,24 @@ class QueueLeases(StoreBase):
         payload = {"utility": cand["utility"], "rank": cand["rank"],
                    "model_version": cand["model_version"], "strategy": cand["strategy"]}
         for slot in range(overlap):
+            savepoint = conn.begin_nested()
             try:
-                with self.engine.begin() as conn:
-                    res = conn.execute(sa.update(a).where(
-                        a.c.project_id == project_id, a.c.item_id == cand["item_id"],
-                        a.c.slot == slot, a.c.state == "leased", a.c.expires_at <= now,
-                    ).values(**values))
-                    if res.rowcount == 0:
-                        conn.execute(sa.insert(a).values(project_id=project_id,
-                                                         item_id=cand["item_id"], slot=slot,
-                                                         **values))
-                    self._event(conn, project_id, "query", annotator_id, cand["item_id"],
-                                payload | {"slot": slot}, now)
+                res = conn.execute(sa.update(a).where(
+                    a.c.project_id == project_id, a.c.item_id == cand["item_id"],
+                    a.c.slot == slot, a.c.state == "leased", a.c.expires_at <= now,
+                ).values(**values))
+                if res.rowcount == 0:
+                    conn.execute(sa.insert(a).values(project_id=project_id,
+                                                     item_id=cand["item_id"], slot=slot,
+                                                     **values))
+                self._event(conn, project_id, "query", annotator_id, cand["item_id"],
+                            payload | {"slot": slot}, now)
             except IntegrityError:
+                savepoint.rollback()
                 continue  # slot taken (or this person holds the item already): next slot
-            return {"project_id": project_id, "item_id": cand["item_id"], "slot": slot, **values}
+            savepoint.commit()
+            return {"project_id": project_id, "item_id": cand["item_id"], "slot": slot,
+                    **values}
         return None
 
     def unavailable_ids(self, project_id: int, overlap: int, now: float | None = None

@@ -15,6 +15,9 @@ skips         items an annotator declined
 models        one row per trained model version: size of the labeled set, cross-validated
               accuracy, agreement with the previous version on the stop set
 events        the append-only log: queries, labels, skips, undos, model versions
+item_fields   the columns of each item shown to annotators (``--show-columns``)
+comments      one comment per (item, person)
+resolutions   the admin's label for an item whose annotators disagreed: who chose it, when
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = ["metadata", "projects", "items", "annotators", "queue", "assignments", "labels",
-           "skips", "models", "events"]
+           "skips", "models", "events", "item_fields", "comments", "resolutions"]
 
 metadata = sa.MetaData()
 
@@ -156,3 +159,31 @@ events = sa.Table(
 )
 sa.Index("ix_events_project", events.c.project_id, events.c.id)
 sa.Index("ix_events_kind", events.c.project_id, events.c.kind, events.c.id)
+
+item_fields = sa.Table(
+    "al_item_fields",
+    metadata,
+    sa.Column("project_id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("fields_json", sa.Text, nullable=False),  # [[column, value], ...]
+)
+
+comments = sa.Table(
+    "al_comments",
+    metadata,
+    sa.Column("project_id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("annotator_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_at", _F, nullable=False),
+)
+
+resolutions = sa.Table(
+    "al_resolutions",
+    metadata,
+    sa.Column("project_id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("resolved_by", sa.Integer, nullable=False),
+    sa.Column("resolved_at", _F, nullable=False),
+)

@@ -73,13 +73,15 @@ class Badge(Strategy):
 
     Notes
     -----
-    The utility of each candidate is the norm of its gradient embedding.  For a
-    network, pass ``context.extras["embeddings"]`` (last hidden layer, n × d) and the
-    probabilities; for scikit-learn the model must be linear (have ``coef_``).
+    The utility of each candidate is the norm of its gradient embedding.  A model with
+    an ``embed`` hook (a network's last hidden layer, e.g. a ``TorchClassifier``) gets
+    its embeddings used through ``Needs.EMBEDDINGS``, or pass
+    ``context.extras["embeddings"]`` (n × d) with the probabilities; otherwise the
+    model must be linear (have ``coef_``) and its inputs are the features.
     """
 
     name = "badge"
-    needs = frozenset({Needs.PROBA, Needs.ESTIMATOR, Needs.FEATURES})
+    needs = frozenset({Needs.PROBA, Needs.ESTIMATOR, Needs.FEATURES, Needs.EMBEDDINGS})
 
     def __init__(self, intercept: bool = True, random_state: Any = None) -> None:
         super().__init__(random_state=random_state)

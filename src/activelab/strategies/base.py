@@ -65,7 +65,10 @@ class Needs(str, Enum):
     COSTS = "costs"
     """A labeling cost per candidate (``context.costs``)."""
     EMBEDDINGS = "embeddings"
-    """Learned embeddings of the candidates (``context.extras["embeddings"]``)."""
+    """Learned embeddings of the candidates (``context.extras["embeddings"]``, and of the
+    labeled rows ``context.extras["labeled_embeddings"]``), used when the model provides
+    them (an ``embed`` hook, or given by the caller); a strategy that declares it works
+    on the features otherwise, so a face that has no embeddings can still run it."""
     LABEL_PROBA = "label_proba"
     """Multi-label: P(label j applies) per candidate, n x L (``context.label_proba``)."""
     PREDICTIONS = "predictions"

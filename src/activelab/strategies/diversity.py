@@ -71,6 +71,28 @@ def _labeled_rows(context: QueryContext, n_features: int) -> np.ndarray:
     return XL
 
 
+def _space(context: QueryContext) -> tuple[Any, np.ndarray, str]:
+    """The rows distances are measured in: the model's embeddings when the context has
+    them (``extras["embeddings"]``, and ``extras["labeled_embeddings"]`` when anything is
+    labeled), otherwise the features.  Returns (candidates, labeled rows, which)."""
+    extras = context.extras
+    H = extras.get("embeddings")
+    labeled = context.X_labeled is not None and n_rows(context.X_labeled) > 0
+    if H is None or (labeled and extras.get("labeled_embeddings") is None):
+        return context.X, _labeled_rows(context, _n_features(context.X)), "features"
+    H = dense_float32(H, "extras['embeddings']")
+    if H.ndim != 2 or H.shape[0] != len(context):
+        raise ValueError(f"extras['embeddings'] has shape {H.shape}; expected "
+                         f"({len(context)}, d), one embedding row per candidate.")
+    if not labeled:
+        return H, np.empty((0, H.shape[1]), dtype=np.float32), "embeddings"
+    HL = dense_float32(extras["labeled_embeddings"], "extras['labeled_embeddings']")
+    if HL.ndim != 2 or HL.shape[1] != H.shape[1]:
+        raise ValueError(f"extras['labeled_embeddings'] has shape {HL.shape}; expected "
+                         f"(n_labeled, {H.shape[1]}) like extras['embeddings'].")
+    return H, HL, "embeddings"
+
+
 def _centred(X: Any, XL: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The candidates as mean-centred float32 rows, and the labeled rows centred alike.
 
@@ -251,6 +273,11 @@ class CoreSet(Strategy):
     over candidates × labeled rows, then one matrix-vector product per pick; memory
     O(n_candidates).
 
+    Distances are measured between the model's embeddings when it provides them
+    (``Needs.EMBEDDINGS``: a network's penultimate layer through its ``embed`` hook, or
+    ``extras["embeddings"]`` and ``extras["labeled_embeddings"]`` given by the caller),
+    and between the features otherwise.
+
     Parameters
     ----------
     random_state : int, RandomState or None
@@ -261,17 +288,17 @@ class CoreSet(Strategy):
     The utility of each candidate is its distance to the nearest labeled row
     (NaN when nothing is labeled).  ``info["radius"]`` is the covering radius after
     the batch: the largest distance of any candidate to its nearest labeled or
-    chosen row.
+    chosen row; ``info["space"]`` is ``"embeddings"`` or ``"features"``.
     """
 
     name = "coreset"
-    needs = frozenset({Needs.FEATURES, Needs.LABELED})
+    needs = frozenset({Needs.FEATURES, Needs.LABELED, Needs.EMBEDDINGS})
     tasks = frozenset({"classification", "multilabel", "regression"})
 
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))
-        XL = _labeled_rows(context, _n_features(context.X))
-        X, XL = _centred(context.X, XL)
+        rows, XL, space = _space(context)
+        X, XL = _centred(rows, XL)
         norms = _sq_norms(X)
         mind0 = min_sq_distances(X, XL, X_norms=norms)
         positions, picked, after = _greedy(X, norms, mind0, n_instances, self.random_state)
@@ -287,6 +314,7 @@ class CoreSet(Strategy):
             info={
                 "radius": radius,
                 "picked_distances": [float(d) for d in picked],
+                "space": space,
             },
         )
 

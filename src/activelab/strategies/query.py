@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..pool import materialize
+from ..pool import materialize, n_rows
 from .base import Needs, QueryContext, QueryResult, Strategy, UtilityStrategy, needs_of
 from .registry import get_strategy
 
@@ -65,13 +65,18 @@ def _with_embeddings(model: Any, X: Any, strategy: Strategy,
                      context: dict[str, Any]) -> dict[str, Any]:
     """``context`` with ``extras["embeddings"]`` from ``model.embed(X)``, for a strategy
     that declares ``Needs.EMBEDDINGS``, when the model has an embedding hook (e.g. a
-    :class:`~activelab.torch.TorchClassifier`) and none were given."""
+    :class:`~activelab.torch.TorchClassifier`) and none were given; with labeled rows
+    (``X_labeled``), their embeddings too, as ``extras["labeled_embeddings"]``."""
     embed = getattr(model, "embed", None)
     extras = context.get("extras") or {}
     if (X is None or not callable(embed) or "embeddings" in extras
             or Needs.EMBEDDINGS not in needs_of(strategy)):
         return context
-    return {**context, "extras": {**extras, "embeddings": embed(materialize(X))}}
+    extras = {**extras, "embeddings": embed(materialize(X))}
+    X_labeled = context.get("X_labeled")
+    if X_labeled is not None and "labeled_embeddings" not in extras and n_rows(X_labeled):
+        extras["labeled_embeddings"] = embed(materialize(X_labeled))
+    return {**context, "extras": extras}
 
 
 def query_once(

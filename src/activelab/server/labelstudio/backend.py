@@ -16,12 +16,14 @@ from typing import Any
 
 from ...labelstudio_io import LabelConfig
 from ...store.ls_state import LabeledTask, LSState
+from ...strategies.base import Strategy
 from ..ls_scoring import check_backend_strategy, describe_score
 from .client import LabelStudioAPI
 from .config import LabelConfigs, classes_for
 from .model import ProjectModel, fit_project, predict_with, training_digest
 from .pushes import PredictionPusher
 from .settings import LSBackendConfig
+from .targets import TaskStrategies
 from .tasks import (
     ANNOTATION_EVENTS,
     DELETE_EVENTS,
@@ -58,7 +60,8 @@ class LSBackend:
         self.config = config
         self.strategy = check_backend_strategy(config.strategy, random_state=config.random_state)
         self.state = LSState(config.db)
-        self.configs = LabelConfigs(config, self.strategy.name, self.state)
+        self.strategies = TaskStrategies(config, self.strategy)
+        self.configs = LabelConfigs(config, self.strategies, self.state)
         self.api = LabelStudioAPI(config, self.state)
         self._models: dict[str, ProjectModel] = {}
         self._project_locks: dict[str, threading.Lock] = {}
@@ -116,9 +119,15 @@ class LSBackend:
             self.state.save_project(project, label_config=xml)
 
     # ------------------------------------------------------------- models
-    def cold_version(self) -> str:
-        """Version reported before the first model (tasks in seeded random order)."""
-        return f"activelab-{self.strategy.name}-v0"
+    def cold_version(self, config: LabelConfig | None = None) -> str:
+        """Version reported before the first model (tasks in seeded random order), named
+        after the strategy of the config's task."""
+        return f"activelab-{self.strategy_for(config).name}-v0"
+
+    def strategy_for(self, config: LabelConfig | None) -> Strategy:
+        """The strategy of a config's task (the backend's ``strategy`` for single choice,
+        and while no config is known)."""
+        return self.strategy if config is None else self.strategies.for_config(config)
 
     def model(self, project: str) -> ProjectModel | None:
         """The current model of a project, restoring it from the database if needed.
@@ -141,10 +150,11 @@ class LSBackend:
 
     def _restore(self, project: str, config: LabelConfig) -> ProjectModel:
         tasks = self.state.labeled_tasks(project)
-        digest = training_digest(self.config, self.strategy, config, tasks)
+        strategy = self.strategy_for(config)
+        digest = training_digest(self.config, strategy, config, tasks)
         latest = self.state.latest_version(project)
         if latest is not None and latest["label_digest"] == digest:
-            fitted = fit_project(self.config, self.strategy, config, tasks)
+            fitted = fit_project(self.config, strategy, config, tasks)
             if fitted is not None:
                 return ProjectModel(latest["version"], config, self.classes_for(config),
                                     *fitted, digest)
@@ -152,16 +162,17 @@ class LSBackend:
             trained = self._train_locked(project, config, tasks)
             if trained is not None:
                 return trained
-        return ProjectModel(self.cold_version(), config, self.classes_for(config))
+        return ProjectModel(self.cold_version(config), config, self.classes_for(config))
 
     def _train_locked(
         self, project: str, config: LabelConfig, tasks: list[LabeledTask]
     ) -> ProjectModel | None:
-        fitted = fit_project(self.config, self.strategy, config, tasks)
+        strategy = self.strategy_for(config)
+        fitted = fit_project(self.config, strategy, config, tasks)
         if fitted is None:
             return None
-        digest = training_digest(self.config, self.strategy, config, tasks)
-        version = f"activelab-{self.strategy.name}-v{len(self.state.versions(project)) + 1}"
+        digest = training_digest(self.config, strategy, config, tasks)
+        version = f"activelab-{strategy.name}-v{len(self.state.versions(project)) + 1}"
         classes = self.classes_for(config)
         self.state.add_version(project, version, fitted[2], digest, list(classes))
         log.info("project %s: trained %s on %d labels", project, version, fitted[2])
@@ -205,7 +216,8 @@ class LSBackend:
                 "and /predict (label_config)."
             )
         problems: list[tuple[int, str]] = []
-        out = predict_with(self.config, self.strategy, model, tasks, problems)
+        out = predict_with(self.config, self.strategy_for(model.config), model, tasks,
+                           problems)
         if self.config.push_predictions and model.trained:  # one version with the pushes
             out = [p | {"model_version": self.pusher.version} if p else p for p in out]
         if problems:
@@ -330,6 +342,8 @@ class LSBackend:
             "model_class": "activelab",
             "strategy": self.strategy.name,
             "score": describe_score(self.strategy.name),
+            "multilabel_strategy": self.config.multilabel_strategy or "task default",
+            "regression_strategy": self.config.regression_strategy or "task default",
             "model": self.config.model,
             "busy": self.busy,
             "last_error": self.errors[-1] if self.errors else None,

@@ -1,8 +1,8 @@
 """Labeling configs: Label Studio's XML read into what the backend predicts.
 
-A project's config says which ``<Choices>`` to predict (``from_name``), over which object
-(text or image, under which key of the task data), whether several choices may apply, and
-which classes there are.  :class:`LabelConfigs` keeps the parsed config of each project
+A project's config says which ``<Choices>`` (or ``<Number>``) to predict (``from_name``),
+over which object (text or image, under which key of the task data), whether several
+choices may apply, and which classes there are.  :class:`LabelConfigs` keeps the parsed config of each project
 (from ``/setup``, ``/predict`` or a webhook, and from the database after a restart) and
 refuses configs the backend's settings cannot serve.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 from ...labelstudio_io import LabelConfig, parse_label_config
 from ...store.ls_state import LSState
-from ..ls_scoring import MULTILABEL_STRATEGIES
 from .settings import LSBackendConfig
+from .targets import TaskStrategies
 
 __all__ = ["LabelConfigs", "check_label_config", "classes_for", "task_items"]
 
@@ -34,16 +34,16 @@ def task_items(config: LabelConfig, datas: Sequence[Any]) -> list[Any]:
     return [d.get(key, "") if isinstance(d, dict) else "" for d in datas]
 
 
-def check_label_config(settings: LSBackendConfig, strategy_name: str,
+def check_label_config(settings: LSBackendConfig, strategies: TaskStrategies,
                        config: LabelConfig) -> None:
     """Refuse a config the backend cannot serve with these settings.
 
     Raises
     ------
     ValueError
-        When ``--labels`` names classes the config lacks, the config allows several choices
-        and the strategy cannot score them, or the config labels images and no
-        ``--image-root`` was given.  Each message says what to change.
+        When ``--labels`` names classes the config lacks, the config's task (several
+        choices, or a number) has no strategy that can score it, or the config labels
+        images and no ``--image-root`` was given.  Each message says what to change.
     """
     if settings.labels is not None:
         unknown = [x for x in settings.labels if x not in config.labels]
@@ -52,12 +52,7 @@ def check_label_config(settings: LSBackendConfig, strategy_name: str,
                 f"--labels names {unknown} which the labeling config does not offer "
                 f"(its choices: {', '.join(config.labels)}); fix --labels or the config."
             )
-    if config.multiple and strategy_name not in MULTILABEL_STRATEGIES:
-        raise ValueError(
-            f"the labeling config allows multiple choices, which strategy "
-            f"{strategy_name!r} does not handle; start the backend with --strategy "
-            "one of " + ", ".join(sorted(MULTILABEL_STRATEGIES)) + "."
-        )
+    strategies.for_config(config)  # the task's strategy can be built
     if not config.is_text and settings.image_root is None:
         raise ValueError(
             "the labeling config labels images; start the backend with --image-root "
@@ -71,14 +66,16 @@ class LabelConfigs:
     Parameters
     ----------
     settings : LSBackendConfig
-    strategy_name : str
+    strategies : TaskStrategies
+        The strategy of each task.
     state : LSState
         Where configs are remembered across restarts.
     """
 
-    def __init__(self, settings: LSBackendConfig, strategy_name: str, state: LSState) -> None:
+    def __init__(self, settings: LSBackendConfig, strategies: TaskStrategies,
+                 state: LSState) -> None:
         self.settings = settings
-        self.strategy_name = strategy_name
+        self.strategies = strategies
         self.state = state
         self._configs: dict[str, LabelConfig] = {}
         self._lock = threading.Lock()
@@ -97,7 +94,7 @@ class LabelConfigs:
         if current is not None and current.xml == xml:
             return current
         parsed = parse_label_config(xml)
-        check_label_config(self.settings, self.strategy_name, parsed)
+        check_label_config(self.settings, self.strategies, parsed)
         with self._lock:
             self._configs[project] = parsed
         return parsed

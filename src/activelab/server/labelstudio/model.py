@@ -3,7 +3,8 @@
 Models come from the one model table (:func:`activelab.server.labelstudio.settings.
 make_estimator`, i.e. :func:`activelab.engine.models.make_model`).  A strategy that reads a
 committee's probabilities (``Needs.COMMITTEE_PROBA in needs_of(strategy)``) gets a bagging
-committee of ``committee_size`` such models; multiple-choice configs get one-vs-rest.
+committee of ``committee_size`` such models.  Multiple-choice and ``<Number>`` configs get
+the library's multi-label or regression learner (:mod:`activelab.server.labelstudio.targets`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from typing import Any
 import numpy as np
 
 from ...labelstudio_io import LabelConfig
+from ...proba import predict_proba_chunked
 from ...store.ls_state import LabeledTask, label_digest
 from ...strategies.base import Needs, Strategy, needs_of
-from ..ls_scoring import multilabel_scores, strategy_scores, task_uniform
+from ..ls_scoring import strategy_scores, task_uniform
 from .config import classes_for, task_items
-from .settings import LSBackendConfig, make_estimator
+from .settings import LSBackendConfig, make_estimator, model_meaning
+from .targets import fit_task_learner, task_predictions, task_targets
 from .tasks import image_path_from_ls
 
 __all__ = ["ProjectModel", "fit_project", "predict_with", "training_digest", "uses_committee"]
@@ -35,8 +38,10 @@ class ProjectModel:
     config : LabelConfig
     classes : tuple of str
         Class names in probability column order.
-    estimator : fitted classifier, Committee, or None
-        ``None`` before there are labels of two classes (cold start).
+    estimator : fitted classifier, Committee, ActiveLearner, or None
+        ``None`` before there are labels of two classes, or two distinct label sets or
+        numbers (cold start).  An :class:`activelab.ActiveLearner` for multiple-choice and
+        ``<Number>`` configs.
     featurizer : TextFeaturizer or None
     n_labels : int
     """
@@ -77,13 +82,11 @@ def training_digest(settings: LSBackendConfig, strategy: Strategy, config: Label
     It includes what the model name means in the model table, so a model whose meaning
     changed is retrained (and gets a new version) rather than restored under its old one.
     """
-    from ...engine.models import MODELS
-
     key = "|".join([
         label_digest(tasks), config.from_name, config.value_key,
-        ",".join(classes_for(settings, config)), str(config.multiple),
+        ",".join(classes_for(settings, config)), str(config.multiple), config.kind,
         f"{strategy.name}|{settings.model}|{settings.text_method}|{settings.random_state}|"
-        f"{settings.labels}|{MODELS[settings.model]}",
+        f"{settings.labels}|{model_meaning(settings.model)}",
     ])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
@@ -100,35 +103,24 @@ def _image_matrix(settings: LSBackendConfig, items: list[Any]) -> np.ndarray:
 def _targets(config: LabelConfig, classes: tuple[str, ...], tasks: list[LabeledTask]
              ) -> tuple[list[LabeledTask], Any] | None:
     """The tasks that teach something and their targets; ``None`` below two distinct targets."""
+    if config.multiple or config.is_number:
+        return task_targets(config, classes, tasks)
     known = set(classes)
-    if config.multiple:
-        rows = [(t, [c for c in t.choices if c in known]) for t in tasks]
-        rows = [(t, ch) for t, ch in rows if ch]
-    else:
-        rows = [(t, [t.choices[0]]) for t in tasks if t.choices and t.choices[0] in known]
+    rows = [(t, [t.choices[0]]) for t in tasks if t.choices and t.choices[0] in known]
     if not rows:
         return None
-    if config.multiple:
-        from sklearn.preprocessing import MultiLabelBinarizer
-
-        y: Any = MultiLabelBinarizer(classes=list(classes)).fit_transform([ch for _, ch in rows])
-        if len({tuple(r) for r in y.tolist()}) < 2:
-            return None
-    else:
-        index = {c: i for i, c in enumerate(classes)}
-        y = np.array([index[ch[0]] for _, ch in rows], dtype=np.int64)
-        if np.unique(y).size < 2:
-            return None
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index[ch[0]] for _, ch in rows], dtype=np.int64)
+    if np.unique(y).size < 2:
+        return None
     return [t for t, _ in rows], y
 
 
 def _fitted_estimator(settings: LSBackendConfig, strategy: Strategy, config: LabelConfig,
                       X: Any, y: Any) -> Any:
+    if config.multiple or config.is_number:
+        return fit_task_learner(settings, strategy, config, X, y)
     base = make_estimator(settings.model, settings.random_state)
-    if config.multiple:
-        from sklearn.multiclass import OneVsRestClassifier
-
-        return OneVsRestClassifier(base).fit(X, y)
     if uses_committee(strategy):
         from ...learners import Committee
 
@@ -197,21 +189,18 @@ def _features(settings: LSBackendConfig, model: ProjectModel, datas: Sequence[An
 
 def _labels_and_scores(settings: LSBackendConfig, strategy: Strategy, model: ProjectModel,
                        task_ids: np.ndarray, X: Any) -> tuple[list[list[str]], np.ndarray]:
-    """Predicted choices of each task and its Label Studio score."""
+    """Predicted choices (or ``[number]``) of each task and its Label Studio score."""
     seed = settings.random_state
     classes = np.asarray(model.classes, dtype=object)
-    if model.config.multiple:
-        marginals = np.asarray(model.estimator.predict_proba(X), dtype=np.float64)
-        scores = multilabel_scores(strategy, task_ids, marginals, seed=seed)
-        chosen = marginals >= 0.5
-        chosen[np.arange(len(task_ids)), marginals.argmax(axis=1)] = True
-        return [list(classes[row]) for row in chosen], scores
+    if model.config.multiple or model.config.is_number:
+        return task_predictions(settings, strategy, model.estimator, model.classes,
+                                model.config, task_ids, X)
     committee_proba = None
     if uses_committee(strategy):
         committee_proba = model.estimator.committee_proba(X)
         proba = committee_proba.mean(axis=0)
-    else:
-        proba = np.asarray(model.estimator.predict_proba(X), dtype=np.float64)
+    else:  # the fused block kernel of activelab.proba (linear heads: straight from logits)
+        proba = predict_proba_chunked(model.estimator, X)
     scores = strategy_scores(strategy, task_ids, proba, committee_proba=committee_proba,
                              X=X, estimator=model.estimator, seed=seed)
     names = classes[np.asarray(model.estimator.classes_, dtype=np.int64)]

@@ -6,32 +6,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...engine.models import MODELS, make_model
 from ..ls_scoring import check_backend_strategy
 
 __all__ = ["LSBackendConfig", "ESTIMATORS", "make_estimator"]
 
-#: Model names accepted by ``--model``; each means what it means in ``activelab simulate``
-#: and ``activelab benchmark`` (:data:`activelab.engine.models.MODELS`).
-ESTIMATORS = ("logreg", "nb", "rf")
+#: Model names accepted by ``--model``: the whole model table
+#: (:data:`activelab.engine.models.MODELS`), so each name means what it means in
+#: ``activelab simulate`` and ``activelab benchmark``; ``"module:Class"`` paths work too.
+ESTIMATORS = tuple(MODELS)
 
 
 def make_estimator(name: str, random_state: int | None = 0) -> Any:
     """A fresh classifier for ``--model``, from the one model table.
 
     ``logreg`` is sparse-safe scaling and a logistic regression, ``nb`` a naive Bayes that
-    fits the features (complement NB on sparse TF-IDF, Gaussian NB on dense ones) and ``rf``
-    a random forest of 100 trees: :func:`activelab.engine.models.make_model` builds them.
+    fits the features (complement NB on sparse TF-IDF, Gaussian NB on dense ones), ``rf``
+    a random forest of 100 trees, ``svm`` an RBF SVC with calibrated probabilities,
+    ``knn`` scaled 5-nearest neighbours; ``"module:Class"`` names any classifier with
+    ``predict_proba``: :func:`activelab.engine.models.make_model` builds them all.
 
     Raises
     ------
     ValueError
-        When the name is not one of :data:`ESTIMATORS`.
+        For a name that is neither in :data:`ESTIMATORS` nor an importable path.
+    TypeError
+        For a class without ``predict_proba``.
     """
-    from ...engine.models import make_model
-
-    if name not in ESTIMATORS:
-        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(ESTIMATORS)}.")
     return make_model(name, random_state=random_state)
+
+
+def model_meaning(name: str) -> str:
+    """What ``name`` builds: its line of the model table, or the import path itself."""
+    return MODELS.get(name.strip().lower(), name)
 
 
 @dataclass
@@ -44,9 +51,16 @@ class LSBackendConfig:
         The classes to learn; must be choices of the labeling config.  All of the
         config's choices when omitted.
     strategy : str, default="entropy"
-        A strategy with a per-task utility (see :mod:`activelab.server.ls_scoring`).
+        A strategy with a per-task utility (see :mod:`activelab.server.ls_scoring`), for
+        single-choice configs.
+    multilabel_strategy : str, optional
+        The strategy of multiple-choice configs (multi-label); the multi-label default
+        (``multilabel_margin``) when omitted.
+    regression_strategy : str, optional
+        The strategy of ``<Number>`` configs (regression); the regression default
+        (``greedy_io``) when omitted.
     model : str, default="logreg"
-        One of :data:`ESTIMATORS`.
+        One of :data:`ESTIMATORS` or ``"module:Class"`` (see :func:`make_estimator`).
     db : str, default="sqlite:///ls-backend.db"
         Database URL of the state (``sqlite:///file.db`` or ``postgresql://...``).
     text_method : str, default="tfidf"
@@ -82,6 +96,8 @@ class LSBackendConfig:
 
     labels: tuple[str, ...] | None = None
     strategy: str = "entropy"
+    multilabel_strategy: str | None = None
+    regression_strategy: str | None = None
     model: str = "logreg"
     db: str = "sqlite:///ls-backend.db"
     text_method: str = "tfidf"
@@ -102,13 +118,11 @@ class LSBackendConfig:
         """Check the settings; raises ValueError/TypeError naming the bad one."""
         if self.labels is not None:
             self.labels = _checked_labels(self.labels)
-        if self.model not in ESTIMATORS:
-            raise ValueError(
-                f"unknown model {self.model!r}; choose one of: {', '.join(ESTIMATORS)}."
-            )
+        make_estimator(self.model)  # an unknown name or a class without predict_proba fails
         if self.text_method not in ("tfidf", "minilm"):
             raise ValueError(f"text_method must be 'tfidf' or 'minilm', got {self.text_method!r}.")
         check_backend_strategy(self.strategy)
+        self._validate_task_strategies()
         self._validate_secrets()
         if self.image_root is not None and not Path(self.image_root).is_dir():
             raise FileNotFoundError(
@@ -120,6 +134,16 @@ class LSBackendConfig:
                 raise ValueError(f"{name} must be at least 0, got {getattr(self, name)}.")
         if isinstance(self.committee_size, bool) or int(self.committee_size) < 2:
             raise ValueError(f"committee_size must be at least 2, got {self.committee_size}.")
+
+    def _validate_task_strategies(self) -> None:
+        """A multi-label or regression strategy that is named must serve its task."""
+        from ...engine.tasks import Task
+        from .targets import task_strategy_for
+
+        if self.multilabel_strategy is not None:
+            task_strategy_for(self, Task.MULTILABEL)
+        if self.regression_strategy is not None:
+            task_strategy_for(self, Task.REGRESSION)
 
     def _validate_secrets(self) -> None:
         if self.basic_auth is not None and (

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from ...store import Annotator
+from ..answers import decoded_answers
 from ..state import LabelingState, current_admin, get_state
 from ..views import EXPORT_COLUMNS, label_export_rows, labelstudio_tasks
 
@@ -24,13 +25,16 @@ router = APIRouter()
 def export_labels(format: str = Query("csv", pattern="^(csv|jsonl|labelstudio)$"),
                   _: Annotator = Depends(current_admin),
                   state: LabelingState = Depends(get_state)) -> Response:
-    """Every committed label with why its item was asked for."""
+    """Every committed label with why its item was asked for, the annotator's comment and
+    the admin's resolution of the item."""
     rows = state.store.label_rows(state.project_id)
     items = state.store.items(state.project_id, sorted({r["item_id"] for r in rows}))
     if format == "labelstudio":
-        return JSONResponse(labelstudio_tasks(rows, items))
-    out = label_export_rows(rows, items)
-    if format == "jsonl":
+        return JSONResponse(labelstudio_tasks(rows, items, state.settings))
+    out = label_export_rows(rows, items, state.store.comments(state.project_id),
+                            state.store.resolutions(state.project_id))
+    if format == "jsonl":  # a set of labels as a list, a number as a number
+        out = decoded_answers(state.settings, out)
         text = "".join(json.dumps(r) + "\n" for r in out)
         return Response(text, media_type="application/x-ndjson")
     buf = io.StringIO()

@@ -24,7 +24,9 @@ def me(who: Annotator = Depends(current_user)) -> dict[str, Any]:
 @router.get("/api/project", summary="Labels, shortcuts and settings of the project")
 def project_info(who: Annotator = Depends(current_user),
                  state: LabelingState = Depends(get_state)) -> dict[str, Any]:
-    """Name, labels with their keys (``hotkeys``, one per label), budget, batch, strategy, overlap and item kind."""
+    """Name, labels with their keys (``hotkeys``, one per label), budget, batch, strategy,
+    overlap, item kind, and the task (``classification``, ``multilabel`` or ``regression``,
+    with the numbers' ``min``/``max``)."""
     p = state.store.project(state.project_id)
     settings, labels = state.settings, state.labels
     return {"name": p["name"], "labels": labels, "n_items": p["n_items"],
@@ -33,7 +35,18 @@ def project_info(who: Annotator = Depends(current_user),
             "budget": settings.get("budget"), "batch": settings.get("batch"),
             "strategy": settings.get("strategy"), "overlap": state.overlap,
             "kind": settings.get("kind"), "public_url": state.public_url,
-            "guess": "when the model beats chance" if state.show_guess else "off"}
+            "guess": "when the model beats chance" if state.show_guess else "off",
+            **_task_fields(state)}
+
+
+def _task_fields(state: LabelingState) -> dict[str, Any]:
+    """What the page needs to know of the task: the answer kind, a number's range, the
+    name of the cross-validated score."""
+    from ..answers import value_range
+    from ..task_scoring import METRIC_NAMES
+
+    low, high = value_range(state.settings)
+    return {"task": state.task, "min": low, "max": high, "metric": METRIC_NAMES[state.task]}
 
 
 @router.get("/api/progress", summary="Labels vs budget, learning curve, stop signal, speed")

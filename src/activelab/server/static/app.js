@@ -3,6 +3,7 @@
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
+  const tasks = window.activelabTasks || null;  // multi-label and number widgets (tasks.js)
   const state = { token: null, labels: [], keys: {}, queue: [], current: null, shownAt: 0,
                   busy: false, fetching: null, progress: null, done: new Set() };
 
@@ -95,8 +96,25 @@
     box.append(details, body);
   }
 
+  // --show-columns: the chosen columns, in order, each under its name
+  function showFields(box, fields) {
+    for (const f of fields) {
+      const wrap = document.createElement("div");
+      wrap.className = "field";
+      wrap.dataset.column = f.name;
+      const name = document.createElement("div");
+      name.className = "field-name"; name.textContent = f.name;
+      const value = document.createElement("div");
+      value.className = "field-value";
+      showText(value, f.value);
+      wrap.append(name, value);
+      box.append(wrap);
+    }
+  }
+
   function render() {
     const it = state.current;
+    if (tasks) tasks.show(it);
     const text = $("item-text"), img = $("item-image"), row = $("item-row");
     text.textContent = ""; img.hidden = true; row.hidden = true;
     $("item").dataset.itemId = it ? String(it.item_id) : "";
@@ -108,13 +126,14 @@
       $("why").textContent = ""; $("guess").textContent = "";
       return;
     }
+    if (it.fields) showFields(text, it.fields);
     if (it.kind === "text") {
-      showText(text, it.text);
+      if (!it.fields) showText(text, it.text);
     } else if (it.kind === "image") {
       img.hidden = false;
       if (it.blobUrl) img.src = it.blobUrl;
       else prefetchImage(it).then(() => { if (state.current === it && it.blobUrl) img.src = it.blobUrl; });
-    } else {
+    } else if (!it.fields) {
       row.hidden = false;
       const body = row.querySelector("tbody");
       body.textContent = "";
@@ -126,7 +145,9 @@
       }
     }
     $("why").textContent = "Why this item: " + ((it.why && it.why.text) || "–");
-    $("guess").textContent = it.guess ? ("Model guess: " + it.guess + " (" + fmt(100 * it.confidence, 0) +
+    const taskGuess = tasks ? tasks.guessText(it) : null;
+    if (taskGuess !== null) $("guess").textContent = taskGuess;
+    else $("guess").textContent = it.guess ? ("Model guess: " + it.guess + " (" + fmt(100 * it.confidence, 0) +
       "% sure, model v" + it.guess_model_version + ")")
       : (state.guess === "off" ? "" : "Model guess: shown once the model beats chance in cross-validation");
     state.shownAt = performance.now();
@@ -145,9 +166,13 @@
     }
   }
 
+  // the review views (static/review.js): own labels, comments, disagreements
+  const review = () => window.activelabReview;
+
   async function advance() {
     if (state.queue.length === 0) await refill();
     state.current = state.queue.shift() || null;
+    if (review()) review().onItem(state.current);
     render();
     $("item").scrollTop = 0;
     focusItem();
@@ -155,13 +180,18 @@
     if (!state.current) setTimeout(() => { if (!state.current) advance(); }, 1500);
   }
 
-  async function sendLabel(label) {
+  function sendLabel(label) { return sendAnswer({ label }); }
+
+  // fields: { label } for classification, { labels } (multi-label) or { value } (regression)
+  async function sendAnswer(fields) {
     const it = state.current;
     if (!it || state.busy) return;
     state.busy = true;
     const duration = (performance.now() - state.shownAt) / 1000;
     try {
-      const res = await api("POST", "api/labels", { item_id: it.item_id, label, duration_s: duration });
+      if (review()) await review().beforeLabel(it);
+      const res = await api("POST", "api/labels",
+                            Object.assign({ item_id: it.item_id, duration_s: duration }, fields));
       state.done.add(it.item_id);
       notice("");
       showCount(res.n_labels);
@@ -194,6 +224,7 @@
       if (state.current) state.queue.unshift(state.current);
       state.queue = state.queue.filter((x) => x.item_id !== res.item.item_id);
       state.current = res.item;
+      if (review()) review().onItem(state.current);
       showCount(res.n_labels);
       render();
       $("item").scrollTop = 0; focusItem();
@@ -219,9 +250,12 @@
       $("break-reminder").hidden = !p.session.take_a_break;
       $("speed").textContent = "Your speed: " + fmt(p.speed.seconds_per_label, 1) +
         " s per label · " + p.mine + " labels by you · session " + p.session.minutes + " min";
+      const r2 = state.metric === "R²";
       const last = p.curve.slice(-5).map((c) => "v" + c.version + ": " + c.n_labels + " labels, " +
-        (c.cv_accuracy === null ? "–" : (100 * c.cv_accuracy).toFixed(0) + "%")).join("; ");
-      $("curve").textContent = last ? "Cross-validated accuracy — " + last : "No model yet.";
+        (c.cv_accuracy === null ? "–" : r2 ? c.cv_accuracy.toFixed(2)
+          : (100 * c.cv_accuracy).toFixed(0) + "%")).join("; ");
+      $("curve").textContent = last ? "Cross-validated " + (state.metric || "accuracy") + " — " + last
+        : "No model yet.";
     } catch (e) { /* shown on the next action */ }
   }
 
@@ -292,8 +326,10 @@
     const tag = ev.target && ev.target.tagName;
     if (tag === "INPUT" || tag === "TEXTAREA") return;
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (review() && review().onKey(ev)) return;  // a key on a row of a review list
     // a button reached with Tab keeps its Space and Enter; elsewhere Space reads on
     if (tag !== "BUTTON" && scrollItem(ev)) { ev.preventDefault(); return; }
+    if (tasks && tasks.onKey(ev)) return;
     const k = ev.key;
     if (Object.prototype.hasOwnProperty.call(state.keys, k)) {
       ev.preventDefault(); sendLabel(state.keys[k]);
@@ -311,9 +347,11 @@
       $("project-name").textContent = proj.name;
       state.labels = proj.labels;
       state.guess = proj.guess;
+      state.metric = proj.metric;
       state.keys = {};
       const box = $("buttons"); box.textContent = "";
-      proj.labels.forEach((lab, i) => {
+      const own = tasks && tasks.setup(proj, { send: sendAnswer, skip, undo });
+      if (!own) proj.labels.forEach((lab, i) => {
         const key = proj.hotkeys[i];
         if (key) state.keys[key] = lab;
         const b = document.createElement("button");
@@ -324,6 +362,7 @@
         b.addEventListener("click", () => sendLabel(lab));
         box.append(b);
       });
+      if (review()) review().start(me, proj);
       await pollProgress();
       await advance();
       setInterval(pollProgress, 2000);
@@ -334,6 +373,9 @@
       }
     } catch (e) { notice(e.message); }
   }
+
+  // what static/review.js uses of this page
+  window.activelabPage = { api, notice, state, focusItem, showCount };
 
   document.addEventListener("keydown", onKey);
   document.addEventListener("DOMContentLoaded", () => {
