@@ -234,6 +234,26 @@ def overall(rows: list[dict], cells: list[dict], strategy: str) -> dict[str, Any
     }
 
 
+def by_model_lines(rows: list[dict], cells: list[dict]) -> list[str]:
+    """auto - margin over all cells, then per model: the difference and auto's cells below."""
+    from activelab.evaluation import mean_and_interval
+
+    m, lo, hi, _ = mean_and_interval(per_seed_deltas(rows, "auto", "margin"))
+    lines = [f"auto - margin, mean ΔAULC over cells: {_ci(float(m), float(lo), float(hi))}"]
+    models = sorted({r["model"] for r in rows})
+    if len(models) < 2:
+        return lines
+    for model in models:
+        mine = [r for r in rows if r["model"] == model]
+        m, lo, hi, _ = mean_and_interval(per_seed_deltas(mine, "auto", "margin"))
+        below = sum(c["test"].high < 0 for c in cells
+                    if c["model"] == model and c["strategy"] == "auto")
+        n = len({r["cell"] for r in mine})
+        lines.append(f"- {model} ({n} cells): auto - margin {_ci(float(m), float(lo), float(hi))}"
+                     f"; auto's cells below random: {below}")
+    return lines
+
+
 def verdict_tracking(rows: list[dict]) -> dict[str, Any]:
     """How the live verdict of ``auto`` tracked the test-set AULC difference, run by run."""
     index = {(r["cell"], r["model"], r["strategy"], r["seed"]): r for r in rows}
@@ -281,10 +301,7 @@ def render(part: str, rows: list[dict], strategies: list[str], header: list[str]
         lines.append(f"| {s} | {_ci(o['mean'], o['low'], o['high'])} | {o['above']} / "
                      f"{o['n_cells']} | {o['below']} | {o['median_savings']:.0f} % |")
     if "auto" in strategies and "margin" in strategies:
-        from activelab.evaluation import mean_and_interval
-
-        m, lo, hi, _ = mean_and_interval(per_seed_deltas(rows, "auto", "margin"))
-        lines += ["", f"auto - margin, mean ΔAULC over cells: {_ci(float(m), float(lo), float(hi))}"]
+        lines += ["", *by_model_lines(rows, cells)]
     t = verdict_tracking(rows)
     if t["n_runs"]:
         lines += ["", f"live verdict of auto ({t['n_runs']} runs): its interval agrees with the "

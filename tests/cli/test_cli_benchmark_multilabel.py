@@ -93,6 +93,7 @@ def test_a_classification_strategy_on_yeast_is_one_line_exit_2(tmp_path):
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert lines[0].startswith("error: dataset 'yeast' is a multilabel set: ")
     assert "'margin' is for classification, not multilabel" in lines[0]
     assert "multilabel_margin" in lines[0]
     assert not out.exists()

@@ -456,7 +456,10 @@ def _check_tasks(config: BenchmarkConfig) -> None:
             except (ValueError, TypeError) as exc:
                 raise type(exc)(f"dataset {name!r} is a {task} set: {exc}") from None
         for strategy in config.strategies:
-            check_strategy_task(get_strategy(strategy), task)
+            try:
+                check_strategy_task(get_strategy(strategy), task)
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"dataset {name!r} is a {task} set: {exc}") from None
 
 
 def _progress_reporter(progress: bool | ProgressCallback) -> ProgressCallback | None:
