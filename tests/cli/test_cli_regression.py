@@ -97,3 +97,24 @@ def test_benchmark_refuses_a_classifier_for_a_regression_set(tmp_path):
                     "1", "--out", str(tmp_path / "b"))
     assert result.exit_code == 2
     assert "dataset 'diabetes' is a regression set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "data, task, message",
+    [
+        ("diabetes", "multilabel", "--task multilabel needs an n x L 0/1 label table"),
+        ("iris", "multilabel", "--task multilabel needs an n x L 0/1 label table"),
+        ("yeast", "classification", "--task classification needs one target per row"),
+        ("yeast", "regression", "--task regression needs one target per row"),
+    ],
+)
+def test_a_task_the_targets_cannot_be_is_one_line_exit_2(tmp_path, data, task, message):
+    if data == "yeast":
+        pytest.importorskip("river", reason="yeast ships inside the river package")
+    out = tmp_path / "never"
+    result = invoke("simulate", "--data", data, "--task", task, "--seeds", "1", "-q",
+                    "--out", str(out))
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+    assert not out.exists()

@@ -34,6 +34,7 @@ __all__ = [
     "primary_and_metrics",
     "check_noise",
     "check_task_name",
+    "check_task_fits",
 ]
 
 
@@ -62,10 +63,36 @@ def _is_regressor_model(model: Any) -> bool:
     return infer_task(None, model) is Task.REGRESSION
 
 
+def check_task_fits(task: Task, y: Any) -> None:
+    """Refuse a requested task that the targets cannot be: ValueError naming the fix."""
+    if y is None:
+        return
+    arr = y if hasattr(y, "ndim") else np.asarray(y, dtype=object)
+    table = arr.ndim == 2 and arr.shape[1] > 1
+    if task is Task.MULTILABEL and not table:
+        raise ValueError(
+            "--task multilabel needs an n x L 0/1 label table, but this data has one target "
+            "per row; leave --task out (the task is read from the targets) or give "
+            "multi-label data."
+        )
+    if task is not Task.MULTILABEL and table:
+        raise ValueError(
+            f"--task {task.value} needs one target per row, but this data has a table of "
+            f"{arr.shape[1]} labels per row (multi-label); leave --task out or use "
+            "--task multilabel."
+        )
+    if task is Task.REGRESSION and arr.dtype.kind not in "biuf":
+        raise ValueError(
+            "--task regression needs numeric targets, but this data's targets are "
+            f"{arr.dtype} (class names); leave --task out or give numbers."
+        )
+
+
 def resolve_task(requested: Any, dataset_task: Any, y: Any, model: Any) -> Task:
     """The task of a simulation or benchmark run (see the module notes)."""
     task = check_task_name(requested)
     if task is not None:
+        check_task_fits(task, y)
         return task
     if _is_regressor_model(model):
         return Task.REGRESSION
