@@ -14,7 +14,7 @@ $(VENV)/.stamp-core: pyproject.toml
 	touch $@
 
 $(VENV)/.stamp-dev: $(VENV)/.stamp-core pyproject.toml
-	$(PIP) install -q -e ".[all,dev,multilabel-data]"
+	$(PIP) install -q -e ".[all,dev,multilabel-data,quantile]"
 	# the deep extra: torch's CPU wheel (pinned; an unpinned torch pulls a CUDA build)
 	$(PIP) install -q torch==2.13.0 || echo "note: torch==2.13.0 not installable here; torch tests will be skipped"
 	touch $@
