@@ -8,6 +8,7 @@ Every run is one :func:`activelab.run` call; results go to one JSON file per
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -20,6 +21,26 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
+
+
+def parse_reproduction_args(description: str, strategies: Sequence[str], quick: dict,
+                            full: dict, argv: Sequence[str] | None = None
+                            ) -> tuple[argparse.Namespace, dict[str, Any], list[str]]:
+    """The command line every reproduction script shares: ``--quick``, ``--seeds``,
+    ``--strategies``, ``--data-dir``, ``--out``; returns the arguments, the settings
+    (quick or full, with ``--seeds`` applied) and the strategy names."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--strategies", default=",".join(strategies))
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+    settings = dict(quick if args.quick else full)
+    if args.seeds:
+        settings["seeds"] = args.seeds
+    names = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    return args, settings, names
 
 
 def data_dir(given: str | None) -> Path:

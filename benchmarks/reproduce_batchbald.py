@@ -14,7 +14,6 @@ The test set is 2,000 (``--quick``: 1,000) held-out MNIST-10k digits, without co
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ from deep_common import (
     data_dir,
     load_mnist,
     machine,
+    parse_reproduction_args,
     run_cells,
     split,
     table,
@@ -63,21 +63,12 @@ def one_run(X_pool, y_pool, X_test, y_test, settings, strategy, seed):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seeds", type=int, default=None)
-    parser.add_argument("--strategies", default=",".join(STRATEGIES))
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--out", default=None)
-    args = parser.parse_args(argv)
-    settings = dict(QUICK if args.quick else FULL)
-    if args.seeds:
-        settings["seeds"] = args.seeds
+    args, settings, strategies = parse_reproduction_args(
+        __doc__.splitlines()[0], STRATEGIES, QUICK, FULL, argv)
     X, y = load_mnist(data_dir(args.data_dir))
     pool, test = split(len(y), settings["n_test"], seed=0)
     pool = np.sort(np.random.RandomState(0).permutation(pool)[: settings["n_pool"]])
     X_pool, y_pool = repeated(X[pool], y[pool], copies=3, seed=0)
-    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
     out = Path(args.out or REPO / "runs" / ("batchbald-quick" if args.quick else "batchbald"))
     rows = run_cells(out, strategies, range(settings["seeds"]), lambda s, seed: one_run(
         X_pool, y_pool, X[test], y[test], settings, s, seed))

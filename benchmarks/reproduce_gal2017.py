@@ -13,7 +13,6 @@ out (the pool is the other 8,000), not the official 10,000 test digits.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from activelab import run
@@ -24,6 +23,7 @@ from deep_common import (
     data_dir,
     load_mnist,
     machine,
+    parse_reproduction_args,
     run_cells,
     split,
     table,
@@ -51,19 +51,10 @@ def one_run(X, y, pool, test, settings, strategy, seed):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seeds", type=int, default=None)
-    parser.add_argument("--strategies", default=",".join(STRATEGIES))
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--out", default=None)
-    args = parser.parse_args(argv)
-    settings = dict(QUICK if args.quick else FULL)
-    if args.seeds:
-        settings["seeds"] = args.seeds
+    args, settings, strategies = parse_reproduction_args(
+        __doc__.splitlines()[0], STRATEGIES, QUICK, FULL, argv)
     X, y = load_mnist(data_dir(args.data_dir))
     pool, test = split(len(y), settings["n_test"], seed=0)
-    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
     out = Path(args.out or REPO / "runs" / ("gal2017-quick" if args.quick else "gal2017"))
     rows = run_cells(out, strategies, range(settings["seeds"]),
                      lambda s, seed: one_run(X, y, pool, test, settings, s, seed))

@@ -7,6 +7,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 
+from _sampled_cases import SAMPLED, entropy_of
 from activelab.learners import ActiveLearner, Committee
 from activelab.strategies.base import QueryContext
 from activelab.strategies.bayesian import (
@@ -17,32 +18,10 @@ from activelab.strategies.bayesian import (
 )
 from activelab.strategies.registry import get_strategy
 
-
-def _h(*p: float) -> float:
-    p = np.asarray(p)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
-
-
-def _two_class(*rows: tuple[float, ...]) -> np.ndarray:
-    """Sampled probabilities (T, n, 2) from P(class 0) per draw for each candidate."""
-    p0 = np.array(rows, dtype=float).T  # (T, n)
-    return np.stack([p0, 1 - p0], axis=2)
-
-
-# Four draws of the model. A splits the draws {0,1} | {2,3} with certainty; A2 splits
-# them the same way a little less surely (a near-duplicate of A); D splits {0,2} | {1,3},
-# independent of A, even less surely; E is certain and agreed; F is 50/50 in every draw.
-A = (1.0, 1.0, 0.0, 0.0)
-A2 = (0.99, 0.99, 0.01, 0.01)
-D = (0.95, 0.05, 0.95, 0.05)
-E = (1.0, 1.0, 1.0, 1.0)
-F = (0.5, 0.5, 0.5, 0.5)
-SAMPLED = _two_class(A, A2, D, E, F)
 BALD_BY_HAND = [
     np.log(2),
-    np.log(2) - _h(0.99, 0.01),
-    np.log(2) - _h(0.95, 0.05),
+    np.log(2) - entropy_of(0.99, 0.01),
+    np.log(2) - entropy_of(0.95, 0.05),
     0.0,
     0.0,
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from _sampled_cases import SAMPLED, entropy_of, two_class
 from activelab.strategies.base import QueryContext
 from activelab.strategies.bayesian import bald_utility
 from activelab.strategies.registry import get_strategy
@@ -25,27 +26,6 @@ SAMPLED_STRATEGIES = ["bald", "batchbald", "variation_ratios", "mean_std", "mc_e
                       "power_bald", "epig"]
 
 
-def _h(*p: float) -> float:
-    p = np.asarray(p)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
-
-
-def _two_class(*rows: tuple[float, ...]) -> np.ndarray:
-    """Sampled probabilities (T, n, 2) from P(class 0) per draw for each candidate."""
-    p0 = np.array(rows, dtype=float).T  # (T, n)
-    return np.stack([p0, 1 - p0], axis=2)
-
-
-# Four draws. A: certain, but the draws split 2 | 2 on the class; A2: the same a little
-# less surely; D: split {0,2} | {1,3}, less surely still; E: certain and agreed; F: 50/50
-# in every draw (aleatoric: high entropy, no disagreement).
-A = (1.0, 1.0, 0.0, 0.0)
-A2 = (0.99, 0.99, 0.01, 0.01)
-D = (0.95, 0.05, 0.95, 0.05)
-E = (1.0, 1.0, 1.0, 1.0)
-F = (0.5, 0.5, 0.5, 0.5)
-SAMPLED = _two_class(A, A2, D, E, F)
 IDS = [10, 11, 12, 13, 14]
 
 
@@ -109,7 +89,7 @@ def test_power_bald_scores_by_hand():
 
 def test_power_bald_samples_in_proportion_to_bald_power():
     # the first pick is candidate 0 with probability b0^beta / (b0^beta + b1^beta)
-    p = _two_class((1.0, 0.0), (0.8, 0.2))
+    p = two_class((1.0, 0.0), (0.8, 0.2))
     b0, b1 = bald_utility(p)
     assert b0 > 2 * b1 > 0
     for beta in (1.0, 2.0):
@@ -139,12 +119,12 @@ def test_power_bald_draws_a_new_batch_each_query_and_repeats_with_the_seed():
 
 def test_epig_by_hand():
     # two draws; the target input is A itself (0 | 1 certain, flipping between draws)
-    cand = _two_class((1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.5), (0.9, 0.1))
-    target = _two_class((1.0, 0.0))
+    cand = two_class((1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.5), (0.9, 0.1))
+    target = two_class((1.0, 0.0))
     log2 = np.log(2)
     # A and its mirror tell the target's label exactly (log 2); a constant or a coin
     # tells nothing; (0.9 | 0.1) tells log 2 - H(0.9, 0.1), its BALD
-    expected = [log2, log2, 0.0, 0.0, log2 - _h(0.9, 0.1)]
+    expected = [log2, log2, 0.0, 0.0, log2 - entropy_of(0.9, 0.1)]
     np.testing.assert_allclose(epig_utility(cand, target), expected, atol=1e-12)
     np.testing.assert_allclose(epig_utility(cand, target, block=2), expected, atol=1e-12)
     ctx = QueryContext(np.arange(5), extras={"sampled_proba": cand,
@@ -156,7 +136,7 @@ def test_epig_by_hand():
 def test_epig_targets_the_candidates_by_default():
     # with n_target at least the candidates, the target is every candidate:
     # EPIG(A) = mean(I(A; A), I(A; C)) = log 2 / 2, EPIG(C) = 0
-    cand = _two_class((1.0, 0.0), (1.0, 1.0))
+    cand = two_class((1.0, 0.0), (1.0, 1.0))
     ctx = QueryContext([7, 8], extras={"sampled_proba": cand})
     result = EPIG(n_target=100, random_state=0).select(ctx, 2)
     np.testing.assert_allclose(result.utilities, [np.log(2) / 2, 0.0], atol=1e-12)
@@ -175,8 +155,8 @@ def test_epig_targets_the_candidates_by_default():
 def test_epig_prefers_what_matters_for_the_target():
     # B is as uncertain about the parameters as A (same BALD), but only A's label says
     # anything about the target's: EPIG ranks A first where BALD ties them
-    cand = _two_class((1.0, 1.0, 0.0, 0.0), (1.0, 0.0, 1.0, 0.0))
-    target = _two_class((1.0, 1.0, 0.0, 0.0))
+    cand = two_class((1.0, 1.0, 0.0, 0.0), (1.0, 0.0, 1.0, 0.0))
+    target = two_class((1.0, 1.0, 0.0, 0.0))
     np.testing.assert_allclose(bald_utility(cand), [np.log(2)] * 2)
     np.testing.assert_allclose(epig_utility(cand, target), [np.log(2), 0.0], atol=1e-12)
 
