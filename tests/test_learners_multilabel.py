@@ -235,7 +235,7 @@ def test_a_committee_left_at_its_default_takes_the_multilabel_default(data):
 
 
 def test_save_and_load_keep_the_label_columns(tmp_path):
-    pytest.importorskip("skops")
+    pytest.importorskip("skops", reason="model files are skops files (the app/scale extras)")
     X = np.arange(12, dtype=float).reshape(6, 2)
     lists = [["b"], ["a", "b"], [], ["c"], ["a"], ["a", "c"]]
     learner = ActiveLearner(OneVsRestClassifier(LogisticRegression()), X_training=X,

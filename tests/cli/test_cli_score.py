@@ -60,7 +60,7 @@ def test_score_writes_ranked_ids_and_utilities(files, tmp_path, model):
 
 
 def test_score_on_a_dask_scheduler_and_a_text_id_list(files, tmp_path):
-    distributed = pytest.importorskip("distributed")
+    distributed = pytest.importorskip("distributed", reason="the Dask path needs dask.distributed")
     out = tmp_path / "picks.csv"
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster:
@@ -127,7 +127,7 @@ def test_bad_inputs_are_one_line_and_leave_nothing(files, tmp_path):
 
 
 def test_an_unreachable_scheduler_is_one_line(files, tmp_path):
-    pytest.importorskip("distributed")
+    pytest.importorskip("distributed", reason="the Dask path needs dask.distributed")
     text = _error(invoke(str(files / "pool.npy"), "--model", str(files / "learner.skops"),
                          "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1",
                          "--out", str(tmp_path / "p.csv")))

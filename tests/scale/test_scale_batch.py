@@ -77,7 +77,7 @@ def test_stratified_then_kmeans_and_badge(tmp_path):
 
 
 def test_prefilter_on_dask_matches_out_of_core(tmp_path):
-    distributed = pytest.importorskip("distributed")
+    distributed = pytest.importorskip("distributed", reason="the Dask path needs dask.distributed")
     np.save(tmp_path / "pool.npy", pool_data()[2])
     local = prefilter_select(fitted_learner(), tmp_path / "pool.npy", 10, strategy="coreset",
                              n_candidates=250, exclude_ids=LABELED, chunk_rows=400)
@@ -131,7 +131,7 @@ def test_k_center_in_one_chunk_is_the_in_memory_greedy():
 
 
 def test_k_center_on_dask_builds_the_same_tree(tmp_path):
-    pytest.importorskip("dask")
+    pytest.importorskip("dask", reason="the Dask path needs the scale extra (dask)")
     X, _, labeled = _clusters()
     np.save(tmp_path / "pool.npy", X)
     for chunk_rows, split_every in ((37, 2), (60, 3), (100, 16), (23, 4), (13, 5)):

@@ -65,8 +65,8 @@ def test_every_block_reports_progress_when_few(npy_path, client):
 
 
 def test_parquet_on_a_cluster(tmp_path, client):
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
+    pa = pytest.importorskip("pyarrow", reason="Parquet pools need pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet", reason="Parquet pools need pyarrow")
     X = pool_data()[2]
     pq.write_table(pa.table({f"f{j}": X[:, j] for j in range(5)}), tmp_path / "pool.parquet",
                    row_group_size=400)

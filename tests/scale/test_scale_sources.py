@@ -14,7 +14,7 @@ from activelab.scale import open_pool_array, score_dask, score_out_of_core
 from activelab.scale.sources import block_offsets, open_source, open_spec, source_spec
 
 pa = pytest.importorskip("pyarrow", reason="Parquet pools need pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
+pq = pytest.importorskip("pyarrow.parquet", reason="Parquet pools need pyarrow")
 fsspec = pytest.importorskip("fsspec", reason="URLs need fsspec")
 
 LABELED = np.array([3, 1200, 2499, 640])
@@ -76,7 +76,7 @@ def test_a_memmap_travels_as_file_name_and_offset(tmp_path):
 
 
 def test_dask_on_a_memmap_matches_in_memory(tmp_path):
-    pytest.importorskip("dask")
+    pytest.importorskip("dask", reason="the Dask path needs the scale extra (dask)")
     np.save(tmp_path / "pool.npy", pool_data()[2])
     mm = np.load(tmp_path / "pool.npy", mmap_mode="r")
     result = score_dask(fitted_learner(), mm, 20, exclude_ids=LABELED, chunk_rows=600)
@@ -101,7 +101,7 @@ def test_npy_behind_file_and_memory_urls(tmp_path, memory_url):
 
 
 def test_zarr_behind_a_memory_url(memory_url):
-    zarr = pytest.importorskip("zarr")
+    zarr = pytest.importorskip("zarr", reason="Zarr pools need zarr")
     z = zarr.create_array(store=f"{memory_url}/pool.zarr", shape=(2500, 5), chunks=(400, 5),
                           dtype="float64")
     z[:] = pool_data()[2]
@@ -139,7 +139,7 @@ def test_parquet_scoring_matches_in_memory(tmp_path):
 
 
 def test_parquet_behind_a_memory_url_on_dask(memory_url):
-    pytest.importorskip("dask")
+    pytest.importorskip("dask", reason="the Dask path needs the scale extra (dask)")
     write_parquet(fsspec.filesystem("memory"), memory_url.removeprefix("memory://"))
     pool = open_pool_array(memory_url, columns=_features())
     assert source_spec(pool).location == memory_url

@@ -132,7 +132,7 @@ def test_refusals_name_the_fix():
 
 
 def test_max_std_of_a_quantile_forest_is_half_its_one_sigma_interval():
-    pytest.importorskip("quantile_forest")
+    pytest.importorskip("quantile_forest", reason="the quantile extra (quantile-forest) is not installed")
     learner = al.ActiveLearner(make_model("qrf", 0, task="regression"), "max_std",
                                X_D[:60], Y_D[:60])
     q = learner.estimator_.predict(X_D[60:90], quantiles=[0.15865525393145707,
