@@ -159,11 +159,12 @@ def _initial_multilabel(Y_pool: np.ndarray, n: int, seed: int) -> np.ndarray:
         if Y[ids, label].any():
             continue
         counts = Y[ids].sum(axis=0)
-        spare = [i for i in range(n - 1, -1, -1) if not np.any(Y[ids[i]] & (counts == 1))]
-        if not spare:
+        # the last drawn id that is not the only positive of any label
+        spare = np.flatnonzero(~(Y[ids] & (counts == 1)).any(axis=1))
+        if not spare.size:
             break  # every drawn id is the only one of some label: no room
         candidates = np.setdiff1d(np.flatnonzero(Y[:, label]), ids)
-        ids[spare[0]] = rng.choice(candidates)
+        ids[spare[-1]] = rng.choice(candidates)
     return np.sort(ids).astype(np.int64)
 
 

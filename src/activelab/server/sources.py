@@ -88,7 +88,7 @@ def _keys(df: Any) -> list[str]:
     """The item keys: the id column's values as strings, unique; else the row numbers."""
     col = _key_column(df)
     if col is None:
-        return [str(i) for i in range(len(df))]
+        return np.arange(len(df)).astype(str).tolist()
     keys = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
             for v in df[col].tolist()]
     _check_keys(keys, col)
