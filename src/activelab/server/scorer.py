@@ -189,7 +189,8 @@ def train_and_score(
             model.set_params(random_state=random_state)
         model.fit(X_lab, y)
         cv = _cv_accuracy(estimator, X_lab, y, random_state)
-    chance = np.unique(np.asarray(y).astype(str), return_counts=True)[1].max() / len(y)
+    chance = (np.unique(np.asarray(y).astype(str), return_counts=True)[1].max() / len(y)
+              if len(y) else 1.0)  # re-scoring with no labels: no guess is shown
     fit_seconds = time.perf_counter() - t0
     if save_path is not None:
         import skops.io as sio
