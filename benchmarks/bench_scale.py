@@ -295,6 +295,8 @@ def _measure(pool: Path, tmp: Path, args: argparse.Namespace) -> list[dict]:
         run("read", True)
         run("ooc", True)
         run("ooc-noprefetch", True)
+    if args.cold_only:  # a pool larger than memory: no in-memory reference
+        return rows
     for _ in range(args.repeats):
         run("ooc", False)
         run("ooc-noprefetch", False)
@@ -322,6 +324,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--dir", default=None, help="Where to write the pool (default: /tmp).")
     parser.add_argument("--keep", action="store_true", help="Keep the pool file.")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="Only the cold read and out-of-core runs (for pools larger than "
+                             "memory, e.g. --rows 100000000); ids compared between them.")
     parser.add_argument("--json", default=None, help="Write the raw numbers here.")
     parser.add_argument("--child")
     parser.add_argument("--mode")
@@ -349,6 +354,22 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _report_cold(rows: list[dict], args: argparse.Namespace) -> None:
+    """The cold runs of a pool larger than memory: each query against the read before it."""
+    queries = [r for r in rows if r["mode"] != "read"]
+    same = all(np.array_equal(r["ids"], queries[0]["ids"]) for r in queries)
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}; same ids in every query "
+          f"({len(queries)} runs): {same}\n")
+    print("| run | seconds | peak RSS (MB) | ns per row | / the read before it |")
+    print("|---|---|---|---|---|")
+    read = None
+    for r in rows:
+        read = r["seconds"] if r["mode"] == "read" else read
+        ratio = "" if r["mode"] == "read" else f"{r['seconds'] / read:.2f}x"
+        print(f"| {r['label']} | {r['seconds']:.2f} | {r['rss_mb']:.0f} | "
+              f"{r['seconds'] / args.rows * 1e9:.0f} | {ratio} |")
+
+
 def _main(args: argparse.Namespace, tmp: Path) -> None:
     pool = tmp / "pool.npy"
     t0 = time.perf_counter()
@@ -360,6 +381,9 @@ def _main(args: argparse.Namespace, tmp: Path) -> None:
     rng = np.random.default_rng(7)
     np.save(tmp / "labeled.npy", rng.choice(args.rows, size=args.n_labeled, replace=False))
     rows = _measure(pool, tmp, args)
+    if args.cold_only:
+        _report_cold(rows, args)
+        return
     reference = next(r["ids"] for r in rows if r["mode"] == "in-memory")
     full = [r for r in rows if r["mode"] in ("ooc", "ooc-noprefetch", "ooc-list", "dask-1",
                                              "dask-2", "dask-external")]

@@ -105,3 +105,27 @@ def test_a_read_error_surfaces_at_its_chunk():
         score_out_of_core(fitted_learner(), pool, 5, chunk_rows=200,
                           progress=lambda n, total: scored.append(n))
     assert scored == [200, 400]
+
+
+def test_a_memmap_larger_than_the_free_memory_is_not_asked_for_ahead(tmp_path, monkeypatch):
+    from activelab.scale import sources
+
+    X = pool_data()[2]
+    np.save(tmp_path / "pool.npy", X)
+    mm = np.load(tmp_path / "pool.npy", mmap_mode="r")
+    asked = []
+    monkeypatch.setattr(reading, "will_need_rows", lambda a, s, e: asked.append(s))
+    monkeypatch.setattr(sources, "available_memory", lambda: mm.nbytes - 1)
+    rows = [np.array(r) for _, _, _, r in iter_chunks(mm, block_offsets(mm, 1000), None)]
+    assert asked == []
+    np.testing.assert_array_equal(np.concatenate(rows), X)
+    monkeypatch.setattr(sources, "available_memory", lambda: mm.nbytes)
+    list(iter_chunks(mm, block_offsets(mm, 1000), None))
+    assert asked == [1000, 2000]
+
+
+def test_available_memory_is_read_from_the_os():
+    from activelab.scale.sources import available_memory
+
+    free = available_memory()
+    assert free is None or 0 < free < 2**50

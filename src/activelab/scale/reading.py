@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .candidates import CandidateRows
-from .sources import block_offsets, release_rows, will_need_rows
+from .sources import block_offsets, fits_in_page_cache, release_rows, will_need_rows
 
 __all__ = ["chunk_plan", "iter_chunks", "take_rows"]
 
@@ -97,7 +97,7 @@ def iter_chunks(
     """
     plan = chunk_plan(offsets, candidates)
     if not prefetch or isinstance(arr, np.ndarray):
-        yield from _in_place(arr, plan, advise=prefetch)
+        yield from _in_place(arr, plan, advise=prefetch and fits_in_page_cache(arr))
     else:
         yield from _read_ahead(arr, plan)
 
