@@ -7,8 +7,8 @@ after every label and a retrain is running for practically the whole measurement
 1. **latency**: one annotator does ``GET /api/next?n=1`` (a fresh lease each time, because the
    previous item was labeled) followed by ``POST /api/labels``; p50/p99 of the GET over
    ``--requests`` rounds, and the share of them that overlapped a retrain;
-2. **throughput and concurrent latency**: ten annotators (threads with keep-alive clients)
-   label as fast as the server answers, with no think time, for ``--seconds`` seconds; labels
+2. **throughput and concurrent latency**: ten annotators (threads with keep-alive clients,
+   or with ``--client-processes`` one process each) label as fast as the server answers, with no think time, for ``--seconds`` seconds; labels
    acknowledged per second, and p50/p99 of their ``GET /api/next`` while all ten ask at once.
 
 The server runs with ``OPENBLAS_NUM_THREADS=1`` (BLAS pinned to one thread).
@@ -120,6 +120,33 @@ def concurrent_annotators(base: str, tokens: list[str], seconds: float
     return counts, time.perf_counter() - t1, busy_lat
 
 
+def _annotator_process(base: str, token: str, start_at: float, seconds: float
+                       ) -> tuple[int, list[float]]:
+    """One annotator in its own process: labels and GET latencies from ``start_at`` on."""
+    lat: list[float] = []
+    with httpx.Client(base_url=base, timeout=30,
+                      headers={"Authorization": f"Bearer {token}"}) as c:
+        time.sleep(max(0.0, start_at - time.time()))
+        while time.time() < start_at + seconds:
+            dt = one_round(c)
+            if dt is not None:
+                lat.append(dt)
+    return len(lat), lat
+
+
+def annotator_processes(base: str, tokens: list[str], seconds: float
+                        ) -> tuple[list[int], float, list[list[float]]]:
+    """As :func:`concurrent_annotators`, with each annotator in its own process, so that
+    the clients do not queue for one interpreter lock (ten people use ten browsers)."""
+    import multiprocessing as mp
+
+    start_at = time.time() + 3.0  # every process started and connected by then
+    with mp.get_context("spawn").Pool(len(tokens)) as pool:
+        results = pool.starmap(_annotator_process,
+                               [(base, t, start_at, seconds) for t in tokens])
+    return [n for n, _ in results], seconds, [lat for _, lat in results]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--items", type=int, default=100_000)
@@ -130,6 +157,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=1,
                     help="retrain after this many labels (1: a retrain is always running)")
     ap.add_argument("--db", default=None, help="database URL (default: SQLite in a temp dir)")
+    ap.add_argument("--client-processes", action="store_true",
+                    help="each concurrent annotator in its own process (default: threads of "
+                         "one process, which also queue for its interpreter lock)")
     opts = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="activelab-bench-"))
@@ -177,7 +207,8 @@ def main() -> None:
             for i in range(opts.annotators):
                 tokens.append(c.post("/api/admin/annotators", json={"name": f"b{i}"})
                               .json()["token"])
-        counts, wall, busy_lat = concurrent_annotators(base, tokens, opts.seconds)
+        measure = annotator_processes if opts.client_processes else concurrent_annotators
+        counts, wall, busy_lat = measure(base, tokens, opts.seconds)
         with httpx.Client(base_url=base, headers=admin, timeout=30) as c:
             n_total = c.get("/api/progress").json()["n_labels"]
             csv_rows = c.get("/api/admin/export/labels?format=csv").text.count("\n") - 1
