@@ -159,3 +159,13 @@ def test_default_output_folder_is_named_after_the_data(tmp_path, monkeypatch):
                     "--seeds", "1", "--initial", "10", "--budget", "20", "-q")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "runs" / "synthetic" / "summary.md").is_file()
+
+
+def test_without_strategies_auto_leads_with_its_live_verdict(tmp_path):
+    out = tmp_path / "runs" / "iris"
+    result = invoke(*SMALL, "--seeds", "1", "--out", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    assert [e["run_id"] for e in events if e["event"] == "run_start"] == [
+        "auto-seed0", "margin-seed0", "entropy-seed0", "random-seed0"]
+    assert "live verdict" in (out / "summary.md").read_text().lower()

@@ -314,3 +314,7 @@ def test_domain_scenario_keeps_source_labels_clean_and_counts_target_labels():
     assert np.array_equal(answer.labels[:8], y[:8])  # the source set comes labeled
     # binary noise at 99 %: (almost) every target answer is the other class
     assert np.mean(answer.labels[8:] != y[8:]) > 0.8
+
+
+def test_the_default_strategies_are_auto_and_margin_against_random():
+    assert BenchmarkConfig(datasets=["iris"]).strategies == ["random", "auto", "margin"]

@@ -85,7 +85,7 @@ Datasets = Annotated[str | None, typer.Option(
     "spamassassin-domain, or file paths."
 )]
 Strategies = Annotated[str | None, typer.Option(
-    help="Comma-separated strategies (random is added)."
+    help="Comma-separated strategies (random is added; default: auto,margin)."
 )]
 Models = Annotated[str | None, typer.Option(
     help="Comma-separated models: logreg, rf, svm, nb, knn or import paths."

@@ -92,6 +92,7 @@ class BenchmarkConfig:
         scenario: ``"imbalanced"``, ``"spamassassin-domain"``.
     strategies : list of str
         Registered strategy names; ``"random"`` is added when missing (it is the baseline).
+        Default ``["random", "auto", "margin"]``.
     models : list of str
         Names of the model table (:data:`activelab.engine.models.MODELS`: ``logreg``,
         ``rf``, ``svm``, ``knn``, ``nb``) or import paths ``"package.module.Class"``, built
@@ -127,7 +128,7 @@ class BenchmarkConfig:
 
     name: str = "benchmark"
     datasets: list[str] = field(default_factory=lambda: ["iris"])
-    strategies: list[str] = field(default_factory=lambda: ["random", "margin"])
+    strategies: list[str] = field(default_factory=lambda: ["random", "auto", "margin"])
     models: list[str] = field(default_factory=lambda: ["logreg"])
     seeds: Any = 5
     noise: list[float] = field(default_factory=lambda: [0.0])
