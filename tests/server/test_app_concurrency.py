@@ -99,3 +99,23 @@ def test_same_label_sent_at_once_counts_once(db_url: str) -> None:
     assert len(events) == 12
     for s in stores:
         s.close()
+
+
+def test_a_claim_skips_an_item_another_claim_is_leasing(db_url: str) -> None:
+    import sqlalchemy as sa
+
+    store = Store(db_url)
+    pid, _ = store.create_project("k", ["a", "b"], [(None, "text", f"t{i}") for i in range(5)])
+    store.write_queue(pid, np.arange(5), utilities=None, guesses=None, confidences=None,
+                      model_version=0, strategy="test")
+    me = store.authenticate(store.create_annotator(pid, "p")).id
+    if store.is_sqlite:  # claims run one at a time in the writer: the top item is taken
+        assert [a["item_id"] for a in store.claim(pid, me, 1)] == [0]
+        store.close()
+        return
+    other = sa.create_engine(db_url)
+    with other.connect() as conn, conn.begin():  # a claim of item 0 in flight elsewhere
+        conn.execute(sa.select(sa.func.pg_try_advisory_xact_lock(pid, 0)))
+        assert [a["item_id"] for a in store.claim(pid, me, 2)] == [1, 2]
+    other.dispose()
+    store.close()
