@@ -48,3 +48,27 @@ def test_cluster_margin_keeps_the_contract():
 def test_bad_factor():
     with pytest.raises(ValueError, match="factor"):
         get_strategy("cluster_margin", factor=0)
+
+
+def test_sparse_rows_are_clustered_without_densifying_the_vocabulary():
+    import scipy.sparse as sp
+
+    from activelab.strategies.cluster_margin import SPARSE_DIMENSIONS, _dense_rows
+
+    # the hand-worked case above, as two "topics" of a 5,000-term vocabulary: ids 10, 11
+    # use terms 0-9, ids 12, 13 terms 4,000-4,009, ids 14, 15 terms 2,000-2,009
+    d = 5000
+    X = sp.lil_matrix((6, d))
+    for row, first in enumerate([0, 0, 4000, 4000, 2000, 2000]):
+        X[row, first:first + 10] = 1.0 + 0.01 * row
+    X = X.tocsr()
+    ids = np.array([10, 11, 12, 13, 14, 15])
+    p1 = np.array([0.45, 0.5, 0.55, 0.6, 0.9, 0.95])
+    ctx = QueryContext(ids, X, proba=np.c_[1 - p1, p1])
+    out = get_strategy("cluster_margin", factor=2, random_state=0).select(ctx, 2)
+    assert out.ids.tolist() == [11, 12]
+    rows = _dense_rows(X)
+    assert rows.shape == (6, SPARSE_DIMENSIONS)
+    np.testing.assert_array_equal(rows, _dense_rows(X))  # the same projection every call
+    near = np.linalg.norm(rows[0] - rows[1])
+    assert near < 0.5 * min(np.linalg.norm(rows[0] - rows[2]), np.linalg.norm(rows[2] - rows[4]))

@@ -29,11 +29,28 @@ from .registry import register
 __all__ = ["ClusterMargin", "diverse_top"]
 
 
+#: Sparse candidate rows (TF-IDF, ...) are clustered in this many random dimensions.
+SPARSE_DIMENSIONS = 64
+
+
 def _dense_rows(X: Any) -> np.ndarray:
+    """The kept candidates' rows as a dense float64 array for Ward's clustering.
+
+    Dense rows are used as they are.  Sparse rows (a 20,000-term TF-IDF vocabulary would
+    make 1,000 kept rows 160 MB dense, and Ward's distances 10 GFLOP) are first mapped
+    to :data:`SPARSE_DIMENSIONS` dimensions by a fixed Gaussian random projection, which
+    keeps their pairwise distances within a small factor (Johnson–Lindenstrauss); the
+    projection is seeded and the same for every call, so the picks stay deterministic.
+    """
     rows = materialize(X)
-    if hasattr(rows, "toarray"):
-        rows = rows.toarray()
-    return np.asarray(rows, dtype=np.float64)
+    if not hasattr(rows, "toarray"):
+        return np.asarray(rows, dtype=np.float64)
+    d = rows.shape[1]
+    if d <= SPARSE_DIMENSIONS:
+        return np.asarray(rows.toarray(), dtype=np.float64)
+    R = np.random.default_rng(0).standard_normal((d, SPARSE_DIMENSIONS))
+    R /= np.sqrt(SPARSE_DIMENSIONS)
+    return np.asarray(rows.astype(np.float64) @ R)
 
 
 def diverse_top(rows: np.ndarray, utilities: np.ndarray, n: int) -> np.ndarray:
