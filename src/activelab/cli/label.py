@@ -60,6 +60,9 @@ def register(app: typer.Typer) -> None:
         show_columns: str = typer.Option(None, "--show-columns", help="The table's columns "
                                          "annotators see, in order, e.g. subject,body "
                                          "(default: the text, image or feature row)."),
+        random_share: float = typer.Option(None, "--random-share", help="Share of items drawn "
+                                           "at random to check active learning (default "
+                                           "0.1; 0: off)."),
         overlap: int = typer.Option(1, "--overlap", help="Annotators per item (agreement)."),
         lease: float = typer.Option(600.0, "--lease", help="Seconds an item stays reserved."),
         budget: int = typer.Option(None, "--budget", help="Labels you plan to give."),
@@ -92,14 +95,15 @@ def register(app: typer.Typer) -> None:
 
             check_show_columns(shown)
         _check_cheap(data, label_names, db, batch=batch, overlap=overlap, lease=lease,
-                     retrain_every=retrain_every, budget=budget, hotkeys=keys, task=task)
+                     retrain_every=retrain_every, budget=budget, hotkeys=keys, task=task,
+                     random_share=random_share)
         proj = _open(data, label_names, db=db, name=name, project_dir=project_dir,
                      text_column=text_column, image_column=image_column,
                      features=_split(features), text_method="minilm" if embeddings else "tfidf",
                      strategy=strategy, batch=batch, overlap=overlap, lease_seconds=lease,
                      budget=budget, retrain_every=retrain_every, cold_start=cold_start,
                      random_state=seed, hotkeys=keys, show_guess=guess, task=task,
-                     value_range=value_range, show_columns=shown)
+                     value_range=value_range, show_columns=shown, random_share=random_share)
         _serve(proj, serving, new_admin_token)
 
 
@@ -120,7 +124,7 @@ def _check_cheap(data: str, labels: list[str] | None, db: str, **numbers: Any) -
     """The checks that need no heavy library: they run before anything is loaded."""
     from pathlib import Path
 
-    from ..server.options import check_hotkeys, check_labels, check_numbers
+    from ..server.options import check_hotkeys, check_labels, check_numbers, check_random_share
     from ..store.db import check_target, sqlite_file
 
     if labels:
@@ -130,6 +134,8 @@ def _check_cheap(data: str, labels: list[str] | None, db: str, **numbers: Any) -
     check_numbers(batch=numbers["batch"], overlap=numbers["overlap"],
                   lease_seconds=numbers["lease"], retrain_every=numbers["retrain_every"],
                   budget=numbers["budget"])
+    if numbers["random_share"] is not None:
+        check_random_share(numbers["random_share"])
     check_target(db)
     db_file = sqlite_file(db)
     if db_file is not None and not db_file.exists():  # a new database: a new project

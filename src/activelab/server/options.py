@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["MAX_LABEL_CHARS", "MAX_ID", "RESERVED_KEYS", "default_hotkeys", "check_hotkeys", "check_labels", "check_numbers", "check_public_url"]
+__all__ = ["MAX_LABEL_CHARS", "MAX_ID", "RESERVED_KEYS", "default_hotkeys", "check_hotkeys", "check_labels", "check_numbers", "check_public_url",
+           "check_random_share"]
 
 #: Largest item or annotator id the API accepts: PostgreSQL's ``integer`` (ids are stored so
 #: on every database, so a larger number can name nothing).
@@ -56,6 +57,22 @@ def check_numbers(*, batch: int, overlap: int, lease_seconds: float,
         raise ValueError(f"retrain_every must be at least 1, got {retrain_every}")
     if budget is not None and budget < 1:
         raise ValueError(f"budget must be at least 1, got {budget}")
+
+
+def check_random_share(share: float) -> float:
+    """The share of random checks in the queue, or ValueError naming the fix.
+
+    A share is a number with ``0 <= share < 1``: 0 turns the checks off, 1 would leave no
+    item for the model to choose.
+    """
+    try:
+        value = float(share)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(share, bool) or not 0.0 <= value < 1.0:
+        raise ValueError(f"--random-share must be a number from 0 up to (not including) 1, "
+                         f"e.g. 0.1 (0 turns the random checks off), got {share!r}")
+    return value
 
 
 def check_public_url(url: str) -> str:

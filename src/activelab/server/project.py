@@ -12,7 +12,8 @@ from typing import Any
 from ..store import Store
 from ..store.db import sqlite_file
 from .columns import check_show_columns
-from .options import check_hotkeys, check_labels, check_numbers
+from .options import check_hotkeys, check_labels, check_numbers, check_random_share
+from .probes import DEFAULT_RANDOM_SHARE
 from .scorer import SCORER_PROVIDES, Scorer, ScorerProcess, first_queue, save_features
 from .sources import load_project_data
 
@@ -54,7 +55,8 @@ def scorer_options(settings: dict[str, Any]) -> dict[str, Any]:
             "overlap": int(settings.get("overlap", 1)),
             "cold_start": settings.get("cold_start", "kmeans"),
             "model_dir": settings.get("model_dir"),
-            "random_state": int(settings.get("random_state", 0))}
+            "random_state": int(settings.get("random_state", 0)),
+            "random_share": float(settings.get("random_share", DEFAULT_RANDOM_SHARE))}
 
 
 def _slug(text: str) -> str:
@@ -109,13 +111,15 @@ def open_project(
     task: str | None = None,
     value_range: tuple[float | None, float | None] | None = None,
     show_columns: list[str] | None = None,
+    random_share: float | None = None,
 ) -> LabelingProject:
     """Create the project named ``name`` (default: the data file's name) or reopen it.
 
     Reopening keeps the stored items, labels and settings; ``labels`` and ``task`` must then
     match (or be None); ``hotkeys`` (one key per label) and ``show_guess`` (show annotators
-    the model's guess once it beats chance; default True), when given, replace the stored
-    ones.  ``show_columns`` (the table's columns annotators see, in order) is chosen when
+    the model's guess once it beats chance; default True) and ``random_share`` (the share of
+    random checks in a ranked queue, :mod:`activelab.server.probes`; default 0.1, 0 for
+    none), when given, replace the stored ones.  ``show_columns`` (the table's columns annotators see, in order) is chosen when
     the project is created; reopening with other columns is refused.
 
     ``task`` is ``"classification"`` (the default: one label per item), ``"multilabel"``
@@ -144,6 +148,8 @@ def open_project(
             hotkeys = check_hotkeys(hotkeys, labels)
     if show_columns is not None:
         show_columns = check_show_columns(show_columns)
+    if random_share is not None:
+        random_share = check_random_share(random_share)
     name = name or _slug(Path(data).name.split(".")[0])
     db_file = sqlite_file(db)
     # a database file that does not exist yet holds no project: it is created only once the
@@ -152,7 +158,8 @@ def open_project(
     pid = None if store is None else store.find_project(name)
     if store is not None and pid is not None:
         reopen_task_check(store, pid, name, given_task)
-        return _reopen(store, pid, name, labels, hotkeys, show_guess, show_columns)
+        return _reopen(store, pid, name, labels, hotkeys,
+                       {"show_guess": show_guess, "random_share": random_share}, show_columns)
     try:
         if not labels and task != "regression":
             raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
@@ -171,13 +178,16 @@ def open_project(
         "random_state": int(random_state), "data": str(Path(data).resolve()),
         "text_method": text_method, "cold_start": cold_start, "hotkeys": hotkeys,
         "show_guess": show_guess is not False, "show_columns": show_columns,
+        "random_share": DEFAULT_RANDOM_SHARE if random_share is None else random_share,
     } | ({} if task == "classification" else {"task": task, "value_range": value_range})
     return _create(store, db, db_file, name, labels, pdata, pdir.resolve(), settings)
 
 
 def _reopen(store: Store, pid: int, name: str, labels: list[str] | None,
-            hotkeys: list[str] | None, show_guess: bool | None,
+            hotkeys: list[str] | None, given: dict[str, Any],
             show_columns: list[str] | None) -> LabelingProject:
+    """Reopen a stored project; ``given`` settings that are not None replace the stored
+    ones (``show_guess``, ``random_share``)."""
     proj = store.project(pid)
     settings, changes = proj["settings"], {}
     try:
@@ -194,8 +204,7 @@ def _reopen(store: Store, pid: int, name: str, labels: list[str] | None,
     except ValueError:
         store.close()
         raise
-    if show_guess is not None:
-        changes["show_guess"] = bool(show_guess)
+    changes |= {key: value for key, value in given.items() if value is not None}
     if changes:
         settings = store.update_settings(pid, **changes)
     return LabelingProject(store, pid, settings, None, False)

@@ -8,7 +8,10 @@ one process retrains a project at a time (a lease row in the database), so sever
 workers can share one project.
 
 With no labels (or one class only) the queue comes from :func:`activelab.cold_start.cold_start`
-(k-means by default), followed by a seeded random order.
+(k-means by default), followed by a seeded random order.  Once a model ranks the queue of a
+classification project, a share of it are random checks (:mod:`activelab.server.probes`),
+and after each retrain the scorer scores the labeled checks for the live verdict
+(:mod:`activelab.server.verdict`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ..store import Store
 from ..store.targets import consensus_targets
 from ..store.versions import trainer_owner_id
 from ..strategies.base import Needs
+from .probes import DEFAULT_RANDOM_SHARE, QueueRows, draw_probes, probe_ranks
 
 __all__ = ["Scorer", "ScorerProcess", "ScoreResult", "train_and_score", "save_features",
            "load_features", "could_stop", "first_queue", "default_queue_size",
@@ -271,6 +275,13 @@ def train_and_score_task(X: Any, labeled_ids: np.ndarray, y: np.ndarray,
                        fit_seconds=fit_seconds, guess_ok=ok)
 
 
+def _score_probes_in(features_path: str, template: Any, cases: list[Any]) -> list[Any]:
+    """:func:`activelab.server.verdict.score_cases` on the project's features file."""
+    from .verdict import score_cases
+
+    return score_cases(load_features(features_path), template, cases)
+
+
 def _agreement(prev: list[str] | None, cur: list[str]) -> float | None:
     """Cohen's kappa between two prediction vectors (1.0 when identical)."""
     if prev is None or len(prev) != len(cur) or not cur:
@@ -385,6 +396,9 @@ class Scorer:
     stop_set_size : int, default=1000
     model_dir : path-like, optional
         Where model versions are saved with skops.
+    random_share : float in [0, 1), default=0.1
+        Share of the served items that are random checks once a model ranks the queue
+        (classification projects; 0: none).
     use_process : bool, default=False
         Fit and score in a separate process so that request handling never competes with
         training for the interpreter.
@@ -420,7 +434,9 @@ class Scorer:
         poll_seconds: float = 0.5,
         lease_seconds: float = 30.0,
         task: str = "classification",
+        random_share: float = DEFAULT_RANDOM_SHARE,
     ) -> None:
+        from .options import check_random_share
         from .tasks import task_model
 
         self.store = store
@@ -440,6 +456,7 @@ class Scorer:
         self.use_process = use_process
         self.random_state = int(random_state)
         self.poll_seconds = float(poll_seconds)
+        self.random_share = check_random_share(random_share)
         self.owner = trainer_owner_id()
         self.lease_ttl = float(lease_seconds)
         self._lease = _LeaseKeeper(store, project_id, self.owner, self.lease_ttl)
@@ -456,6 +473,8 @@ class Scorer:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._probes_left = False  # labeled checks still to score
+        self._checks_seen = (0, 0)  # Store.check_signal when the checks were last scored
 
     # -------------------------------------------------------------- decisions
     def _available(self) -> np.ndarray:
@@ -505,8 +524,10 @@ class Scorer:
         """Take one decision now; returns what was done.
 
         ``"cold_start"`` (published a first queue), ``"trained"`` (new model version and
-        queue), ``"refilled"`` (re-scored with the current model), ``"idle"`` or ``"busy"``
-        (another process holds the trainer lease).
+        queue, then up to :data:`~activelab.server.verdict.PROBES_PER_RETRAIN` random checks
+        scored), ``"refilled"`` (re-scored with the current model), ``"scored"`` (random
+        checks labeled since, or left over, scored), ``"idle"`` or ``"busy"`` (another
+        process holds the trainer lease).
         """
         if not self._lease.hold():
             return "busy"
@@ -534,24 +555,36 @@ class Scorer:
             else:
                 self._write_cold_queue(int(proj["queue_version"]))
             return "refilled"
+        if self._probes_left or self._new_checks():
+            self._score_probes()
+            return "scored"
         return "idle"
 
-    def _run(self, lab_ids: np.ndarray, y: np.ndarray, candidates: np.ndarray,
-             model: Any = None, save_path: str | None = None) -> ScoreResult:
-        kwargs = dict(estimator=self.estimator, strategy=self.strategy,
-                      queue_size=self.queue_size, stop_ids=self.stop_ids_,
-                      random_state=self.random_state, model=model, save_path=save_path,
-                      task=self.task, labels=self.labels)
+    def _new_checks(self) -> bool:
+        """Whether checks were labeled, or labels changed, since the last scoring (two cheap
+        queries)."""
+        return (self.task == "classification" and
+                self.store.check_signal(self.project_id) != self._checks_seen)
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)``, in the worker process when the scorer uses one."""
         if self.use_process:
             from concurrent.futures.process import BrokenProcessPool
 
             try:
-                return self._pool().submit(train_and_score, self.features_path, lab_ids, y,
-                                           candidates, **kwargs).result()
+                return self._pool().submit(fn, *args, **kwargs).result()
             except BrokenProcessPool:  # the worker died (killed, out of memory): start anew
                 self._executor = None
                 raise
-        return train_and_score(self.features_path, lab_ids, y, candidates, **kwargs)
+        return fn(*args, **kwargs)
+
+    def _run(self, lab_ids: np.ndarray, y: np.ndarray, candidates: np.ndarray,
+             model: Any = None, save_path: str | None = None) -> ScoreResult:
+        return self._call(train_and_score, self.features_path, lab_ids, y, candidates,
+                          estimator=self.estimator, strategy=self.strategy,
+                          queue_size=self.queue_size, stop_ids=self.stop_ids_,
+                          random_state=self.random_state, model=model, save_path=save_path,
+                          task=self.task, labels=self.labels)
 
     def _train(self, lab_ids: np.ndarray, y: np.ndarray, last: dict[str, Any] | None) -> None:
         version = self.model_version_ + 1
@@ -580,16 +613,65 @@ class Scorer:
         self._publish(res, ~np.isin(res.ids, busy), version)
         log.info("model v%d on %d labels (cv accuracy %s)", version, lab_ids.size,
                  res.cv_accuracy)
+        self._score_probes()
 
     def _publish(self, res: ScoreResult, keep: np.ndarray, version: int) -> None:
-        """Publish a scored queue; the guesses only when the model beats chance."""
+        """Publish a scored queue, with its random checks; the guesses of ranked items only
+        when the model beats chance (a check's guess is stored always, never shown)."""
+        n = int(keep.sum())
         show = self.guess_ok_
-        self.store.write_queue(
-            self.project_id, res.ids[keep], utilities=res.utilities[keep],
-            guesses=np.asarray(res.guesses, dtype=object)[keep].tolist() if show else None,
-            confidences=res.confidences[keep] if show and res.confidences is not None
-            else None, model_version=version,
-            strategy=self.strategy)
+        none = np.full(n, None, dtype=object)
+        sure = res.confidences[keep] if show and res.confidences is not None else none
+        rows = QueueRows(
+            ids=res.ids[keep], utilities=res.utilities[keep],
+            guesses=np.asarray(res.guesses, dtype=object)[keep] if show else none,
+            confidences=np.asarray(sure, dtype=object),
+            strategy=np.full(n, self.strategy, dtype=object))
+        if self.task == "classification" and self.random_share > 0:
+            rows = self._with_probes(rows, res.model)
+        self.store.write_queue(self.project_id, rows.ids, utilities=rows.utilities,
+                               guesses=rows.guesses.tolist(),
+                               confidences=rows.confidences.tolist(), model_version=version,
+                               strategy=rows.strategy.tolist())
+
+    def _with_probes(self, rows: QueueRows, model: Any) -> QueueRows:
+        """``rows`` with random checks drawn from the items nobody holds or labeled, seeded by
+        the project's ``random_state`` and the queue version about to be published."""
+        busy = self.store.unavailable_ids(self.project_id, 1)
+        pool = np.setdiff1d(np.arange(self.n_items_, dtype=np.int64),
+                            np.concatenate([busy, rows.ids]))
+        served, checks = self.store.served_counts(self.project_id)
+        ranks = probe_ranks(rows.ids.size, self.random_share, served, checks)
+        version = abs(int(self.store.project(self.project_id)["queue_version"])) + 1
+        drawn = draw_probes(pool, ranks.size,
+                            np.random.default_rng([self.random_state, version]))
+        if drawn.size == 0:
+            return rows
+        proba = model.predict_proba(_rows(load_features(self.features_path), drawn))
+        best = proba.argmax(axis=1)
+        return rows.with_probes(drawn, ranks, np.asarray(model.classes_)[best].astype(str),
+                                proba[np.arange(drawn.size), best])
+
+    def _score_probes(self) -> None:
+        """Score up to :data:`~activelab.server.verdict.PROBES_PER_RETRAIN` labeled random
+        checks (both models fitted, in the worker process when there is one) and store
+        their outcomes."""
+        from .verdict import outcome_rows, pending_probes
+
+        self._probes_left = False
+        if self.task != "classification":
+            return
+        self._checks_seen = self.store.check_signal(self.project_id)
+        cases, drop, left = pending_probes(self.store, self.project_id)
+        if not cases and not drop:
+            return
+        outcomes = (self._call(_score_probes_in, self.features_path, self.estimator, cases)
+                    if any(c.comparable for c in cases) else [None] * len(cases))
+        if not self._lease.hold():  # another process took over meanwhile
+            return
+        self.store.save_probe_outcomes(
+            self.project_id, outcome_rows(cases, outcomes, self.model_version_), drop)
+        self._probes_left = left > 0
 
     # -------------------------------------------------------------- thread
     def poke(self) -> None:

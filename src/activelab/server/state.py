@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "root": None,
     "strategy": "margin",
     "show_guess": True,
+    "random_share": 0.1,
 }
 
 
@@ -123,6 +124,11 @@ class LabelingState:
     def show_guess(self) -> bool:
         """Whether the page may show the model's guess (once the model beats chance)."""
         return bool(self.settings.get("show_guess", True))
+
+    @property
+    def random_share(self) -> float:
+        """Share of a ranked queue that are random checks (``--random-share``)."""
+        return float(self.settings["random_share"])
 
     @property
     def lease(self) -> float:

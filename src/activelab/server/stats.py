@@ -8,9 +8,7 @@ import numpy as np
 
 from ..store import majority_vote
 
-__all__ = [
-    "speed", "session", "agreement", "quality_over_time", "live_verdict", "SESSION_GAP_SECONDS",
-]
+__all__ = ["speed", "session", "agreement", "quality_over_time", "SESSION_GAP_SECONDS"]
 
 #: A pause longer than this starts a new labeling session.
 SESSION_GAP_SECONDS = 600.0
@@ -107,23 +105,3 @@ def quality_over_time(item_ids: np.ndarray, labels: np.ndarray, annotator_ids: n
                          "agree_consensus": float((labs[sel] == cons[sel]).mean()),
                          "agree_model": float(agree_model[sel][hg].mean()) if hg.any() else None})
     return rows
-
-
-def live_verdict(strategy: Any) -> dict[str, Any] | None:
-    """The live verdict of the project's strategy for the stats API (None without one).
-
-    ``auto`` keeps it: from its random picks, whether the labels asked so far beat random
-    sampling (``mean``, ``low``, ``high``, ``words``, ...) and the current model's accuracy on
-    the last random picks (``accuracy``: ``mean``, ``low``, ``high``, ``n``).  See
-    :mod:`activelab.evaluation.live_verdict`.
-    """
-    from ..strategies.selector import DefaultSelector, live_accuracy
-    from ..strategies.selector import live_verdict as verdict_of
-
-    if not isinstance(strategy, DefaultSelector):
-        return None
-    out = verdict_of(strategy).to_dict()
-    mean, low, high, n = live_accuracy(strategy)
-    out["accuracy"] = {"mean": None if n == 0 else mean, "low": None if n == 0 else low,
-                       "high": None if n == 0 else high, "n": n}
-    return out

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..store import Annotator
+from ..store.probes import PROBE_STRATEGY
 from . import stats
 from .state import LabelingState
 
@@ -62,6 +63,10 @@ def why_text(why: dict[str, Any]) -> str:
     if strategy.startswith("cold_start:"):
         return (f"no model yet, so {strategy.split(':', 1)[1]} cold start picked it to cover "
                 f"the data (pick {rank})")
+    if strategy == PROBE_STRATEGY:
+        return ("a random check: drawn at random from the unlabeled items, to measure "
+                "whether the labels the model asks for beat as many random ones (no guess "
+                "is shown for it, so that none can sway the answer)")
     if strategy == "random" or u is None:
         return ("picked at random: the model cannot rank items yet (too few labels, or one "
                 "label only)")
@@ -83,7 +88,7 @@ def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any
 
     why = {"utility": asg.get("utility"), "rank": asg.get("rank"),
            "strategy": asg.get("strategy"), "model_version": asg.get("model_version")}
-    show = state.show_guess
+    show = state.show_guess and why["strategy"] != PROBE_STRATEGY
     text = why_text(why) if state.task == "classification" else task_why_text(why, state.task)
     out: dict[str, Any] = {
         "item_id": int(asg["item_id"]), "key": item.get("key"), "kind": item["kind"],
@@ -150,7 +155,10 @@ def progress(state: LabelingState, who: Annotator) -> dict[str, Any]:
 
 
 def admin_stats(state: LabelingState, block: int) -> dict[str, Any]:
-    """Agreement between annotators, label quality per block of labels, the scorer's error."""
+    """Agreement between annotators, label quality per block of labels, the scorer's error,
+    and the live verdict of the random checks (:func:`activelab.server.verdict.live_stats`)."""
+    from .verdict import live_stats
+
     store, pid = state.store, state.project_id
     rows = store.label_rows(pid)
     ids = np.asarray([r["item_id"] for r in rows], dtype=np.int64)
@@ -167,7 +175,8 @@ def admin_stats(state: LabelingState, block: int) -> dict[str, Any]:
     model = store.last_event(pid, "model")
     if err is not None and model is not None and model["id"] > err["id"]:
         err = None  # a model was trained since
-    return {"agreement": agr, "quality": quality, "scorer_error": err}
+    return {"agreement": agr, "quality": quality, "scorer_error": err,
+            **live_stats(store, pid, state.task, state.random_share)}
 
 
 def label_export_rows(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]],

@@ -11,6 +11,8 @@ part                   job
 ``ModelVersions``      model versions and the trainer lease (:mod:`activelab.store.versions`)
 ``EventLog``           the event log (:mod:`activelab.store.events`)
 ``ItemFields``         the columns annotators see (:mod:`activelab.store.fields`)
+``ProbeRecords``       random checks: served counts, label history, outcomes
+                       (:mod:`activelab.store.probes`)
 =====================  ==============================================================
 
 Every change is one database transaction, and the event describing it is written in that same
@@ -32,6 +34,7 @@ from .events import EventLog
 from .fields import ItemFields
 from .labels import majority_vote
 from .people import Annotator, AnnotatorAccess, hash_token
+from .probes import ProbeRecords
 from .queue import LeaseLost, QueueLeases
 from .review import Reviews
 from .versions import ModelVersions
@@ -39,7 +42,8 @@ from .versions import ModelVersions
 __all__ = ["Store", "Annotator", "LeaseLost", "hash_token", "majority_vote"]
 
 
-class Store(AnnotatorAccess, QueueLeases, Reviews, ModelVersions, EventLog, ItemFields):
+class Store(AnnotatorAccess, QueueLeases, Reviews, ModelVersions, EventLog, ItemFields,
+            ProbeRecords):
     """Labeling projects in a database (SQLite file or PostgreSQL server).
 
     Parameters

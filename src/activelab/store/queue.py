@@ -42,7 +42,8 @@ class QueueLeases(StoreBase):
     ) -> int:
         """Publish a new ranked queue (rank 1 = most useful); returns its queue version.
 
-        ``strategy`` names what chose the items: one name for all, or one per item.
+        ``strategy`` names what chose the items: one name for all, or one per item.  A
+        guess or confidence may be None for some items only.
 
         The rows are inserted first and the version is switched in a short final
         transaction, so readers always see one complete queue.
@@ -52,7 +53,8 @@ class QueueLeases(StoreBase):
         u = [None] * n if utilities is None else [
             None if not np.isfinite(x) else float(x) for x in np.asarray(utilities, float)]
         g = [None] * n if guesses is None else [None if x is None else str(x) for x in guesses]
-        c = [None] * n if confidences is None else [float(x) for x in confidences]
+        c = [None] * n if confidences is None else [
+            None if x is None else float(x) for x in confidences]
         ids_list = ids.tolist()
         mv = int(model_version)
         strategy = [strategy] * n if isinstance(strategy, str) else [str(x) for x in strategy]

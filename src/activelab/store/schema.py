@@ -18,6 +18,13 @@ events        the append-only log: queries, labels, skips, undos, model versions
 item_fields   the columns of each item shown to annotators (``--show-columns``)
 comments      one comment per (item, person)
 resolutions   the admin's label for an item whose annotators disagreed: who chose it, when
+probe_outcomes  per labeled random check (an item the queue drew at random): the label counts
+              and label the live verdict compared at, and whether each of its two models
+              (first ``k`` labels, ``k`` random labels) predicted the label; computed once by
+              the trainer (:mod:`activelab.server.verdict`)
+
+A table added in a later version is created when an older database is opened
+(``metadata.create_all`` creates the missing tables only).
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = ["metadata", "projects", "items", "annotators", "queue", "assignments", "labels",
-           "skips", "models", "events", "item_fields", "comments", "resolutions"]
+           "skips", "models", "events", "item_fields", "comments", "resolutions",
+           "probe_outcomes"]
 
 metadata = sa.MetaData()
 
@@ -186,4 +194,18 @@ resolutions = sa.Table(
     sa.Column("label", sa.String(200), nullable=False),
     sa.Column("resolved_by", sa.Integer, nullable=False),
     sa.Column("resolved_at", _F, nullable=False),
+)
+
+probe_outcomes = sa.Table(
+    "al_probe_outcomes",
+    metadata,
+    sa.Column("project_id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("k", sa.Integer, nullable=False),  # random labels before the check's lease
+    sa.Column("n_labels", sa.Integer, nullable=False),  # labeled items before it
+    sa.Column("label", sa.String(200), nullable=False),  # the check's label compared with
+    sa.Column("active_correct", sa.Boolean, nullable=True),  # NULL: nothing to compare
+    sa.Column("random_correct", sa.Boolean, nullable=True),
+    sa.Column("model_version", sa.Integer, nullable=False),
+    sa.Column("created_at", _F, nullable=False),
 )

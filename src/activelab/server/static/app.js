@@ -259,6 +259,42 @@
     } catch (e) { /* shown on the next action */ }
   }
 
+  // ---- the live verdict of the random checks, in plain sentences (numbers from the API)
+  const signed = (x) => (x < 0 ? "\u2212" : "+") + Math.abs(x).toFixed(2);
+  const pct = (x) => (100 * x).toFixed(0) + "%";
+  const checks = (n) => n + " random check" + (n === 1 ? "" : "s");
+
+  function verdictText(st) {
+    const v = st.live_verdict, head = "Active learning vs random on this data: ";
+    if (!v.available) return head + v.reason + ".";
+    if (!v.n) {
+      if (st.random_share === 0) return head + "random checks are off (--random-share 0).";
+      if (!v.checks_labeled) return head + "no random checks yet.";
+      return head + "can't tell yet (" + checks(v.checks_labeled) + " labeled, none compared yet).";
+    }
+    const est = signed(v.mean) + " accuracy [" + signed(v.low) + ", " + signed(v.high) + "]";
+    const at = v.labels_from === v.labels_to ? String(v.labels_from)
+      : v.labels_from + "\u2013" + v.labels_to;
+    const from = checks(v.n) + ", compared at " + at + " labels";
+    if (v.words === "can't tell yet") return head + "can't tell yet, " + est + " (" + from + ").";
+    return head + v.words + ", " + est + ", from " + from + ".";
+  }
+
+  function accuracyText(a) {
+    const head = "Model's estimated accuracy on unlabeled items: ";
+    if (!a) return "";
+    if (!a.n) return head + "none yet (it needs labeled random checks).";
+    return head + pct(a.mean) + " [" + pct(a.low) + ", " + pct(a.high) + "], from the guesses the " +
+      "model of the moment made on the last " + checks(a.n) + ", before their labels.";
+  }
+
+  function showVerdict(st) {
+    $("verdict").textContent = verdictText(st);
+    $("live-accuracy").textContent = accuracyText(st.live_accuracy);
+    $("verdict-cost").textContent = st.random_share > 0 && st.live_verdict.available
+      ? "The checks cost " + pct(st.random_share) + " of the labels once a model ranks the queue." : "";
+  }
+
   // ---- admin panel: people, agreement, label quality over time, exports
   async function refreshAdmin() {
     try {
@@ -283,6 +319,7 @@
       $("agreement").textContent = a.items_multi ? ("Items labeled by several people: " + a.items_multi +
         ", all agree on " + (100 * a.all_agree).toFixed(0) + "%, pairwise agreement " +
         (100 * a.pairwise).toFixed(0) + "%") : "No item labeled by several people yet.";
+      showVerdict(st);
     } catch (e) { /* shown on the next action */ }
   }
 
