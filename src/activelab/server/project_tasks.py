@@ -67,14 +67,15 @@ def check_task_labels(task: str, strategy: str | None, labels: Sequence[str] | N
     a multi-label project's whole label set must fit the store's answer column.
     """
     from ..store.targets import check_set_fits
-    from .tasks import task_strategy
+    from .tasks import APP_DEFAULT_STRATEGIES, task_strategy
 
     value_range = check_task_flags(task, labels, value_range, hotkeys)
     if task == "regression":
         labels = []
     if task == "multilabel" and labels:
         check_set_fits(labels)
-    return task_strategy(strategy, task), (None if labels is None else list(labels)), \
+    return task_strategy(strategy, task, defaults=APP_DEFAULT_STRATEGIES), (
+        None if labels is None else list(labels)), \
         value_range
 
 

@@ -35,6 +35,7 @@ from ..store.targets import consensus_targets
 from ..store.versions import trainer_owner_id
 from ..strategies.base import Needs
 from .probes import DEFAULT_RANDOM_SHARE, QueueRows, draw_probes, probe_ranks
+from .tasks import ranking_strategy
 
 __all__ = ["Scorer", "ScorerProcess", "ScoreResult", "train_and_score", "save_features",
            "load_features", "could_stop", "first_queue", "default_queue_size",
@@ -209,7 +210,8 @@ def train_and_score(
         util = np.zeros(0)
         proba = np.zeros((0, len(classes)))
     else:
-        res = query_once(model, _rows(X, candidate_ids), candidate_ids, strategy, k,
+        res = query_once(model, _rows(X, candidate_ids), candidate_ids,
+                         ranking_strategy(strategy), k,
                          random_state=random_state, X_labeled=X_lab, y_labeled=y,
                          classes=classes)
         ids = np.asarray(res.ids, dtype=np.int64)
@@ -264,7 +266,8 @@ def train_and_score_task(X: Any, labeled_ids: np.ndarray, y: np.ndarray,
     k = int(min(queue_size, candidate_ids.size))
     ids, util = np.zeros(0, np.int64), np.zeros(0)
     if k:
-        res = query_once(model, _rows(X, candidate_ids), candidate_ids, strategy, k,
+        res = query_once(model, _rows(X, candidate_ids), candidate_ids,
+                         ranking_strategy(strategy), k,
                          random_state=random_state, X_labeled=X_lab, y_labeled=y)
         ids = np.asarray(res.ids, dtype=np.int64)
         util = np.asarray(res.utility_of(ids), float)

@@ -109,9 +109,33 @@ def check_task_strategy(name: str, task: Task | str, option: str = "--strategy",
     return name
 
 
+#: The labeling app's strategy per task when ``--strategy`` is not given.  ``auto`` for
+#: classification: on the held-out part of the label-efficiency suite (batches of 10,
+#: logistic regression and random forests) it beat margin with an interval above zero and
+#: no cell below random (docs/benchmarks/label-efficiency.md).  In the app it ranks with its
+#: arm (:func:`ranking_strategy`) and its random share is the app's ``--random-share``.
+APP_DEFAULT_STRATEGIES: dict[Task, str] = {**DEFAULT_STRATEGIES, Task.CLASSIFICATION: "auto"}
+
+
 def task_strategy(name: str | None, task: Task | str, option: str = "--strategy",
-                  model: str = "logreg") -> str:
-    """The strategy a face queries ``task`` with: ``name`` checked, or the task's default."""
+                  model: str = "logreg", defaults: dict[Task, str] | None = None) -> str:
+    """The strategy a face queries ``task`` with: ``name`` checked, or the task's default
+    (``defaults``, by default :data:`activelab.engine.tasks.DEFAULT_STRATEGIES`)."""
     task = Task(task)
-    return check_task_strategy(DEFAULT_STRATEGIES[task] if name is None else name, task,
-                               option, model)
+    default = (DEFAULT_STRATEGIES if defaults is None else defaults)[task]
+    return check_task_strategy(default if name is None else name, task, option, model)
+
+
+def ranking_strategy(name: str) -> str:
+    """The strategy that ranks the app's queue for the project strategy ``name``.
+
+    ``auto`` ranks with its arm (``cluster_margin``: the smallest margins, spread over the
+    decision boundary): the app's random checks (``--random-share``) are its random share
+    and its live verdict, so the selector's own random picks would be a second share.
+    Every other strategy ranks as itself.
+    """
+    if name != "auto":
+        return name
+    from ..strategies import get_strategy
+
+    return str(get_strategy("auto").arm)

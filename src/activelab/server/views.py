@@ -73,6 +73,11 @@ def why_text(why: dict[str, Any]) -> str:
     if strategy == "margin":
         return (f"the model is torn between its two likeliest labels (their probabilities "
                 f"differ by {_fmt(-float(u))}; smaller = more torn): {where}")
+    if strategy == "auto":
+        return (f"the model is torn between its two likeliest labels (their probabilities "
+                f"differ by {_fmt(-float(u))}; smaller = more torn), and of the items it is "
+                f"most torn about this one stands for a group of similar ones (auto spreads "
+                f"the queue along the model's boundary): {where}")
     if strategy == "least_confident":
         return (f"the model is only {100 * (1 - float(u)):.0f}% sure of its best guess: "
                 f"{where}")
