@@ -14,7 +14,10 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.linear_model import Ridge
 
+import activelab as al
+from activelab.engine.models import make_model
 from activelab.engine.tasks import Task
 from activelab.labelstudio_io import (
     latest_annotation_choices,
@@ -216,3 +219,18 @@ def test_single_choice_exports_stay_classification():
     assert data.task is Task.CLASSIFICATION
     assert data.labels == ["B", None]
     assert data.targets().tolist() == ["B"]
+
+
+def test_the_targets_give_a_learner_the_export_task():
+    numbers = read_labelstudio(FULL, label_config=NUMBER_CONFIG)
+    X = np.array([[1.0], [2.0], [4.0]])  # one feature row per labeled task
+    learner = al.ActiveLearner(Ridge(), X_training=X, y_training=numbers.targets())
+    assert learner.task_ is numbers.task is Task.REGRESSION
+    assert learner.strategy_.name == "greedy_io"
+    rows = [{"body": "a", "id": 1, "topics": {"choices": ["sport", "money"]}},
+            {"body": "b", "id": 2, "topics": "tech"}, {"body": "c", "id": 3, "topics": "money"}]
+    topics = read_labelstudio(rows, label_config=MULTI_CONFIG)
+    learner = al.ActiveLearner(make_model("logreg", 0, task="multilabel"), X_training=X,
+                               y_training=topics.targets())
+    assert learner.task_ is topics.task is Task.MULTILABEL
+    assert learner.strategy_.name == "multilabel_margin"
