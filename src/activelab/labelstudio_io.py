@@ -6,9 +6,11 @@ plain items and labels, and writes activelab's labels back as Label Studio task 
 either as annotations (finished labels) or as predictions (pre-annotations with a
 score and a model version).
 
-Exports cover classification: one ``<Choices>`` control over one ``<Text>`` or
-``<Image>`` object, single or multiple choice.  The ML backend also reads a ``<Number>``
-control (a value per item, for regression) with :func:`parse_label_config` and
+Exports cover one control over one ``<Text>`` or ``<Image>`` object: a ``<Choices>``
+(single choice: classification; ``choice="multiple"``: multi-label) or a ``<Number>``
+(a real value per item: regression).  :class:`LabelStudioData` says which
+(``task``) and gives the targets in that task's form (:meth:`LabelStudioData.targets`).
+The ML backend reads the same results with :func:`parse_label_config` and
 :func:`choices_from_result`.
 
 Examples
@@ -37,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .engine.tasks import Task, infer_task
 
 __all__ = [
     "LabelConfig",
@@ -255,13 +259,20 @@ def choices_from_result(result: Any, from_name: str) -> list[str] | None:
 def _number_choice(number: Any) -> list[str] | None:
     """A ``<Number>`` result's value as a one-element list (``repr`` of the float), or
     ``None`` when it is not a finite number."""
+    value = _finite_number(number)
+    return None if value is None else [repr(value)]
+
+
+def _finite_number(number: Any) -> float | None:
+    """``number`` (a JSON number or its text) as a finite float; ``None`` when it is not one
+    (a bool, a word, NaN, an infinity)."""
     if isinstance(number, bool):
         return None
     try:
         value = float(number)
     except (TypeError, ValueError):
         return None
-    return [repr(value)] if np.isfinite(value) else None
+    return value if np.isfinite(value) else None
 
 
 def latest_annotation_choices(task: dict[str, Any], from_name: str) -> list[str] | None:
@@ -270,19 +281,64 @@ def latest_annotation_choices(task: dict[str, Any], from_name: str) -> list[str]
     Cancelled (skipped) annotations and annotations without a choice for
     ``from_name`` are ignored; the latest by ``updated_at`` (then ``id``) wins.
     """
-    annotations = task.get("annotations") or []
+    return _latest_annotation(task, lambda result: choices_from_result(result, from_name))
+
+
+def _latest_annotation(task: dict[str, Any], read: Any) -> Any:
+    """``read(result)`` of the most recent annotation of ``task`` where it is not None
+    (cancelled annotations skipped; latest by ``updated_at``, then ``id``)."""
     best: tuple[str, int] | None = None
-    best_choices: list[str] | None = None
-    for annotation in annotations:
+    best_value: Any = None
+    for annotation in task.get("annotations") or []:
         if not isinstance(annotation, dict) or annotation.get("was_cancelled"):
             continue
-        choices = choices_from_result(annotation.get("result"), from_name)
-        if choices is None:
+        value = read(annotation.get("result"))
+        if value is None:
             continue
         key = (str(annotation.get("updated_at") or ""), int(annotation.get("id") or 0))
         if best is None or key >= best:
-            best, best_choices = key, choices
-    return best_choices
+            best, best_value = key, value
+    return best_value
+
+
+def _not_a_number(where: str, from_name: str, value: Any) -> ValueError:
+    return ValueError(
+        f"{where}: <Number name={from_name!r}> holds {value!r}, which is not a finite number; "
+        "correct the annotation in Label Studio and export again, or leave the task out of "
+        "the export."
+    )
+
+
+def _result_number(result: Any, from_name: str, where: str) -> float | None:
+    """The value of the ``<Number>`` control ``from_name`` in a ``result`` list (``None``
+    when it holds none); ValueError for a non-finite number or a result of another type."""
+    if not isinstance(result, list):
+        return None
+    for region in result:
+        if not isinstance(region, dict) or region.get("from_name") != from_name:
+            continue
+        value = region.get("value")
+        if not isinstance(value, dict) or "number" not in value:
+            raise ValueError(
+                f"{where}: the result of <Number name={from_name!r}> is of type "
+                f"{region.get('type')!r} ({value!r}), not a number; pass label_config= (or "
+                "from_name=) naming the project's Number control, or correct the annotation."
+            )
+        number = _finite_number(value["number"])
+        if number is None:
+            raise _not_a_number(where, from_name, value["number"])
+        return number
+    return None
+
+
+def _min_number(cell: Any, from_name: str, where: str) -> float | None:
+    """A JSON-MIN / CSV cell of a ``<Number>`` column: a float, or ``None`` when empty."""
+    if cell is None or (isinstance(cell, str) and cell.strip() == ""):
+        return None
+    number = None if isinstance(cell, (dict, list)) else _finite_number(cell)
+    if number is None:
+        raise _not_a_number(where, from_name, cell)
+    return number
 
 
 @dataclass
@@ -300,9 +356,16 @@ class LabelStudioData:
         URL/path as Label Studio stores it.
     labels : list
         One entry per task: the label (``str``) for single choice, a list of
-        labels for multiple choice, ``None`` for an unlabeled task.
+        labels for multiple choice, a ``float`` for a ``<Number>``, ``None`` for an
+        unlabeled task.
     from_name, value_key : str
         The control and the data key the labels and items were read from.
+    task : Task
+        What the labels teach: classification (single choice), multi-label (multiple
+        choice) or regression (a ``<Number>``).
+    classes : tuple of str
+        The labels in column order: the config's choices (then any other label met,
+        sorted), or the sorted labels met when no config was given; empty for a number.
     """
 
     task_ids: np.ndarray
@@ -311,11 +374,34 @@ class LabelStudioData:
     labels: list[Any]
     from_name: str
     value_key: str
+    task: Task = Task.CLASSIFICATION
+    classes: tuple[str, ...] = ()
 
     @property
     def labeled_mask(self) -> np.ndarray:
         """Boolean mask of the tasks that carry a label."""
         return np.array([label is not None for label in self.labels], dtype=bool)
+
+    def targets(self) -> np.ndarray:
+        """The targets of the labeled tasks (``labeled_mask``, in order), in the task's form.
+
+        Returns
+        -------
+        ndarray
+            Class names (1-D) for classification, an ``n x L`` int8 0/1 table (columns
+            :attr:`classes`) for multi-label, 1-D float64 for regression.
+        """
+        labeled = [label for label in self.labels if label is not None]
+        if self.task is Task.REGRESSION:
+            return np.asarray(labeled, dtype=np.float64)
+        if self.task is Task.CLASSIFICATION:
+            return np.asarray(labeled)
+        column = {name: j for j, name in enumerate(self.classes)}
+        rows = np.repeat(np.arange(len(labeled)), [len(names) for names in labeled])
+        columns = np.asarray([column[name] for names in labeled for name in names], dtype=np.intp)
+        table = np.zeros((len(labeled), len(self.classes)), dtype=np.int8)
+        table[rows, columns] = 1
+        return table
 
     def __len__(self) -> int:
         return len(self.items)
@@ -380,19 +466,28 @@ def read_labelstudio(
     The format is recognised from the content: a full export has ``data`` and
     ``annotations`` per task; JSON-MIN and CSV have one flat row per annotation with
     the data fields and one column per control (a single choice is a string,
-    several are ``{"choices": [...]}``).  Rows of one task (several annotators)
-    are merged, the last one winning.
+    several are ``{"choices": [...]}``, a ``<Number>`` is the number).  Rows of one
+    task (several annotators) are merged, the last one winning; in a full export the
+    latest annotation wins (by ``updated_at``, then ``id``; cancelled ones are skipped).
+
+    The control is a ``<Choices>`` (classification, or multi-label for
+    ``choice="multiple"``) or a ``<Number>`` (regression: the labels are floats), as
+    the config says.  Without a config it is guessed: in a full export from the
+    results (a choices result first, else a number), in JSON-MIN from the cells (JSON
+    numbers are a ``<Number>``), in CSV a column of numbers with a fraction among them
+    is a ``<Number>`` (pass ``label_config=`` for one of whole numbers); a choices
+    control where some item has several labels is multi-label.
 
     Parameters
     ----------
     source : path or list of dict
         The export file, or its parsed JSON.
     label_config : str or LabelConfig, optional
-        The project's labeling config; gives ``from_name`` and ``value_key``.
+        The project's labeling config; gives ``from_name``, ``value_key`` and the task.
     from_name : str, optional
-        Name of the ``<Choices>`` control (the label column of JSON-MIN/CSV).
-        Guessed from the results or columns when neither it nor ``label_config``
-        is given.
+        Name of the ``<Choices>`` or ``<Number>`` control (the label column of
+        JSON-MIN/CSV).  Guessed from the results or columns when neither it nor
+        ``label_config`` is given.
     value_key : str, optional
         Key of the task data holding the item; guessed (the one data field, or
         ``text``/``image``) when not given.
@@ -400,16 +495,18 @@ def read_labelstudio(
     Returns
     -------
     LabelStudioData
+        With ``task`` and :meth:`~LabelStudioData.targets` in that task's form.
 
     Raises
     ------
     FileNotFoundError
         When the file does not exist.
     ValueError
-        When the content is not a Label Studio export or the control or data key
-        cannot be determined.
+        When the content is not a Label Studio export, the control or data key
+        cannot be determined, or a ``<Number>`` holds something other than a finite
+        number (the message names the task).
     """
-    multiple: bool | None = None
+    config = None
     if label_config is not None:
         config = (
             label_config
@@ -418,48 +515,15 @@ def read_labelstudio(
         )
         from_name = from_name or config.from_name
         value_key = value_key or config.value_key
-        multiple = config.multiple
     rows, kind = _load_json_or_csv(source)
     rows = [row for row in rows if isinstance(row, dict)]
     if not rows:
         raise ValueError("the Label Studio export holds no tasks; export a project with tasks.")
-    full = kind == "json" and all(isinstance(row.get("data"), dict) for row in rows)
-    if full:
-        if from_name is None:
-            from_name = _guess_from_name(rows)
-        task_ids = np.array([int(row.get("id", -1)) for row in rows], dtype=np.int64)
-        data = [dict(row["data"]) for row in rows]
-        labels: list[Any] = []
-        for row in rows:
-            choices = latest_annotation_choices(row, from_name) if from_name else None
-            if choices is None:
-                labels.append(None)
-            elif multiple or (multiple is None and len(choices) > 1):
-                labels.append(choices)
-            else:
-                labels.append(choices[0])
+    if kind == "json" and all(isinstance(row.get("data"), dict) for row in rows):
+        read = _read_full(rows, from_name, config)
     else:
-        if from_name is None:
-            from_name = _guess_min_label_column(rows, value_key)
-        if from_name not in rows[0]:
-            raise ValueError(
-                f"the export has no column {from_name!r}; pass from_name= the name of the "
-                f"Choices control (columns: {sorted(rows[0])})."
-            )
-        merged: dict[Any, dict[str, Any]] = {}
-        for position, row in enumerate(rows):
-            key = row.get("id") if row.get("id") not in (None, "") else f"row{position}"
-            merged[key] = row
-        task_ids = np.array(
-            [int(k) if not str(k).startswith("row") else -1 for k in merged], dtype=np.int64
-        )
-        data = [
-            {k: v for k, v in row.items() if k not in _MIN_META_KEYS and k != from_name}
-            for row in merged.values()
-        ]
-        labels = [_min_label(row.get(from_name), multiple)[0] for row in merged.values()]
-        if multiple:
-            labels = [[x] if isinstance(x, str) else x for x in labels]
+        read = _read_min(rows, from_name, value_key, config, is_csv=kind == "csv")
+    task_ids, data, labels, from_name, control = read
     if value_key is None:
         value_key = _guess_value_key(data)
     missing = [i for i, d in enumerate(data) if value_key not in d]
@@ -469,24 +533,150 @@ def read_labelstudio(
             f"{int(task_ids[missing[0]])}); pass value_key= the field the labeling config "
             "refers to."
         )
-    items = [d[value_key] for d in data]
+    task, labels, classes = _task_labels(control, config, labels)
     return LabelStudioData(
         task_ids=task_ids,
         data=data,
-        items=items,
+        items=[d[value_key] for d in data],
         labels=labels,
         from_name=from_name,
         value_key=value_key,
+        task=task,
+        classes=classes,
     )
 
 
+_Read = tuple[np.ndarray, list[dict[str, Any]], list[Any], Any, str]
+
+
+def _read_full(rows: list[dict[str, Any]], from_name: str | None,
+               config: LabelConfig | None) -> _Read:
+    """Task ids, data, labels, control name and kind (``"choices"``/``"number"``) of a
+    full JSON export."""
+    if from_name is None:
+        from_name = _guess_from_name(rows)
+    control = config.kind if config is not None else _result_kind(rows, from_name)
+    task_ids = np.array([int(row.get("id", -1)) for row in rows], dtype=np.int64)
+    data = [dict(row["data"]) for row in rows]
+    if from_name is None:
+        return task_ids, data, [None] * len(rows), from_name, control
+    if control == "number":
+        labels = [_latest_number(row, from_name, f"task {row.get('id', '?')}") for row in rows]
+        return task_ids, data, labels, from_name, control
+    multiple = config.multiple if config is not None else None
+    labels = []
+    for row in rows:
+        choices = latest_annotation_choices(row, from_name)
+        if choices is None:
+            labels.append(None)
+        elif multiple or (multiple is None and len(choices) > 1):
+            labels.append(choices)
+        else:
+            labels.append(choices[0])
+    return task_ids, data, labels, from_name, control
+
+
+def _latest_number(task: dict[str, Any], from_name: str, where: str) -> float | None:
+    """The latest annotation's number, every non-cancelled annotation checked."""
+    return _latest_annotation(task, lambda result: _result_number(result, from_name, where))
+
+
+def _read_min(rows: list[dict[str, Any]], from_name: str | None, value_key: str | None,
+              config: LabelConfig | None, is_csv: bool) -> _Read:
+    """Task ids, data, labels, control name and kind of a JSON-MIN or CSV export."""
+    if from_name is None:
+        from_name = _guess_min_label_column(rows, value_key)
+    if from_name not in rows[0]:
+        raise ValueError(
+            f"the export has no column {from_name!r}; pass from_name= the name of the "
+            f"Choices or Number control (columns: {sorted(rows[0])})."
+        )
+    control = config.kind if config is not None else _min_kind(rows, from_name, is_csv)
+    keys = [row.get("id") if row.get("id") not in (None, "") else f"row{position}"
+            for position, row in enumerate(rows)]
+    if control == "number":
+        values = [_min_number(row.get(from_name), from_name, _where(key))
+                  for key, row in zip(keys, rows, strict=True)]
+    else:
+        multiple = config.multiple if config is not None else None
+        values = [_min_label(row.get(from_name), multiple)[0] for row in rows]
+        if multiple:
+            values = [[x] if isinstance(x, str) else x for x in values]
+    merged: dict[Any, tuple[dict[str, Any], Any]] = {}
+    for key, row, value in zip(keys, rows, values, strict=True):
+        merged[key] = (row, value)
+    task_ids = np.array(
+        [int(k) if not str(k).startswith("row") else -1 for k in merged], dtype=np.int64
+    )
+    data = [
+        {k: v for k, v in row.items() if k not in _MIN_META_KEYS and k != from_name}
+        for row, _ in merged.values()
+    ]
+    return task_ids, data, [value for _, value in merged.values()], from_name, control
+
+
+def _where(key: Any) -> str:
+    """How an error names a JSON-MIN / CSV row: its task id, or its position."""
+    return f"row {key[3:]} (no task id)" if str(key).startswith("row") else f"task {key}"
+
+
+def _task_labels(control: str, config: LabelConfig | None, labels: list[Any]
+                 ) -> tuple[Task, list[Any], tuple[str, ...]]:
+    """The task, the labels (as lists when multi-label) and the classes in column order."""
+    if control == "number":
+        return Task.REGRESSION, labels, ()
+    multiple = config.multiple if config is not None else any(
+        isinstance(label, list) for label in labels)
+    if multiple:
+        labels = [[label] if isinstance(label, str) else label for label in labels]
+        seen = {name for label in labels if label is not None for name in label}
+    else:
+        seen = {label for label in labels if label is not None}
+    known = config.labels if config is not None else ()
+    classes = tuple(known) + tuple(sorted(seen - set(known)))
+    return (Task.MULTILABEL if multiple else Task.CLASSIFICATION), labels, classes
+
+
 def _guess_from_name(rows: list[dict[str, Any]]) -> str | None:
+    """The control of the first choices result, else of the first number result."""
+    for kind in ("choices", "number"):
+        for row in rows:
+            for annotation in row.get("annotations") or []:
+                for region in (annotation or {}).get("result") or []:
+                    if isinstance(region, dict) and region.get("type") == kind:
+                        return str(region.get("from_name"))
+    return None
+
+
+def _result_kind(rows: list[dict[str, Any]], from_name: str | None) -> str:
+    """``"number"`` when the first result of ``from_name`` holds a number, else
+    ``"choices"``."""
     for row in rows:
         for annotation in row.get("annotations") or []:
             for region in (annotation or {}).get("result") or []:
-                if isinstance(region, dict) and region.get("type") == "choices":
-                    return str(region.get("from_name"))
-    return None
+                if isinstance(region, dict) and region.get("from_name") == from_name:
+                    value = region.get("value")
+                    number = isinstance(value, dict) and "number" in value
+                    return "number" if number or region.get("type") == "number" else "choices"
+    return "choices"
+
+
+def _min_kind(rows: list[dict[str, Any]], column: str, is_csv: bool) -> str:
+    """``"number"`` for a JSON-MIN column of JSON numbers, or a CSV column of numbers
+    that are not all whole (the rule of :func:`~activelab.engine.tasks.infer_task`)."""
+    cells = [row.get(column) for row in rows]
+    cells = [c for c in cells if c is not None and not (isinstance(c, str) and not c.strip())]
+    if not cells or any(isinstance(c, (dict, list, bool)) for c in cells):
+        return "choices"
+    if any(isinstance(c, (int, float)) for c in cells):
+        return "number"
+    if not is_csv:
+        return "choices"
+    try:
+        values = np.array([float(c) for c in cells], dtype=np.float64)
+    except ValueError:
+        return "choices"
+    return "number" if infer_task(values) is Task.REGRESSION else "choices"
 
 
 def _guess_min_label_column(rows: list[dict[str, Any]], value_key: str | None) -> str:
@@ -504,7 +694,7 @@ def _guess_min_label_column(rows: list[dict[str, Any]], value_key: str | None) -
         return columns[0]
     raise ValueError(
         f"cannot tell which column holds the labels among {columns}; pass from_name= the "
-        "name of the Choices control (or label_config=)."
+        "name of the Choices or Number control (or label_config=)."
     )
 
 
@@ -589,17 +779,8 @@ def to_labelstudio(
             task["id"] = int(task_ids[i])
         label = labels[i]
         if label is not None:
-            choices = [label] if isinstance(label, (str, np.str_)) or not isinstance(
-                label, (list, tuple, np.ndarray)) else list(label)
-            choices = [str(c) for c in choices]
-            unknown = [c for c in choices if c not in known]
-            if unknown:
-                raise ValueError(
-                    f"label {unknown[0]!r} of item {i} is not a choice of "
-                    f"<Choices name={config.from_name!r}> ({', '.join(config.labels)}); "
-                    "add it to the labeling config or map the labels first."
-                )
-            entry: dict[str, Any] = {"result": config.result(choices)}
+            entry: dict[str, Any] = {"result": config.result(_label_values(label, i, config,
+                                                                           known))}
             if kind == "predictions":
                 if scores is not None:
                     entry["score"] = float(scores[i])
@@ -608,6 +789,30 @@ def to_labelstudio(
             task[kind] = [entry]
         tasks.append(task)
     return tasks
+
+
+def _label_values(label: Any, i: int, config: LabelConfig, known: set[str]) -> list[Any]:
+    """Item ``i``'s label as the list :meth:`LabelConfig.result` takes: its choices, or
+    its one number for a ``<Number>``."""
+    values = [label] if isinstance(label, (str, np.str_)) or not isinstance(
+        label, (list, tuple, np.ndarray)) else list(label)
+    if config.is_number:
+        number = _finite_number(values[0]) if len(values) == 1 else None
+        if number is None:
+            raise ValueError(
+                f"label {label!r} of item {i} is not a finite number; "
+                f"<Number name={config.from_name!r}> takes one finite number per item."
+            )
+        return [number]
+    choices = [str(c) for c in values]
+    unknown = [c for c in choices if c not in known]
+    if unknown:
+        raise ValueError(
+            f"label {unknown[0]!r} of item {i} is not a choice of "
+            f"<Choices name={config.from_name!r}> ({', '.join(config.labels)}); "
+            "add it to the labeling config or map the labels first."
+        )
+    return choices
 
 
 def write_labelstudio(path: str | os.PathLike[str], tasks: list[dict[str, Any]]) -> Path:
