@@ -77,3 +77,42 @@ def test_empty_ids_are_refused(tmp_path: Path) -> None:
     _write_csv(tmp_path / "gap.csv", ["a", "", "c"])
     with pytest.raises(ValueError, match=r"empty id on row 2"):
         load_project_data(tmp_path / "gap.csv")
+
+
+def test_id_column_names_the_column_of_ids(tmp_path: Path) -> None:
+    with open(tmp_path / "mail.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["message_id", "id", "text"])  # "id" is data here, not the key
+        for i, key in enumerate(["00993", "0042", "7"]):
+            w.writerow([key, i * 10, f"message number {i}"])
+    data = load_project_data(tmp_path / "mail.csv", id_column="message_id")
+    assert [k for k, _, _ in data.items] == ["00993", "0042", "7"]
+    assert [k for k, _, _ in load_project_data(tmp_path / "mail.csv").items] == [
+        "0", "10", "20"]  # without it the "id" column is taken
+    args = [str(tmp_path / "mail.csv"), "--labels", "spam,ham", "--id-column", "message_id",
+            "--db", f"sqlite:///{tmp_path / 'ids.db'}", "--project-dir", str(tmp_path / "p")]
+    with live_server(args, tmp_path) as (base, token, _):
+        seen = {next_item(base, token)["key"]}
+        assert seen <= {"00993", "0042", "7"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["mail.csv", "--labels", "x,y", "--id-column", "msgid"],
+     "--id-column 'msgid' is not a column of DATA; columns are: message_id, text"),
+    (["notes.txt", "--labels", "x,y", "--id-column", "message_id"],
+     "--id-column needs a table (CSV, Parquet or JSONL)"),
+    (["dup.csv", "--labels", "x,y", "--id-column", "message_id"],
+     "repeated ids in column 'message_id'"),
+])
+def test_a_bad_id_column_is_one_line_and_leaves_nothing(tmp_path: Path, args, message) -> None:
+    pd.DataFrame({"message_id": ["a", "b"], "text": ["one", "two"]}).to_csv(
+        tmp_path / "mail.csv", index=False)
+    pd.DataFrame({"message_id": ["a", "a"], "text": ["one", "two"]}).to_csv(
+        tmp_path / "dup.csv", index=False)
+    (tmp_path / "notes.txt").write_text("one\ntwo\n")
+    result = run_cli(["label", *args], tmp_path)
+    assert result.returncode == 2, result.output
+    lines = [ln for ln in result.output.splitlines() if ln and not ln.startswith("imported:")]
+    assert len(lines) == 1 and message in lines[0], result.output
+    assert not (tmp_path / "activelab.db").exists()
+    assert not (tmp_path / "activelab-projects").exists()

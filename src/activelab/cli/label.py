@@ -62,6 +62,9 @@ def register(app: typer.Typer) -> None:
         show_columns: str = typer.Option(None, "--show-columns", help="The table's columns "
                                          "annotators see, in order, e.g. subject,body "
                                          "(default: the text, image or feature row)."),
+        id_column: str = typer.Option(None, "--id-column", help="Column of item ids, kept "
+                                      "as written (default: id, key or ID; else row "
+                                      "numbers)."),
         random_share: float = typer.Option(None, "--random-share", help="Share of items drawn "
                                            "at random to check active learning (default "
                                            "0.1; 0: off)."),
@@ -105,7 +108,8 @@ def register(app: typer.Typer) -> None:
                      strategy=strategy, batch=batch, overlap=overlap, lease_seconds=lease,
                      budget=budget, retrain_every=retrain_every, cold_start=cold_start,
                      random_state=seed, hotkeys=keys, show_guess=guess, task=task,
-                     value_range=value_range, show_columns=shown, random_share=random_share)
+                     value_range=value_range, show_columns=shown, random_share=random_share,
+                     id_column=id_column)
         _serve(proj, serving, new_admin_token)
 
 

@@ -112,6 +112,7 @@ def open_project(
     value_range: tuple[float | None, float | None] | None = None,
     show_columns: list[str] | None = None,
     random_share: float | None = None,
+    id_column: str | None = None,
 ) -> LabelingProject:
     """Create the project named ``name`` (default: the data file's name) or reopen it.
 
@@ -120,7 +121,9 @@ def open_project(
     the model's guess once it beats chance; default True) and ``random_share`` (the share of
     random checks in a ranked queue, :mod:`activelab.server.probes`; default 0.1, 0 for
     none), when given, replace the stored ones.  ``show_columns`` (the table's columns annotators see, in order) is chosen when
-    the project is created; reopening with other columns is refused.
+    the project is created; reopening with other columns is refused.  ``id_column`` names the
+    column of item ids (default ``id``, ``key`` or ``ID``, else row numbers); it is read when
+    the project is created (a reopened project keeps its stored ids).
 
     ``task`` is ``"classification"`` (the default: one label per item), ``"multilabel"``
     (any set of ``labels`` per item) or ``"regression"`` (a number per item, within
@@ -165,7 +168,7 @@ def open_project(
             raise ValueError("--labels is required for a new project, e.g. --labels spam,ham")
         pdata = load_project_data(data, text_column=text_column, image_column=image_column,
                                   features=features, text_method=text_method,
-                                  show_columns=show_columns)
+                                  show_columns=show_columns, id_column=id_column)
     except BaseException:
         if store is not None:
             store.close()

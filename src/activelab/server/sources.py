@@ -51,7 +51,7 @@ class ProjectData:
 KEY_COLUMNS = ("id", "key", "ID")
 
 
-def _read_table(path: Path) -> Any:
+def _read_table(path: Path, id_column: str | None = None) -> Any:
     import pandas as pd
 
     suffix = path.suffix.lower()
@@ -59,7 +59,7 @@ def _read_table(path: Path) -> Any:
         if suffix in (".csv", ".tsv"):
             sep = "\t" if suffix == ".tsv" else ","
             df = pd.read_csv(path, sep=sep)
-            key = _key_column(df)
+            key = _key_column(df, id_column)
             if key is not None:  # ids are strings, as written: "00993" stays "00993"
                 df[key] = pd.read_csv(path, sep=sep, usecols=[key], dtype=str,
                                       keep_default_na=False)[key].to_numpy()
@@ -80,13 +80,18 @@ def _read_table(path: Path) -> Any:
     )
 
 
-def _key_column(df: Any) -> str | None:
+def _key_column(df: Any, id_column: str | None = None) -> str | None:
+    """The column of item ids: ``id_column`` when given, else the first of KEY_COLUMNS."""
+    if id_column is not None:
+        return id_column if id_column in df.columns else None
     return next((c for c in KEY_COLUMNS if c in df.columns), None)
 
 
-def _keys(df: Any) -> list[str]:
+def _keys(df: Any, id_column: str | None = None) -> list[str]:
     """The item keys: the id column's values as strings, unique; else the row numbers."""
-    col = _key_column(df)
+    if id_column is not None:
+        _check_column(df, id_column, "--id-column")
+    col = _key_column(df, id_column)
     if col is None:
         return np.arange(len(df)).astype(str).tolist()
     keys = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
@@ -134,6 +139,7 @@ def load_project_data(
     text_method: str = "tfidf",
     image_size: tuple[int, int] = (16, 16),
     show_columns: list[str] | None = None,
+    id_column: str | None = None,
 ) -> ProjectData:
     """Read ``data`` into items and features.
 
@@ -149,6 +155,9 @@ def load_project_data(
     image_size : (int, int), default=(16, 16)
     show_columns : list of str, optional
         The table's columns annotators see, in order (see :mod:`activelab.server.columns`).
+    id_column : str, optional
+        The column of item ids (kept as strings, byte for byte, in CSVs); default the first
+        of ``id``, ``key``, ``ID``, else the row numbers.
 
     Returns
     -------
@@ -163,28 +172,31 @@ def load_project_data(
     if show_columns is not None and (path.is_dir() or path.suffix.lower() in (".txt", ".text")):
         raise ValueError("--show-columns needs a table (CSV, Parquet or JSONL): a folder of "
                          "images or a text file has no columns")
+    if id_column is not None and (path.is_dir() or path.suffix.lower() in (".txt", ".text")):
+        raise ValueError("--id-column needs a table (CSV, Parquet or JSONL): a folder of "
+                         "images or a text file has no columns")
     if path.is_dir():
         return _image_folder(path, image_size)
     if path.suffix.lower() in (".txt", ".text"):
         return _text_lines(path, text_method)
-    df = _read_table(path)
+    df = _read_table(path, id_column)
     if len(df) == 0:
         raise ValueError(f"DATA {str(path)!r} has no rows")
     fields = None if show_columns is None else shown_fields(df, show_columns)
     data = _table_data(df, path, given, text_column, image_column, features, text_method,
-                       image_size)
+                       image_size, id_column)
     data.fields = fields
     return data
 
 
 def _table_data(df: Any, path: Path, given: list[Any], text_column: str | None,
                 image_column: str | None, features: list[str] | None, text_method: str,
-                image_size: tuple[int, int]) -> ProjectData:
+                image_size: tuple[int, int], id_column: str | None = None) -> ProjectData:
     """Items and features of a table."""
+    keys = _keys(df, id_column)
     if not given:
-        text_column, features = _guess_columns(df)
+        text_column, features = _guess_columns(df, id_column)
     root = path.resolve().parent
-    keys = _keys(df)
     if text_column:
         _check_column(df, text_column, "--text-column")
         texts = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else
@@ -222,14 +234,15 @@ def _text_lines(path: Path, text_method: str) -> ProjectData:
                        path.resolve().parent)
 
 
-def _guess_columns(df: Any) -> tuple[str | None, list[str] | None]:
+def _guess_columns(df: Any, id_column: str | None = None
+                   ) -> tuple[str | None, list[str] | None]:
     """``(text_column, features)`` when neither was given: a ``text`` column, else numbers."""
-    if "text" in df.columns:
+    if "text" in df.columns and id_column != "text":
         return "text", None
     from pandas.api.types import is_numeric_dtype
 
     numeric = [c for c in df.columns if is_numeric_dtype(df[c].dtype)
-               and str(c) not in ("id", "key")]
+               and str(c) not in ("id", "key", id_column)]
     if numeric and len(numeric) >= len(df.columns) - 1:
         return None, [str(c) for c in numeric]
     raise ValueError("say which column to use: --text-column NAME, --image-column "
