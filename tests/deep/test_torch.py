@@ -315,8 +315,13 @@ def test_images_as_nd_arrays_and_as_flat_rows():
     y = np.repeat([0, 1], 30)
     images = rng.random((60, 1, 10, 10)).astype(np.float32) * 0.2
     images[y == 1, :, :5] += 0.8  # class 1: a bright top half
-    cnn = make_cnn((1, 10, 10), 2, filters=4, kernel_size=3, hidden_units=16,
-                   dropout=(0.1, 0.2))
+    # built inside fit, under the classifier's seed: a module built here would start from
+    # whatever the process's torch generator holds after the tests before this one
+
+    def cnn(n_features: int, n_classes: int):
+        return make_cnn((1, 10, 10), n_classes, filters=4, kernel_size=3, hidden_units=16,
+                        dropout=(0.1, 0.2))
+
     clf = TorchClassifier(cnn, epochs=15, lr=1e-2, batch_size=16, random_state=0)
     clf.fit(images, y)
     assert clf.input_shape_ == (1, 10, 10) and clf.n_features_in_ == 100

@@ -78,6 +78,10 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         An untrained module mapping float32 input batches to logits (a copy is trained;
         the given one is never changed), or a function ``(n_features, n_classes) ->
         Module``.  None builds :func:`make_mlp` with ``hidden_units`` and ``dropout``.
+        A function or None is built inside :meth:`fit` under ``random_state``, so its
+        initial weights are reproducible; a given module starts from the weights it was
+        built with (seed torch before building it, or pass a function, for a fit that does
+        not depend on what ran before in the process).
     hidden_units : tuple of int, default=(64,)
     dropout : float, default=0.25
         Dropout of the default network; it is what :meth:`sample_proba` samples.
