@@ -296,6 +296,12 @@ def _measure(pool: Path, tmp: Path, args: argparse.Namespace) -> list[dict]:
         run("ooc", True)
         run("ooc-noprefetch", True)
     if args.cold_only:  # a pool larger than memory: no in-memory reference
+        if args.dask:
+            run("dask-1", True)
+            run("dask-2", True)
+            evict(pool)
+            rows.append(_external(pool, tmp, args) | {"label": "dask-external (cold)"})
+            print(f"  dask-external (cold): {rows[-1]['seconds']:.2f} s", flush=True)
         return rows
     for _ in range(args.repeats):
         run("ooc", False)
@@ -324,6 +330,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--dir", default=None, help="Where to write the pool (default: /tmp).")
     parser.add_argument("--keep", action="store_true", help="Keep the pool file.")
+    parser.add_argument("--dask", action="store_true",
+                        help="With --cold-only: also Dask with 1 and 2 workers and an "
+                             "external scheduler, cold.")
     parser.add_argument("--cold-only", action="store_true",
                         help="Only the cold read and out-of-core runs (for pools larger than "
                              "memory, e.g. --rows 100000000); ids compared between them.")

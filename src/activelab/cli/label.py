@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -18,6 +18,22 @@ def _split(value: str | None) -> list[str] | None:
     if any(not p for p in parts):
         raise UsageError(f"a comma-separated list must not have empty entries, got {value!r}.")
     return parts
+
+Hotkeys = Annotated[str | None, typer.Option(
+    "--hotkeys", help="One key per label, e.g. c,d (default: 1-9 and 0, or the labels "
+    "themselves when each is one character).")]
+Guess = Annotated[bool | None, typer.Option(
+    "--guess/--no-guess", help="Show annotators the model's guess once it beats chance "
+    "(default), or never.")]
+ShowColumns = Annotated[str | None, typer.Option(
+    "--show-columns", help="The table's columns annotators see, in order, e.g. subject,body "
+    "(default: the text, image or feature row).")]
+IdColumn = Annotated[str | None, typer.Option(
+    "--id-column", help="Column of item ids, kept as written (default: id, key or ID; else "
+    "row numbers).")]
+RandomShare = Annotated[float | None, typer.Option(
+    "--random-share", help="Share of items drawn at random to check active learning "
+    "(default 0.1; 0: off).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -54,20 +70,11 @@ def register(app: typer.Typer) -> None:
         cold_start: str = typer.Option("kmeans", "--cold-start",
                                        help="First items with no labels: kmeans, typiclust "
                                        "or random."),
-        hotkeys: str = typer.Option(None, "--hotkeys", help="One key per label, e.g. c,d "
-                                    "(default: 1-9 and 0, or the labels themselves when "
-                                    "each is one character)."),
-        guess: bool = typer.Option(None, "--guess/--no-guess", help="Show annotators the "
-                                   "model's guess once it beats chance (default), or never."),
-        show_columns: str = typer.Option(None, "--show-columns", help="The table's columns "
-                                         "annotators see, in order, e.g. subject,body "
-                                         "(default: the text, image or feature row)."),
-        id_column: str = typer.Option(None, "--id-column", help="Column of item ids, kept "
-                                      "as written (default: id, key or ID; else row "
-                                      "numbers)."),
-        random_share: float = typer.Option(None, "--random-share", help="Share of items drawn "
-                                           "at random to check active learning (default "
-                                           "0.1; 0: off)."),
+        hotkeys: Hotkeys = None,
+        guess: Guess = None,
+        show_columns: ShowColumns = None,
+        id_column: IdColumn = None,
+        random_share: RandomShare = None,
         overlap: int = typer.Option(1, "--overlap", help="Annotators per item (agreement)."),
         lease: float = typer.Option(600.0, "--lease", help="Seconds an item stays reserved."),
         budget: int = typer.Option(None, "--budget", help="Labels you plan to give."),
