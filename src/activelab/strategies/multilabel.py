@@ -26,6 +26,7 @@ pool rows).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -244,8 +245,26 @@ class BinaryMinimum(UtilityStrategy):
         return binary_minimum_utility(context.label_proba)
 
 
+class _ThresholdUtility(UtilityStrategy):
+    """A multi-label utility of ``P``, the labeled items' label table and a threshold.
+
+    Subclasses name the utility function ``(P, y_labeled, threshold) -> (n,)`` as
+    ``_score`` (and declare their needs, as every registered strategy does); the
+    constructor and its check are shared.
+    """
+
+    _score: Callable[[Any, Any, float], np.ndarray]
+
+    def __init__(self, threshold: float = 0.5, random_state: Any = None) -> None:
+        super().__init__(random_state=random_state)
+        self.threshold = _check_threshold(threshold)
+
+    def utility(self, context: QueryContext) -> np.ndarray:
+        return self._score(context.label_proba, context.y_labeled, self.threshold)
+
+
 @register
-class CardinalityInconsistency(UtilityStrategy):
+class CardinalityInconsistency(_ThresholdUtility):
     """Label cardinality inconsistency (Li & Guo 2013).
 
     Query the items whose predicted number of labels is furthest from the mean number
@@ -262,19 +281,11 @@ class CardinalityInconsistency(UtilityStrategy):
     name = "cardinality_inconsistency"
     needs = frozenset({Needs.LABEL_PROBA, Needs.LABELED})
     tasks = MULTILABEL
-
-    def __init__(self, threshold: float = 0.5, random_state: Any = None) -> None:
-        super().__init__(random_state=random_state)
-        self.threshold = _check_threshold(threshold)
-
-    def utility(self, context: QueryContext) -> np.ndarray:
-        return cardinality_inconsistency_utility(
-            context.label_proba, context.y_labeled, self.threshold
-        )
+    _score = staticmethod(cardinality_inconsistency_utility)
 
 
 @register
-class Cvirs(UtilityStrategy):
+class Cvirs(_ThresholdUtility):
     """CVIRS (Reyes et al. 2018): category vector inconsistency and ranking of scores.
 
     See :func:`cvirs_utility`.
@@ -289,13 +300,7 @@ class Cvirs(UtilityStrategy):
     name = "cvirs"
     needs = frozenset({Needs.LABEL_PROBA, Needs.LABELED})
     tasks = MULTILABEL
-
-    def __init__(self, threshold: float = 0.5, random_state: Any = None) -> None:
-        super().__init__(random_state=random_state)
-        self.threshold = _check_threshold(threshold)
-
-    def utility(self, context: QueryContext) -> np.ndarray:
-        return cvirs_utility(context.label_proba, context.y_labeled, self.threshold)
+    _score = staticmethod(cvirs_utility)
 
 
 def _embedding_rows(context: QueryContext) -> np.ndarray:
