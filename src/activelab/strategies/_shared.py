@@ -17,7 +17,10 @@ Family modules import these instead of each other's internals:
   never formed (BADGE and its multi-label form);
 - :func:`sampled_proba_of`, :func:`check_sampled` and :func:`bald_utility`: the sampled
   probabilities (T x n x C) of the candidates, and BALD over them (for the Bayesian and
-  sampled-output families).
+  sampled-output families);
+- :class:`PrefilterDiverse`: the parameters of a strategy that pre-filters by a utility
+  and then chooses a diverse batch, and their checks (``hybrid`` and
+  ``multilabel_hybrid``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from sklearn.utils import check_random_state
 from ..parallel import run_blocks, scratch
 from ..pool import materialize
 from ..proba import BlockFn, class_reduce, reduce_proba, reduce_proba_matrix
-from .base import QueryContext, UtilityStrategy, top_k
+from .base import QueryContext, Strategy, UtilityStrategy, top_k
 from .registry import get_strategy
 
 __all__ = [
@@ -48,6 +51,7 @@ __all__ = [
     "kmeans_pp_factored",
     "linear_head",
     "nonnegative_utility",
+    "PrefilterDiverse",
     "proba_utility",
     "sampled_proba_of",
 ]
@@ -146,6 +150,27 @@ def nonnegative_utility(spec: Any, context: QueryContext, random_state: Any = No
     if finite.size and finite.min() < 0:
         return u - finite.min()
     return u
+
+
+class PrefilterDiverse(Strategy):
+    """Base of the strategies that keep the ``factor x n`` best candidates by ``utility``
+    and choose ``n`` diverse ones among them (k-means or greedy k-center).
+
+    Holds the parameters ``utility``, ``factor``, ``method`` and ``weighted`` and checks
+    them; subclasses give the defaults (their own ``__init__``) and :meth:`select`.
+    """
+
+    def __init__(self, utility: str, factor: int, method: str, weighted: bool,
+                 random_state: Any = None) -> None:
+        super().__init__(random_state=random_state)
+        if method not in ("kmeans", "coreset"):
+            raise ValueError(f"method must be 'kmeans' or 'coreset', got {method!r}.")
+        if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
+            raise ValueError(f"factor must be an integer of at least 1, got {factor!r}.")
+        self.utility = utility
+        self.factor = factor
+        self.method = method
+        self.weighted = weighted
 
 
 def dense_float32(X: Any, name: str = "X") -> np.ndarray:

@@ -33,7 +33,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from ..pool import materialize
-from ._shared import kmeans_pp_factored
+from ._shared import PrefilterDiverse, kmeans_pp_factored
 from .base import Needs, QueryContext, QueryResult, Strategy, UtilityStrategy, check_n_instances
 from .registry import get_strategy, register
 
@@ -361,7 +361,7 @@ class MultilabelBadge(Strategy):
 
 
 @register
-class MultilabelHybrid(Strategy):
+class MultilabelHybrid(PrefilterDiverse):
     """Pre-filter by a multi-label utility, then choose a diverse batch among the rest.
 
     ``hybrid`` with ``utility="multilabel_margin"``: the ``factor x n`` most uncertain
@@ -390,12 +390,7 @@ class MultilabelHybrid(Strategy):
         weighted: bool = False,
         random_state: Any = None,
     ) -> None:
-        super().__init__(random_state=random_state)
-        self.utility = utility
-        self.factor = factor
-        self.method = method
-        self.weighted = weighted
-        self._inner()  # checks the parameters now
+        super().__init__(utility, factor, method, weighted, random_state=random_state)
 
     def _inner(self) -> Strategy:
         return get_strategy("hybrid", utility=self.utility, factor=self.factor,
