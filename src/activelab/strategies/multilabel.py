@@ -33,7 +33,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from ..pool import materialize
-from ._shared import PrefilterDiverse, kmeans_pp_factored
+from ._shared import PrefilterDiverse, badge_batch
 from .base import Needs, QueryContext, QueryResult, Strategy, UtilityStrategy, check_n_instances
 from .registry import get_strategy, register
 
@@ -349,15 +349,7 @@ class MultilabelBadge(Strategy):
         H = _embedding_rows(context)
         A = P - (P >= 0.5)
         Ht = np.hstack([H, np.ones((H.shape[0], 1))])
-        positions = kmeans_pp_factored(A, Ht, n_instances, self.random_state)
-        norms = np.sqrt(np.einsum("ij,ij->i", A, A) * np.einsum("ij,ij->i", Ht, Ht))
-        return QueryResult(
-            ids=context.candidate_ids[positions],
-            candidate_ids=context.candidate_ids,
-            utilities=norms,
-            strategy=self.name,
-            info={"embedding": "extras" if "embeddings" in context.extras else "features"},
-        )
+        return badge_batch(context, A, Ht, n_instances, self.random_state, self.name, "features")
 
 
 @register
