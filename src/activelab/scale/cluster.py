@@ -31,6 +31,7 @@ from .out_of_core import (
     query_extras,
     resolve_model,
     score_chunk,
+    top_k_result,
 )
 from .sources import SourceSpec, block_offsets, open_spec, release_rows, source_spec
 from .topk import RunningTopK, chunk_top_k, merge_top_k
@@ -303,15 +304,6 @@ def score_dask(
 
     top, n_scored = _gather(dask, _tree(dask, leaves, k, split_every, token), k, client,
                             advance)
-    return QueryResult(
-        ids=top.ids.copy(),
-        candidate_ids=top.ids.copy(),
-        utilities=top.utilities.copy(),
-        strategy=strat.name,
-        info={
-            "n_candidates": n_candidates,
-            "n_chunks": len(leaves),
-            "n_scored": n_scored,
-            "ties": "lower id first",
-        },
-    )
+    return top_k_result(top, strat.name, {
+        "n_candidates": n_candidates, "n_chunks": len(leaves), "n_scored": n_scored,
+    })
