@@ -26,7 +26,7 @@ from ..strategies.diversity import k_center_greedy, min_sq_distances
 from .candidates import CandidateRows, block_ids
 from .out_of_core import check_chunk_rows, open_pool_array
 from .reading import iter_chunks, take_rows
-from .sources import block_offsets, open_spec, release_rows
+from .sources import block_offsets
 
 __all__ = ["k_center_out_of_core", "k_center_dask"]
 
@@ -235,16 +235,6 @@ def _check_split_every(split_every: Any) -> int:
 # ---------------------------------------------------------------------- Dask
 
 
-def _spec_block_centers(spec: Any, start: int, stop: int, selector: Any, n: int,
-                        XL: np.ndarray, seed: int) -> Centers:
-    arr = open_spec(spec)
-    try:
-        return chunk_centers(arr[start:stop], start, block_ids(start, stop, *selector), n, XL,
-                             seed)
-    finally:
-        release_rows(arr, start, stop)
-
-
 def _rows_block_centers(rows: Any, start: int, selector: Any, n: int, XL: np.ndarray,
                         seed: int) -> Centers:
     rows = np.asarray(rows)
@@ -270,7 +260,7 @@ def k_center_dask(
     Same arguments (and ``client``, as in :func:`activelab.scale.score_dask`); the
     tree of merges is the same, so the ids are the same as out of core.
     """
-    from .cluster import _default_client, _import_dask, _pool_blocks
+    from .cluster import _default_client, _import_dask, _on_spec_rows, _pool_blocks
 
     dask, da = _import_dask()
     offsets, spec, blocks, _ = _pool_blocks(X, chunk_rows, da)
@@ -293,8 +283,8 @@ def k_center_dask(
             continue
         selector = cand.selector(start, stop)
         if spec is not None:
-            tree.push(dask.delayed(_spec_block_centers, pure=True)(
-                spec, start, stop, selector, n, XL_d, seed))
+            tree.push(dask.delayed(_on_spec_rows, pure=True)(
+                _rows_block_centers, spec, start, stop, selector, n, XL_d, seed))
         else:
             tree.push(dask.delayed(_rows_block_centers, pure=True)(
                 blocks[b], start, selector, n, XL_d, seed))
