@@ -3,22 +3,14 @@
 import time
 
 import numpy as np
-from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from activelab.cold_start import cold_start
-from activelab.datasets import load_dataset
+from mnist_pca import mnist_pca50
 
 with threadpool_limits(limits=1):
-    mnist = load_dataset("mnist-10k")  # pixels / 255
-    X, y = mnist.X.astype(np.float64), mnist.y
-    X_pool, X_test, y_pool, y_test = train_test_split(
-        X, y, test_size=2000, stratify=y, random_state=0
-    )
-    pca = PCA(50, random_state=0).fit(X_pool)
-    Z_pool, Z_test = pca.transform(X_pool), pca.transform(X_test)
+    Z_pool, Z_test, y_pool, y_test = mnist_pca50()
     print(f"pool {Z_pool.shape}, test {Z_test.shape}")
     print("| n | method | accuracy mean ± sd (10 seeds) | classes covered | seconds per call |")
     print("|---|---|---|---|---|")

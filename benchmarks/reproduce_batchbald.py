@@ -14,23 +14,16 @@ The test set is 2,000 (``--quick``: 1,000) held-out MNIST-10k digits, without co
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from activelab import run
 from activelab.strategies.bayesian import BatchBALD
-from activelab.torch import TorchClassifier, make_cnn
 from deep_common import (
-    REPO,
     balanced_initial,
-    data_dir,
-    load_mnist,
-    machine,
+    mnist_cnn,
+    mnist_split,
     parse_reproduction_args,
-    run_cells,
-    split,
-    table,
+    run_and_report,
 )
 
 STRATEGIES = ("batchbald", "bald", "power_bald", "random")
@@ -50,10 +43,7 @@ def repeated(X: np.ndarray, y: np.ndarray, copies: int, seed: int) -> tuple[np.n
 
 def one_run(X_pool, y_pool, X_test, y_test, settings, strategy, seed):
     """One active-learning run on the repeated pool."""
-    cnn = make_cnn((1, 28, 28), 10, filters=settings["filters"], hidden_units=128)
-    clf = TorchClassifier(cnn, input_shape=(1, 28, 28), epochs=settings["epochs"],
-                          batch_size=128, weight_decay=1e-4,
-                          n_mc_samples=settings["samples"], n_threads=1, classes=range(10))
+    clf = mnist_cnn(settings)
     chosen = BatchBALD(num_samples=1000, prefilter=settings["prefilter"]) \
         if strategy == "batchbald" else strategy
     initial = balanced_initial(y_pool, 2, seed)
@@ -65,17 +55,13 @@ def one_run(X_pool, y_pool, X_test, y_test, settings, strategy, seed):
 def main(argv=None) -> int:
     args, settings, strategies = parse_reproduction_args(
         __doc__.splitlines()[0], STRATEGIES, QUICK, FULL, argv)
-    X, y = load_mnist(data_dir(args.data_dir))
-    pool, test = split(len(y), settings["n_test"], seed=0)
+    X, y, pool, test = mnist_split(args.data_dir, settings["n_test"])
     pool = np.sort(np.random.RandomState(0).permutation(pool)[: settings["n_pool"]])
     X_pool, y_pool = repeated(X[pool], y[pool], copies=3, seed=0)
-    out = Path(args.out or REPO / "runs" / ("batchbald-quick" if args.quick else "batchbald"))
-    rows = run_cells(out, strategies, range(settings["seeds"]), lambda s, seed: one_run(
-        X_pool, y_pool, X[test], y[test], settings, s, seed))
-    at = [n for n in (50, 70, 90, 110, 150, 200, 300) if n <= settings["budget"]]
-    print(f"\n{machine()}; settings {settings}\n")
-    print(table(rows, strategies, at, targets=(0.90, 0.95)))
-    return 0
+    return run_and_report(
+        args, "batchbald", strategies, settings,
+        lambda s, seed: one_run(X_pool, y_pool, X[test], y[test], settings, s, seed),
+        at=(50, 70, 90, 110, 150, 200, 300), targets=(0.90, 0.95))
 
 
 if __name__ == "__main__":

@@ -13,20 +13,13 @@ out (the pool is the other 8,000), not the official 10,000 test digits.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from activelab import run
-from activelab.torch import TorchClassifier, make_cnn
 from deep_common import (
-    REPO,
     balanced_initial,
-    data_dir,
-    load_mnist,
-    machine,
+    mnist_cnn,
+    mnist_split,
     parse_reproduction_args,
-    run_cells,
-    split,
-    table,
+    run_and_report,
 )
 
 STRATEGIES = ("variation_ratios", "bald", "mc_entropy", "mean_std", "random")
@@ -38,11 +31,7 @@ QUICK = dict(budget=150, seeds=3, n_test=1000, subset=500, samples=20, filters=1
 
 def one_run(X, y, pool, test, settings, strategy, seed):
     """One active-learning run of the protocol."""
-    cnn = make_cnn((1, 28, 28), 10, filters=settings["filters"], kernel_size=4,
-                   hidden_units=settings["hidden"])
-    clf = TorchClassifier(cnn, input_shape=(1, 28, 28), epochs=settings["epochs"],
-                          batch_size=128, lr=1e-3, weight_decay=1e-4,
-                          n_mc_samples=settings["samples"], n_threads=1, classes=range(10))
+    clf = mnist_cnn(settings, hidden_units=settings["hidden"])
     initial = balanced_initial(y[pool], 2, seed)
     return run(clf, X[pool], y[pool], strategy=strategy, X_test=X[test], y_test=y[test],
                initial=initial, batch_size=10, budget=settings["budget"],
@@ -53,15 +42,10 @@ def one_run(X, y, pool, test, settings, strategy, seed):
 def main(argv=None) -> int:
     args, settings, strategies = parse_reproduction_args(
         __doc__.splitlines()[0], STRATEGIES, QUICK, FULL, argv)
-    X, y = load_mnist(data_dir(args.data_dir))
-    pool, test = split(len(y), settings["n_test"], seed=0)
-    out = Path(args.out or REPO / "runs" / ("gal2017-quick" if args.quick else "gal2017"))
-    rows = run_cells(out, strategies, range(settings["seeds"]),
-                     lambda s, seed: one_run(X, y, pool, test, settings, s, seed))
-    at = [n for n in (50, 100, 150, 300, 500, 1000) if n <= settings["budget"]]
-    print(f"\n{machine()}; settings {settings}\n")
-    print(table(rows, strategies, at, targets=(0.90, 0.95)))
-    return 0
+    X, y, pool, test = mnist_split(args.data_dir, settings["n_test"])
+    return run_and_report(args, "gal2017", strategies, settings,
+                          lambda s, seed: one_run(X, y, pool, test, settings, s, seed),
+                          at=(50, 100, 150, 300, 500, 1000), targets=(0.90, 0.95))
 
 
 if __name__ == "__main__":

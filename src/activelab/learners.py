@@ -183,6 +183,27 @@ def _param_from_spec(value: Any, rng: Any) -> Any:
     return value
 
 
+def _query_state(obj: Any) -> dict[str, Any]:
+    """What a learner or a committee saves of how it queries: the strategy it was
+    given (a name), the strategy it uses, its seed and its random generator."""
+    rs_is_rng = obj.random_state is obj._rng
+    return {
+        "query_strategy": obj.query_strategy if isinstance(obj.query_strategy, str) else None,
+        "strategy": _strategy_spec(obj.strategy_, obj._rng),
+        "random_state": None if rs_is_rng else obj.random_state,
+        "random_state_is_rng": rs_is_rng,
+        "rng": obj._rng,
+    }
+
+
+def _restore_query_state(obj: Any, state: dict[str, Any]) -> None:
+    """Set what :func:`_query_state` saved back on a learner or a committee."""
+    obj._rng = state["rng"]
+    obj.random_state = obj._rng if state["random_state_is_rng"] else state["random_state"]
+    obj.strategy_ = _strategy_from_spec(state["strategy"], obj._rng)
+    obj.query_strategy = state["query_strategy"] or obj.strategy_
+
+
 def _is_trusted_type(name: str) -> bool:
     """Whether ``name`` is a class of one of :data:`TRUSTED_PACKAGES`."""
     module, _, attr = name.rpartition(".")
@@ -626,16 +647,10 @@ class ActiveLearner:
         return cls._from_state(_read_file(path, "ActiveLearner", trusted))
 
     def _state(self) -> dict[str, Any]:
-        rs_is_rng = self.random_state is self._rng
         return {
             "estimator": clone(self.estimator),
             "estimator_": getattr(self, "estimator_", None),
-            "query_strategy": self.query_strategy if isinstance(self.query_strategy, str)
-            else None,
-            "strategy": _strategy_spec(self.strategy_, self._rng),
-            "random_state": None if rs_is_rng else self.random_state,
-            "random_state_is_rng": rs_is_rng,
-            "rng": self._rng,
+            **_query_state(self),
             "classes": self.classes,
             "fit_kwargs": dict(self.fit_kwargs),
             "X_training": self.X_training_,
@@ -647,11 +662,7 @@ class ActiveLearner:
     def _from_state(cls, state: dict[str, Any]) -> ActiveLearner:
         learner = cls.__new__(cls)
         learner.estimator = state["estimator"]
-        learner._rng = state["rng"]
-        learner.random_state = learner._rng if state["random_state_is_rng"] \
-            else state["random_state"]
-        learner.strategy_ = _strategy_from_spec(state["strategy"], learner._rng)
-        learner.query_strategy = state["query_strategy"] or learner.strategy_
+        _restore_query_state(learner, state)
         learner.classes = state["classes"]
         learner.fit_kwargs = dict(state["fit_kwargs"])
         learner.X_training_, learner.y_training_ = state["X_training"], state["y_training"]
@@ -1001,16 +1012,10 @@ class Committee:
 
         See :meth:`ActiveLearner.save`; the members' own strategies are saved too.
         """
-        rs_is_rng = self.random_state is self._rng
         state = {
             "members": [m._state() for m in self.learner_list],
-            "query_strategy": self.query_strategy if isinstance(self.query_strategy, str)
-            else None,
-            "strategy": _strategy_spec(self.strategy_, self._rng),
+            **_query_state(self),
             "bootstrap": bool(self.bootstrap),
-            "random_state": None if rs_is_rng else self.random_state,
-            "random_state_is_rng": rs_is_rng,
-            "rng": self._rng,
             "classes": self.classes,
             "X_training": self.X_training_,
             "y_training": self.y_training_,
@@ -1024,11 +1029,7 @@ class Committee:
         state = _read_file(path, "Committee", trusted)
         committee = cls.__new__(cls)
         committee.learner_list = [ActiveLearner._from_state(m) for m in state["members"]]
-        committee._rng = state["rng"]
-        committee.random_state = committee._rng if state["random_state_is_rng"] \
-            else state["random_state"]
-        committee.strategy_ = _strategy_from_spec(state["strategy"], committee._rng)
-        committee.query_strategy = state["query_strategy"] or committee.strategy_
+        _restore_query_state(committee, state)
         committee.bootstrap = state["bootstrap"]
         committee.task_ = _committee_task(committee.learner_list)
         committee.classes = state["classes"]

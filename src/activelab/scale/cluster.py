@@ -31,6 +31,7 @@ from .out_of_core import (
     query_extras,
     resolve_model,
     score_chunk,
+    top_k_result,
 )
 from .sources import SourceSpec, block_offsets, open_spec, release_rows, source_spec
 from .topk import RunningTopK, chunk_top_k, merge_top_k
@@ -74,24 +75,16 @@ def _score_block(
     return u, i, int(chunk_ids.size)
 
 
-def _score_spec_block(
-    spec: SourceSpec,
-    start: int,
-    stop: int,
-    selector: tuple[np.ndarray | None, np.ndarray | None],
-    model: Any,
-    strategy: UtilityStrategy,
-    k: int,
-    labeled: tuple[Any, Any],
-    extras: dict[str, Any] | None = None,
-    position_offset: int = 0,
-) -> Part:
-    # The worker opens the pool itself (once per query and process): only the spec
-    # travels, and the pages it read are handed back once the block is scored.
+def _on_spec_rows(fn: Callable[..., Any], spec: SourceSpec, start: int, stop: int,
+                  *args: Any) -> Any:
+    """``fn(rows, start, *args)`` on rows ``start:stop`` of the pool that ``spec`` names.
+
+    The worker opens the pool itself (once per query and process): only the spec
+    travels, and the pages it read are handed back once ``fn`` is done.
+    """
     arr = open_spec(spec)
     try:
-        return _score_block(arr[start:stop], start, selector, model, strategy, k, labeled,
-                            extras, position_offset)
+        return fn(arr[start:stop], start, *args)
     finally:
         release_rows(arr, start, stop)
 
@@ -145,9 +138,9 @@ def _leaves(
         selector = cand.selector(start, stop)
         name = f"activelab-score-{token}-{b}"
         if spec is not None:
-            tasks.append(dask.delayed(_score_spec_block, pure=True)(
-                spec, start, stop, selector, model_d, strat_d, k, labeled_d, extras_d,
-                before, dask_key_name=name))
+            tasks.append(dask.delayed(_on_spec_rows, pure=True)(
+                _score_block, spec, start, stop, selector, model_d, strat_d, k, labeled_d,
+                extras_d, before, dask_key_name=name))
         else:
             tasks.append(dask.delayed(_score_block, pure=True)(
                 blocks[b], start, selector, model_d, strat_d, k, labeled_d, extras_d,
@@ -303,15 +296,6 @@ def score_dask(
 
     top, n_scored = _gather(dask, _tree(dask, leaves, k, split_every, token), k, client,
                             advance)
-    return QueryResult(
-        ids=top.ids.copy(),
-        candidate_ids=top.ids.copy(),
-        utilities=top.utilities.copy(),
-        strategy=strat.name,
-        info={
-            "n_candidates": n_candidates,
-            "n_chunks": len(leaves),
-            "n_scored": n_scored,
-            "ties": "lower id first",
-        },
-    )
+    return top_k_result(top, strat.name, {
+        "n_candidates": n_candidates, "n_chunks": len(leaves), "n_scored": n_scored,
+    })

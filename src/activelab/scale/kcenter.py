@@ -26,7 +26,7 @@ from ..strategies.diversity import k_center_greedy, min_sq_distances
 from .candidates import CandidateRows, block_ids
 from .out_of_core import check_chunk_rows, open_pool_array
 from .reading import iter_chunks, take_rows
-from .sources import block_offsets, open_spec, release_rows
+from .sources import block_offsets
 
 __all__ = ["k_center_out_of_core", "k_center_dask"]
 
@@ -95,9 +95,10 @@ class _MergeTree:
         return carry
 
 
-def _labeled(arr: Any, X_labeled: Any, labeled_ids: Any, n_features: int) -> np.ndarray:
+def _labeled(read_rows: Callable[[np.ndarray], Any], X_labeled: Any, labeled_ids: Any,
+             n_features: int) -> np.ndarray:
     if X_labeled is None and labeled_ids is not None:
-        X_labeled = take_rows(arr, np.asarray(labeled_ids, dtype=np.int64))
+        X_labeled = read_rows(np.asarray(labeled_ids, dtype=np.int64))
     if X_labeled is None:
         return np.empty((0, n_features), dtype=np.float32)
     XL = np.asarray(X_labeled, dtype=np.float32)
@@ -190,11 +191,9 @@ def k_center_out_of_core(
         ``n_chunks``, ``split_every`` and, with ``radius=True``, ``radius``.
     """
     arr = open_pool_array(X)
-    cand = CandidateRows(int(arr.shape[0]), candidate_ids, _exclusion(exclude_ids, labeled_ids))
-    n = check_n_instances(n_instances, cand.n_candidates)
-    split_every = _check_split_every(split_every)
-    XL = _labeled(arr, X_labeled, labeled_ids, int(arr.shape[1]))
-    seed = _seed(random_state)
+    cand, n, split_every, XL, seed = _checked_arguments(
+        arr.shape, lambda ids: take_rows(arr, ids), n_instances, X_labeled, labeled_ids,
+        candidate_ids, exclude_ids, split_every, random_state)
     offsets = block_offsets(arr, check_chunk_rows(chunk_rows))
     tree = _MergeTree(lambda parts: merge_centers(parts, n, XL, seed), split_every)
     n_chunks = 0
@@ -210,6 +209,21 @@ def k_center_out_of_core(
     return _result(centers, XL, info)
 
 
+def _checked_arguments(
+    shape: tuple[int, int], read_rows: Callable[[np.ndarray], Any], n_instances: Any,
+    X_labeled: Any, labeled_ids: Any, candidate_ids: Any, exclude_ids: Any, split_every: Any,
+    random_state: Any,
+) -> tuple[CandidateRows, int, int, np.ndarray, int]:
+    """The checks both k-center paths make, in this order: the candidates (labeled ids
+    left out), the batch size, ``split_every``, the labeled rows (read with ``read_rows``
+    when only their ids are given) and the one seed."""
+    cand = CandidateRows(int(shape[0]), candidate_ids, _exclusion(exclude_ids, labeled_ids))
+    n = check_n_instances(n_instances, cand.n_candidates)
+    split_every = _check_split_every(split_every)
+    XL = _labeled(read_rows, X_labeled, labeled_ids, int(shape[1]))
+    return cand, n, split_every, XL, _seed(random_state)
+
+
 def _check_split_every(split_every: Any) -> int:
     if isinstance(split_every, bool) or not isinstance(split_every, (int, np.integer)) or (
         split_every < 2
@@ -219,16 +233,6 @@ def _check_split_every(split_every: Any) -> int:
 
 
 # ---------------------------------------------------------------------- Dask
-
-
-def _spec_block_centers(spec: Any, start: int, stop: int, selector: Any, n: int,
-                        XL: np.ndarray, seed: int) -> Centers:
-    arr = open_spec(spec)
-    try:
-        return chunk_centers(arr[start:stop], start, block_ids(start, stop, *selector), n, XL,
-                             seed)
-    finally:
-        release_rows(arr, start, stop)
 
 
 def _rows_block_centers(rows: Any, start: int, selector: Any, n: int, XL: np.ndarray,
@@ -256,19 +260,18 @@ def k_center_dask(
     Same arguments (and ``client``, as in :func:`activelab.scale.score_dask`); the
     tree of merges is the same, so the ids are the same as out of core.
     """
-    from .cluster import _default_client, _import_dask, _pool_blocks
+    from .cluster import _default_client, _import_dask, _on_spec_rows, _pool_blocks
 
     dask, da = _import_dask()
     offsets, spec, blocks, _ = _pool_blocks(X, chunk_rows, da)
-    cand = CandidateRows(int(offsets[-1]), candidate_ids, _exclusion(exclude_ids, labeled_ids))
-    n = check_n_instances(n_instances, cand.n_candidates)
-    split_every = _check_split_every(split_every)
     source = None if isinstance(X, da.Array) else open_pool_array(X)
-    if X_labeled is None and labeled_ids is not None:
-        ids = np.asarray(labeled_ids, dtype=np.int64)
-        X_labeled = take_rows(source, ids) if source is not None else np.asarray(X[ids])
-    XL = _labeled(None, X_labeled, None, int((X if source is None else source).shape[1]))
-    seed = _seed(random_state)
+
+    def read_rows(ids: np.ndarray) -> Any:
+        return take_rows(source, ids) if source is not None else np.asarray(X[ids])
+
+    cand, n, split_every, XL, seed = _checked_arguments(
+        (int(offsets[-1]), (X if source is None else source).shape[1]), read_rows, n_instances,
+        X_labeled, labeled_ids, candidate_ids, exclude_ids, split_every, random_state)
     XL_d = dask.delayed(XL)
     # the out-of-core merge tree, its merges made Dask tasks: the same grouping, the same ids
     tree = _MergeTree(lambda parts: dask.delayed(merge_centers, pure=True)(parts, n, XL_d, seed),
@@ -280,8 +283,8 @@ def k_center_dask(
             continue
         selector = cand.selector(start, stop)
         if spec is not None:
-            tree.push(dask.delayed(_spec_block_centers, pure=True)(
-                spec, start, stop, selector, n, XL_d, seed))
+            tree.push(dask.delayed(_on_spec_rows, pure=True)(
+                _rows_block_centers, spec, start, stop, selector, n, XL_d, seed))
         else:
             tree.push(dask.delayed(_rows_block_centers, pure=True)(
                 blocks[b], start, selector, n, XL_d, seed))

@@ -355,17 +355,22 @@ def score_out_of_core(
             del store
         if partial is not None and partial.exists():
             partial.unlink()
+    return top_k_result(top, strat.name, {
+        "n_candidates": n_candidates,
+        "n_chunks": n_chunks,
+        "chunk_rows": int(chunk_rows),
+        "utilities_path": None if out_path is None else str(out_path),
+        "n_scored": top.n_seen,
+    })
+
+
+def top_k_result(top: RunningTopK, strategy: str, info: dict[str, Any]) -> QueryResult:
+    """The result of a scored pool: the top-k ids best first (ties by lower id) as the
+    ids and the candidates, their utilities, and ``info`` with the tie rule added."""
     return QueryResult(
         ids=top.ids.copy(),
         candidate_ids=top.ids.copy(),
         utilities=top.utilities.copy(),
-        strategy=strat.name,
-        info={
-            "n_candidates": n_candidates,
-            "n_chunks": n_chunks,
-            "chunk_rows": int(chunk_rows),
-            "utilities_path": None if out_path is None else str(out_path),
-            "n_scored": top.n_seen,
-            "ties": "lower id first",
-        },
+        strategy=strategy,
+        info={**info, "ties": "lower id first"},
     )

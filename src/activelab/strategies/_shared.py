@@ -13,11 +13,15 @@ Family modules import these instead of each other's internals:
   array, and the block size of blocked distance computations;
 - :func:`linear_head`: the inputs of a model's last linear layer (for gradient-based
   strategies);
-- :func:`kmeans_pp_factored`: k-means++ seeding over embeddings ``a_i ⊗ h_i`` that are
-  never formed (BADGE and its multi-label form);
+- :func:`kmeans_pp_factored` and :func:`badge_batch`: k-means++ seeding over embeddings
+  ``a_i ⊗ h_i`` that are never formed, and the batch it gives with the embeddings'
+  norms as utilities (BADGE and its multi-label form);
 - :func:`sampled_proba_of`, :func:`check_sampled` and :func:`bald_utility`: the sampled
   probabilities (T x n x C) of the candidates, and BALD over them (for the Bayesian and
-  sampled-output families).
+  sampled-output families);
+- :class:`PrefilterDiverse`: the parameters of a strategy that pre-filters by a utility
+  and then chooses a diverse batch, and their checks (``hybrid`` and
+  ``multilabel_hybrid``).
 """
 
 from __future__ import annotations
@@ -32,12 +36,13 @@ from sklearn.utils import check_random_state
 from ..parallel import run_blocks, scratch
 from ..pool import materialize
 from ..proba import BlockFn, class_reduce, reduce_proba, reduce_proba_matrix
-from .base import QueryContext, UtilityStrategy, top_k
+from .base import QueryContext, QueryResult, Strategy, UtilityStrategy, top_k
 from .registry import get_strategy
 
 __all__ = [
     "BLOCK_ROWS",
     "TINY",
+    "badge_batch",
     "bald_utility",
     "base_utility",
     "check_sampled",
@@ -48,6 +53,7 @@ __all__ = [
     "kmeans_pp_factored",
     "linear_head",
     "nonnegative_utility",
+    "PrefilterDiverse",
     "proba_utility",
     "sampled_proba_of",
 ]
@@ -146,6 +152,27 @@ def nonnegative_utility(spec: Any, context: QueryContext, random_state: Any = No
     if finite.size and finite.min() < 0:
         return u - finite.min()
     return u
+
+
+class PrefilterDiverse(Strategy):
+    """Base of the strategies that keep the ``factor x n`` best candidates by ``utility``
+    and choose ``n`` diverse ones among them (k-means or greedy k-center).
+
+    Holds the parameters ``utility``, ``factor``, ``method`` and ``weighted`` and checks
+    them; subclasses give the defaults (their own ``__init__``) and :meth:`select`.
+    """
+
+    def __init__(self, utility: str, factor: int, method: str, weighted: bool,
+                 random_state: Any = None) -> None:
+        super().__init__(random_state=random_state)
+        if method not in ("kmeans", "coreset"):
+            raise ValueError(f"method must be 'kmeans' or 'coreset', got {method!r}.")
+        if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
+            raise ValueError(f"factor must be an integer of at least 1, got {factor!r}.")
+        self.utility = utility
+        self.factor = factor
+        self.method = method
+        self.weighted = weighted
 
 
 def dense_float32(X: Any, name: str = "X") -> np.ndarray:
@@ -329,6 +356,27 @@ def kmeans_pp_factored(
         running.add(p)
     return positions
 
+
+
+def badge_batch(
+    context: QueryContext, A: np.ndarray, Ht: np.ndarray, n_instances: int,
+    random_state: Any, name: str, embedding: str,
+) -> QueryResult:
+    """BADGE's batch over the gradient embeddings ``a_i ⊗ h_i``: k-means++ seeding
+    (:func:`kmeans_pp_factored`), each candidate's utility the norm of its embedding.
+
+    ``info["embedding"]`` is ``"extras"`` when ``context.extras`` holds the embeddings,
+    else ``embedding`` (where ``h`` came from).
+    """
+    positions = kmeans_pp_factored(A, Ht, n_instances, random_state)
+    norms = np.sqrt(np.einsum("ij,ij->i", A, A) * np.einsum("ij,ij->i", Ht, Ht))
+    return QueryResult(
+        ids=context.candidate_ids[positions],
+        candidate_ids=context.candidate_ids,
+        utilities=norms,
+        strategy=name,
+        info={"embedding": "extras" if "embeddings" in context.extras else embedding},
+    )
 
 def _draw(p: np.ndarray, rng: np.random.RandomState) -> int:
     """``rng.choice(len(p), p=p)`` for valid ``p``: the same draw, without re-checking ``p``.

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._shared import GREEDY_ROWS, kmeans_pp_factored, linear_head
+from ._shared import GREEDY_ROWS, badge_batch, kmeans_pp_factored, linear_head
 from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances
 from .registry import register
 
@@ -94,12 +94,4 @@ class Badge(Strategy):
         A, Ht = gradient_embedding_factors(
             proba, H, intercept=has_intercept, binary_sigmoid=binary and proba.shape[1] == 2
         )
-        positions = kmeans_pp_factored(A, Ht, n_instances, self.random_state)
-        norms = np.sqrt(np.einsum("ij,ij->i", A, A) * np.einsum("ij,ij->i", Ht, Ht))
-        return QueryResult(
-            ids=context.candidate_ids[positions],
-            candidate_ids=context.candidate_ids,
-            utilities=norms,
-            strategy=self.name,
-            info={"embedding": "extras" if "embeddings" in context.extras else "linear"},
-        )
+        return badge_batch(context, A, Ht, n_instances, self.random_state, self.name, "linear")

@@ -30,7 +30,13 @@ from sklearn.utils import check_random_state
 
 from ..parallel import run_blocks, scratch
 from ..pool import materialize, n_rows
-from ._shared import BLOCK_ROWS, base_utility, dense_float32, nonnegative_utility
+from ._shared import (
+    BLOCK_ROWS,
+    PrefilterDiverse,
+    base_utility,
+    dense_float32,
+    nonnegative_utility,
+)
 from .base import Needs, QueryContext, QueryResult, Strategy, check_n_instances, top_k
 from .registry import register
 
@@ -414,7 +420,7 @@ class KMeansSampling(Strategy):
 
 
 @register
-class Hybrid(Strategy):
+class Hybrid(PrefilterDiverse):
     """Pre-filter by a utility, then choose a diverse batch among the survivors.
 
     The top ``m = factor × n`` candidates by ``utility`` are kept; then k-means
@@ -449,15 +455,7 @@ class Hybrid(Strategy):
         weighted: bool = False,
         random_state: Any = None,
     ) -> None:
-        super().__init__(random_state=random_state)
-        if method not in ("kmeans", "coreset"):
-            raise ValueError(f"method must be 'kmeans' or 'coreset', got {method!r}.")
-        if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
-            raise ValueError(f"factor must be an integer of at least 1, got {factor!r}.")
-        self.utility = utility
-        self.factor = factor
-        self.method = method
-        self.weighted = weighted
+        super().__init__(utility, factor, method, weighted, random_state=random_state)
 
     def select(self, context: QueryContext, n_instances: int) -> QueryResult:
         n_instances = check_n_instances(n_instances, len(context))

@@ -26,13 +26,14 @@ pool rows).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from scipy.stats import rankdata
 
 from ..pool import materialize
-from ._shared import kmeans_pp_factored
+from ._shared import PrefilterDiverse, badge_batch
 from .base import Needs, QueryContext, QueryResult, Strategy, UtilityStrategy, check_n_instances
 from .registry import get_strategy, register
 
@@ -244,8 +245,26 @@ class BinaryMinimum(UtilityStrategy):
         return binary_minimum_utility(context.label_proba)
 
 
+class _ThresholdUtility(UtilityStrategy):
+    """A multi-label utility of ``P``, the labeled items' label table and a threshold.
+
+    Subclasses name the utility function ``(P, y_labeled, threshold) -> (n,)`` as
+    ``_score`` (and declare their needs, as every registered strategy does); the
+    constructor and its check are shared.
+    """
+
+    _score: Callable[[Any, Any, float], np.ndarray]
+
+    def __init__(self, threshold: float = 0.5, random_state: Any = None) -> None:
+        super().__init__(random_state=random_state)
+        self.threshold = _check_threshold(threshold)
+
+    def utility(self, context: QueryContext) -> np.ndarray:
+        return self._score(context.label_proba, context.y_labeled, self.threshold)
+
+
 @register
-class CardinalityInconsistency(UtilityStrategy):
+class CardinalityInconsistency(_ThresholdUtility):
     """Label cardinality inconsistency (Li & Guo 2013).
 
     Query the items whose predicted number of labels is furthest from the mean number
@@ -262,19 +281,11 @@ class CardinalityInconsistency(UtilityStrategy):
     name = "cardinality_inconsistency"
     needs = frozenset({Needs.LABEL_PROBA, Needs.LABELED})
     tasks = MULTILABEL
-
-    def __init__(self, threshold: float = 0.5, random_state: Any = None) -> None:
-        super().__init__(random_state=random_state)
-        self.threshold = _check_threshold(threshold)
-
-    def utility(self, context: QueryContext) -> np.ndarray:
-        return cardinality_inconsistency_utility(
-            context.label_proba, context.y_labeled, self.threshold
-        )
+    _score = staticmethod(cardinality_inconsistency_utility)
 
 
 @register
-class Cvirs(UtilityStrategy):
+class Cvirs(_ThresholdUtility):
     """CVIRS (Reyes et al. 2018): category vector inconsistency and ranking of scores.
 
     See :func:`cvirs_utility`.
@@ -289,13 +300,7 @@ class Cvirs(UtilityStrategy):
     name = "cvirs"
     needs = frozenset({Needs.LABEL_PROBA, Needs.LABELED})
     tasks = MULTILABEL
-
-    def __init__(self, threshold: float = 0.5, random_state: Any = None) -> None:
-        super().__init__(random_state=random_state)
-        self.threshold = _check_threshold(threshold)
-
-    def utility(self, context: QueryContext) -> np.ndarray:
-        return cvirs_utility(context.label_proba, context.y_labeled, self.threshold)
+    _score = staticmethod(cvirs_utility)
 
 
 def _embedding_rows(context: QueryContext) -> np.ndarray:
@@ -344,19 +349,11 @@ class MultilabelBadge(Strategy):
         H = _embedding_rows(context)
         A = P - (P >= 0.5)
         Ht = np.hstack([H, np.ones((H.shape[0], 1))])
-        positions = kmeans_pp_factored(A, Ht, n_instances, self.random_state)
-        norms = np.sqrt(np.einsum("ij,ij->i", A, A) * np.einsum("ij,ij->i", Ht, Ht))
-        return QueryResult(
-            ids=context.candidate_ids[positions],
-            candidate_ids=context.candidate_ids,
-            utilities=norms,
-            strategy=self.name,
-            info={"embedding": "extras" if "embeddings" in context.extras else "features"},
-        )
+        return badge_batch(context, A, Ht, n_instances, self.random_state, self.name, "features")
 
 
 @register
-class MultilabelHybrid(Strategy):
+class MultilabelHybrid(PrefilterDiverse):
     """Pre-filter by a multi-label utility, then choose a diverse batch among the rest.
 
     ``hybrid`` with ``utility="multilabel_margin"``: the ``factor x n`` most uncertain
@@ -385,12 +382,7 @@ class MultilabelHybrid(Strategy):
         weighted: bool = False,
         random_state: Any = None,
     ) -> None:
-        super().__init__(random_state=random_state)
-        self.utility = utility
-        self.factor = factor
-        self.method = method
-        self.weighted = weighted
-        self._inner()  # checks the parameters now
+        super().__init__(utility, factor, method, weighted, random_state=random_state)
 
     def _inner(self) -> Strategy:
         return get_strategy("hybrid", utility=self.utility, factor=self.factor,
