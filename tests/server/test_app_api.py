@@ -168,7 +168,7 @@ def test_overlap_agreement_and_quality(tmp_path) -> None:
                           json={"item_id": it["item_id"], "label": lab}).status_code == 200
     s = c.get("/api/admin/stats", headers=h).json()
     # items 0 and 2 agree, item 1 does not
-    assert s["agreement"]["items_multi"] == 3
+    assert s["task"] == "classification" and s["agreement"]["items_multi"] == 3
     assert s["agreement"]["all_agree"] == pytest.approx(2 / 3)
     assert s["agreement"]["pairwise"] == pytest.approx(2 / 3)
     assert s["agreement"]["per_annotator"] == {"ann": pytest.approx(2 / 3),
@@ -182,7 +182,14 @@ def test_overlap_agreement_and_quality(tmp_path) -> None:
     proj.store.close()
 
 
-def test_overlap_numbers_report_differences_not_shares(tmp_path) -> None:
+#: The numbers three people give items 0, 1, 2 of :func:`numbers_project` (guesses 2, 4, 6).
+NUMBERS = {"ann": [2.5, 4.0, 5.0], "bea": [2.0, 4.5, 7.0], "cy": [3.0, 4.0, 6.0]}
+
+
+def numbers_project(tmp_path):
+    """A regression project on ``tmp_path / "a.db"`` (data ``d.csv``) whose items 0, 1, 2
+    were queued with the guesses 2, 4, 6 and labeled by three people with :data:`NUMBERS`;
+    returns the project, a client and the admin's headers."""
     pd.DataFrame({"x": np.arange(6.0)}).to_csv(tmp_path / "d.csv", index=False)
     proj = open_project(tmp_path / "d.csv", None, db=f"sqlite:///{tmp_path / 'a.db'}",
                         features=["x"], project_dir=tmp_path / "p", overlap=3,
@@ -191,8 +198,7 @@ def test_overlap_numbers_report_differences_not_shares(tmp_path) -> None:
                            guesses=["2.0", "4.0", "6.0"], confidences=None, model_version=0,
                            strategy="seed")
     c, h = client_for(proj)
-    numbers = {"ann": [2.5, 4.0, 5.0], "bea": [2.0, 4.5, 7.0], "cy": [3.0, 4.0, 6.0]}
-    for name, values in numbers.items():
+    for name, values in NUMBERS.items():
         tok = c.post("/api/admin/annotators", headers=h, json={"name": name}).json()["token"]
         hh = {"Authorization": f"Bearer {tok}"}
         items = c.get("/api/next?n=3", headers=hh).json()["items"]
@@ -200,6 +206,11 @@ def test_overlap_numbers_report_differences_not_shares(tmp_path) -> None:
         for it, v in zip(items, values, strict=True):
             assert c.post("/api/labels", headers=hh,
                           json={"item_id": it["item_id"], "value": v}).status_code == 200
+    return proj, c, h
+
+
+def test_overlap_numbers_report_differences_not_shares(tmp_path) -> None:
+    proj, c, h = numbers_project(tmp_path)
     s = c.get("/api/admin/stats", headers=h).json()
     a = s["agreement"]
     assert s["task"] == "regression" and a["items_multi"] == 3
