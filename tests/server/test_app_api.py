@@ -168,7 +168,7 @@ def test_overlap_agreement_and_quality(tmp_path) -> None:
                           json={"item_id": it["item_id"], "label": lab}).status_code == 200
     s = c.get("/api/admin/stats", headers=h).json()
     # items 0 and 2 agree, item 1 does not
-    assert s["agreement"]["items_multi"] == 3
+    assert s["task"] == "classification" and s["agreement"]["items_multi"] == 3
     assert s["agreement"]["all_agree"] == pytest.approx(2 / 3)
     assert s["agreement"]["pairwise"] == pytest.approx(2 / 3)
     assert s["agreement"]["per_annotator"] == {"ann": pytest.approx(2 / 3),
@@ -179,6 +179,53 @@ def test_overlap_agreement_and_quality(tmp_path) -> None:
     assert q["bea"]["agree_model"] == pytest.approx(1 / 3)
     ann = c.get("/api/admin/annotators", headers=h).json()["annotators"]
     assert {a["name"]: a["n_labels"] for a in ann} == {"admin": 0, "ann": 3, "bea": 3}
+    proj.store.close()
+
+
+#: The numbers three people give items 0, 1, 2 of :func:`numbers_project` (guesses 2, 4, 6).
+NUMBERS = {"ann": [2.5, 4.0, 5.0], "bea": [2.0, 4.5, 7.0], "cy": [3.0, 4.0, 6.0]}
+
+
+def numbers_project(tmp_path):
+    """A regression project on ``tmp_path / "a.db"`` (data ``d.csv``) whose items 0, 1, 2
+    were queued with the guesses 2, 4, 6 and labeled by three people with :data:`NUMBERS`;
+    returns the project, a client and the admin's headers."""
+    pd.DataFrame({"x": np.arange(6.0)}).to_csv(tmp_path / "d.csv", index=False)
+    proj = open_project(tmp_path / "d.csv", None, db=f"sqlite:///{tmp_path / 'a.db'}",
+                        features=["x"], project_dir=tmp_path / "p", overlap=3,
+                        task="regression")
+    proj.store.write_queue(proj.project_id, [0, 1, 2], utilities=None,
+                           guesses=["2.0", "4.0", "6.0"], confidences=None, model_version=0,
+                           strategy="seed")
+    c, h = client_for(proj)
+    for name, values in NUMBERS.items():
+        tok = c.post("/api/admin/annotators", headers=h, json={"name": name}).json()["token"]
+        hh = {"Authorization": f"Bearer {tok}"}
+        items = c.get("/api/next?n=3", headers=hh).json()["items"]
+        assert [it["item_id"] for it in items] == [0, 1, 2]
+        for it, v in zip(items, values, strict=True):
+            assert c.post("/api/labels", headers=hh,
+                          json={"item_id": it["item_id"], "value": v}).status_code == 200
+    return proj, c, h
+
+
+def test_overlap_numbers_report_differences_not_shares(tmp_path) -> None:
+    proj, c, h = numbers_project(tmp_path)
+    s = c.get("/api/admin/stats", headers=h).json()
+    a = s["agreement"]
+    assert s["task"] == "regression" and a["items_multi"] == 3
+    # pairs: item 0 -> 0.5, 0.5, 1.0; item 1 -> 0.5, 0, 0.5; item 2 -> 2, 1, 1: median 0.5
+    assert a["median_difference"] == 0.5
+    # vs the others' median: ann 0, 0.25, 1.5; bea 0.75, 0.5, 1.5; cy 0.75, 0.25, 0
+    assert a["per_annotator_difference"] == {"ann": 0.25, "bea": 0.75, "cy": 0.25}
+    assert (a["all_agree"], a["pairwise"], a["per_annotator"]) == (None, None, {})
+    q = {row["annotator"]: row for row in s["quality"]}
+    # guesses 2, 4, 6: ann off by 0.5, 0, 1; bea 0, 0.5, 1; cy 1, 0, 0
+    assert {k: r["model_error"] for k, r in q.items()} == {"ann": 0.5, "bea": 0.5, "cy": 0.0}
+    # item medians 2.5, 4.0, 6.0: ann off by 0, 0, 1; bea 0.5, 0.5, 1; cy 0.5, 0, 0
+    assert {k: r["consensus_error"] for k, r in q.items()} == {"ann": 0.0, "bea": 0.5,
+                                                               "cy": 0.0}
+    assert all(r["agree_model"] is None and r["agree_consensus"] is None for r in q.values())
     proj.store.close()
 
 

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
+from test_app_api import numbers_project
 from test_app_tasks import common, rated_data, topic_data
 
 from _live import (
@@ -170,3 +171,30 @@ def test_regression_number_box_refuses_bad_input_and_saves_numbers(tmp_path: Pat
         assert skipped not in answers
     finally:
         store.close()
+
+
+def test_admin_table_shows_number_differences_for_a_regression_project(tmp_path: Path) -> None:
+    proj, _, _ = numbers_project(tmp_path)  # three people's numbers, hand-worked there
+    proj.store.close()
+    args = [str(tmp_path / "d.csv"), "--db", f"sqlite:///{tmp_path / 'a.db'}",
+            "--project-dir", str(tmp_path / "p"), "--new-admin-token"]
+    with live_server(args, tmp_path) as (base, token, _), \
+            chromium_page(f"{base}/#token={token}") as page:
+        wait_until(lambda: "cy" in page.inner_text("#people"), 30)
+        rows = page.eval_on_selector_all(
+            "#people tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.textContent))")
+        # vs the others' median: 0.25, 0.75, 0.25; vs the guesses 2, 4, 6: 0.5, 0.5, 0
+        assert {r[0]: r[1:] for r in rows if r[0] in NUMBERS_SHOWN} == NUMBERS_SHOWN
+        assert page.inner_text("#agreement") == (
+            "Items labeled by several people: 3; the numbers two people gave the same item "
+            "differ by a median of 0.50.")
+        assert page.inner_text("#col-agree") == "vs others"
+        assert page.get_attribute("#col-model", "title").startswith(
+            "median |label − model guess|")
+        assert "%" not in page.inner_text("#people")
+        shot(page, tmp_path, "regression-admin")
+
+
+#: The people table of :func:`numbers_project`: labels, vs others, recent vs model.
+NUMBERS_SHOWN = {"ann": ["3", "±0.25", "±0.50"], "bea": ["3", "±0.75", "±0.50"],
+                 "cy": ["3", "±0.25", "±0.00"]}

@@ -160,8 +160,10 @@ def progress(state: LabelingState, who: Annotator) -> dict[str, Any]:
 
 
 def admin_stats(state: LabelingState, block: int) -> dict[str, Any]:
-    """Agreement between annotators, label quality per block of labels, the scorer's error,
-    and the live verdict of the random checks (:func:`activelab.server.verdict.live_stats`)."""
+    """Agreement between annotators, label quality per block of labels (for a regression
+    project, differences between numbers: :func:`activelab.server.stats.value_agreement`),
+    the project's task, the scorer's error, and the live verdict of the random checks
+    (:func:`activelab.server.verdict.live_stats`)."""
     from .verdict import live_stats
 
     store, pid = state.store, state.project_id
@@ -171,16 +173,18 @@ def admin_stats(state: LabelingState, block: int) -> dict[str, Any]:
     anns = np.asarray([r["annotator_id"] for r in rows], dtype=np.int64)
     guesses = np.asarray([r["guess"] for r in rows], dtype=object)
     people = {a["id"]: a["name"] for a in store.annotators(pid)}
-    agr = stats.agreement(ids, labs, anns)
-    agr["per_annotator"] = {people.get(k, str(k)): v for k, v in agr["per_annotator"].items()}
-    quality = stats.quality_over_time(ids, labs, anns, guesses, block=block)
+    agr = stats.agreement(ids, labs, anns, task=state.task)
+    for key in ("per_annotator", "per_annotator_difference"):
+        if key in agr:
+            agr[key] = {people.get(k, str(k)): v for k, v in agr[key].items()}
+    quality = stats.quality_over_time(ids, labs, anns, guesses, block=block, task=state.task)
     for q in quality:
         q["annotator"] = people.get(q["annotator_id"], str(q["annotator_id"]))
     err = store.last_event(pid, "scorer_error")
     model = store.last_event(pid, "model")
     if err is not None and model is not None and model["id"] > err["id"]:
         err = None  # a model was trained since
-    return {"agreement": agr, "quality": quality, "scorer_error": err,
+    return {"task": state.task, "agreement": agr, "quality": quality, "scorer_error": err,
             **live_stats(store, pid, state.task, state.random_share)}
 
 

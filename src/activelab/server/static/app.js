@@ -296,29 +296,59 @@
   }
 
   // ---- admin panel: people, agreement, label quality over time, exports
+  // a regression project's figures are median differences between numbers (server/stats.py)
+  const num = (x) => Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2);
+  const share = (x) => (100 * x).toFixed(0) + "%";
+
+  function peopleHeader(regression) {
+    $("col-agree").textContent = regression ? "vs others" : "agrees";
+    $("col-agree").title = regression
+      ? "median |label − the other people's median label|, on items labeled by several people"
+      : "agreement with the other people's most common label, on items labeled by several people";
+    $("col-model").title = regression
+      ? "median |label − model guess| over the latest block of labels (the guess at the time)"
+      : "agreement of the latest block of labels with the model";
+  }
+
+  function personCells(p, st, q) {
+    const name = p.name + (p.role === "admin" ? " (admin)" : "");
+    if (st.task === "regression") {
+      const off = st.agreement.per_annotator_difference[p.name];
+      return [name, String(p.n_labels), off === undefined ? "–" : "±" + num(off),
+              q && q.model_error !== null ? "±" + num(q.model_error) : "–"];
+    }
+    const agree = st.agreement.per_annotator[p.name];
+    return [name, String(p.n_labels), agree === undefined ? "–" : share(agree),
+            q && q.agree_model !== null ? share(q.agree_model) : "–"];
+  }
+
+  function agreementText(st) {
+    const a = st.agreement;
+    if (!a.items_multi) return "No item labeled by several people yet.";
+    if (st.task === "regression") return "Items labeled by several people: " + a.items_multi +
+      "; the numbers two people gave the same item differ by a median of " +
+      num(a.median_difference) + ".";
+    return "Items labeled by several people: " + a.items_multi + ", all agree on " +
+      share(a.all_agree) + ", pairwise agreement " + share(a.pairwise);
+  }
+
   async function refreshAdmin() {
     try {
       const [people, st] = await Promise.all([api("GET", "api/admin/annotators"),
                                               api("GET", "api/admin/stats")]);
       const body = $("people").querySelector("tbody");
       body.textContent = "";
+      peopleHeader(st.task === "regression");
       const latest = {};
       for (const q of st.quality) latest[q.annotator] = q;
       for (const p of people.annotators) {
         const tr = document.createElement("tr");
-        const agree = st.agreement.per_annotator[p.name];
-        const q = latest[p.name];
-        for (const v of [p.name + (p.role === "admin" ? " (admin)" : ""), String(p.n_labels),
-                         agree === undefined ? "–" : (100 * agree).toFixed(0) + "%",
-                         q && q.agree_model !== null ? (100 * q.agree_model).toFixed(0) + "%" : "–"]) {
+        for (const v of personCells(p, st, latest[p.name])) {
           const td = document.createElement("td"); td.textContent = v; tr.append(td);
         }
         body.append(tr);
       }
-      const a = st.agreement;
-      $("agreement").textContent = a.items_multi ? ("Items labeled by several people: " + a.items_multi +
-        ", all agree on " + (100 * a.all_agree).toFixed(0) + "%, pairwise agreement " +
-        (100 * a.pairwise).toFixed(0) + "%") : "No item labeled by several people yet.";
+      $("agreement").textContent = agreementText(st);
       showVerdict(st);
     } catch (e) { /* shown on the next action */ }
   }
