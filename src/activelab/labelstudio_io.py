@@ -235,6 +235,13 @@ def _bound(control: ET.Element, name: str) -> float | None:
     return value
 
 
+def _regions_of(result: Any, from_name: str) -> list[dict[str, Any]]:
+    """The regions of an annotation's ``result`` list that belong to control ``from_name``."""
+    if not isinstance(result, list):
+        return []
+    return [r for r in result if isinstance(r, dict) and r.get("from_name") == from_name]
+
+
 def choices_from_result(result: Any, from_name: str) -> list[str] | None:
     """The choices of ``from_name`` in an annotation's ``result`` list.
 
@@ -242,11 +249,7 @@ def choices_from_result(result: Any, from_name: str) -> list[str] | None:
     Returns ``None`` when the result holds no choice for that control (an empty
     or cancelled annotation).
     """
-    if not isinstance(result, list):
-        return None
-    for region in result:
-        if not isinstance(region, dict) or region.get("from_name") != from_name:
-            continue
+    for region in _regions_of(result, from_name):
         value = region.get("value")
         if isinstance(value, dict) and "number" in value:
             return _number_choice(value["number"])
@@ -312,11 +315,7 @@ def _not_a_number(where: str, from_name: str, value: Any) -> ValueError:
 def _result_number(result: Any, from_name: str, where: str) -> float | None:
     """The value of the ``<Number>`` control ``from_name`` in a ``result`` list (``None``
     when it holds none); ValueError for a non-finite number or a result of another type."""
-    if not isinstance(result, list):
-        return None
-    for region in result:
-        if not isinstance(region, dict) or region.get("from_name") != from_name:
-            continue
+    for region in _regions_of(result, from_name):
         value = region.get("value")
         if not isinstance(value, dict) or "number" not in value:
             raise ValueError(

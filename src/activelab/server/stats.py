@@ -39,6 +39,15 @@ def session(times: np.ndarray, now: float, break_after_s: float) -> dict[str, An
     return {"minutes": round(float(minutes), 1), "take_a_break": bool(now - start > break_after_s)}
 
 
+def _labeled_more_than_once(ids: np.ndarray) -> np.ndarray | None:
+    """Mask of the labels whose item has two or more labels (None when no item has)."""
+    if ids.size == 0:
+        return None
+    _, inv, counts = np.unique(ids, return_inverse=True, return_counts=True)
+    multi = counts[inv] >= 2
+    return multi if multi.any() else None
+
+
 def agreement(item_ids: np.ndarray, labels: np.ndarray, annotator_ids: np.ndarray,
               task: str = "classification") -> dict[str, Any]:
     """Agreement among annotators on items labeled more than once.
@@ -57,13 +66,10 @@ def agreement(item_ids: np.ndarray, labels: np.ndarray, annotator_ids: np.ndarra
     anns = np.asarray(annotator_ids, dtype=np.int64)
     out: dict[str, Any] = {"items_multi": 0, "all_agree": None, "pairwise": None,
                            "per_annotator": {}}
-    if ids.size == 0:
+    multi = _labeled_more_than_once(ids)
+    if multi is None:
         return out
-    uniq, inv, counts = np.unique(ids, return_inverse=True, return_counts=True)
-    multi = counts[inv] >= 2
-    if not multi.any():
-        return out
-    ids, labs, anns, inv = ids[multi], labs[multi], anns[multi], inv[multi]
+    ids, labs, anns = ids[multi], labs[multi], anns[multi]
     _, item_code = np.unique(ids, return_inverse=True)
     _, lab_code = np.unique(labs, return_inverse=True)
     n_items = item_code.max() + 1
@@ -101,11 +107,8 @@ def value_agreement(item_ids: np.ndarray, labels: np.ndarray, annotator_ids: np.
                            "per_annotator": {}, "median_difference": None,
                            "per_annotator_difference": {}}
     ids = np.asarray(item_ids, dtype=np.int64)
-    if ids.size == 0:
-        return out
-    _, inv, counts = np.unique(ids, return_inverse=True, return_counts=True)
-    multi = counts[inv] >= 2
-    if not multi.any():
+    multi = _labeled_more_than_once(ids)
+    if multi is None:
         return out
     vals = decode_values([str(x) for x in np.asarray(labels, dtype=object)[multi]])
     ids, anns = ids[multi], np.asarray(annotator_ids, dtype=np.int64)[multi]
