@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from .options import check_once
+
 __all__ = ["check_show_columns", "shown_fields", "MAX_FIELD_CHARS"]
 
 #: Longest value shown of one column (longer ones are cut).
@@ -24,11 +26,7 @@ def check_show_columns(columns: Sequence[str]) -> list[str]:
     if not names:
         raise ValueError("--show-columns needs at least one column, e.g. --show-columns "
                          "subject,body")
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ValueError(f"--show-columns has {name!r} twice: give each column once")
-        seen.add(name)
+    check_once(names, "--show-columns", "give each column once")
     return names
 
 

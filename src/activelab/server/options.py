@@ -36,12 +36,18 @@ def check_labels(labels: Sequence[str]) -> list[str]:
         if len(name) > MAX_LABEL_CHARS:
             raise ValueError(f"--labels: each label has at most {MAX_LABEL_CHARS} characters, "
                              f"{name[:20]!r}... has {len(name)}")
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ValueError(f"--labels has {name!r} twice: give each label once")
-        seen.add(name)
+    check_once(names, "--labels", "give each label once")
     return names
+
+
+def check_once(names: Sequence[str], option: str, fix: str) -> None:
+    """ValueError naming the first entry of ``names`` given twice (``option`` and ``fix``
+    make the message: "--labels has 'a' twice: give each label once")."""
+    seen: set[str] = set()
+    for name in names:  # the option's entries, not pool rows
+        if name in seen:
+            raise ValueError(f"{option} has {name!r} twice: {fix}")
+        seen.add(name)
 
 
 def check_numbers(*, batch: int, overlap: int, lease_seconds: float,
@@ -115,14 +121,11 @@ def check_hotkeys(keys: Sequence[str], labels: Sequence[str]) -> list[str]:
     if len(keys) != len(labels):
         raise ValueError(f"--hotkeys needs one key per label ({len(labels)} labels), got "
                          f"{len(keys)}: e.g. --hotkeys {','.join(DIGIT_KEYS[:len(labels)])}")
-    seen: set[str] = set()
     for key in keys:
         if len(key) != 1:
             raise ValueError(f"--hotkeys: each key is one character, got {key!r}")
         if key in RESERVED_KEYS:
             raise ValueError(f"--hotkeys: {key!r} {RESERVED_KEYS[key]} on the page; pick "
                              "another key")
-        if key in seen:
-            raise ValueError(f"--hotkeys has {key!r} twice: give each label its own key")
-        seen.add(key)
+    check_once(keys, "--hotkeys", "give each label its own key")
     return keys
