@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-from test_ls_http import TOKEN, UNLABELED, _client, _setup_body, export_tasks, recorded
+from test_ls_http import (
+    TOKEN,
+    UNLABELED,
+    JsonHandler,
+    LoopbackServer,
+    _client,
+    _setup_body,
+    assert_stored_is_what_predict_gives,
+    export_tasks,
+    recorded,
+)
 
 from _ls_fixtures import FIXTURES, needs_fixtures
 
@@ -31,7 +38,7 @@ ACTIONS = {"retrieve_tasks_predictions", "predictions_to_annotations", "remove_d
            "delete_annotators"}
 
 
-class StrictLabelStudio:
+class StrictLabelStudio(LoopbackServer):
     """Export, prediction import and list, data-manager actions, project update: with Label
     Studio's checks, and predictions kept as it keeps them."""
 
@@ -41,19 +48,11 @@ class StrictLabelStudio:
         self.actions: list[dict] = []
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(JsonHandler):
             def _reply(self, status: int, payload: object) -> None:
                 if status >= 400:
                     owner.refused.append((status, self.path))
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                super()._reply(status, payload)
 
             def _body(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -89,9 +88,7 @@ class StrictLabelStudio:
                 return self._reply(200, {"id": 1, **body}) if path == "/api/projects/1" \
                     else self._reply(404, {"detail": "not found"})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(Handler)
 
     def add(self, predictions: list[dict]) -> int:
         for p in predictions:  # what the import serializer requires
@@ -126,14 +123,6 @@ class StrictLabelStudio:
         self.predictions = [p for p in self.predictions if p["task"] not in tasks]
         return 200, {"processed_items": len(gone), "detail": f"Deleted {len(gone)} predictions"}
 
-    def __enter__(self) -> StrictLabelStudio:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
 
 def _stored_for_unlabeled() -> list[dict]:
     """The recorded stored predictions, moved onto the unlabeled tasks (an older model's)."""
@@ -162,9 +151,4 @@ def test_pushes_leave_exactly_one_current_prediction_per_unlabeled_task(tmp_path
             held[p["task"]] = p
         assert sorted(held) == [t for t, _ in UNLABELED]  # the older ones are replaced
         assert {p["model_version"] for p in held.values()} == {version}
-        body = recorded("predict_request_batch.json")
-        body["tasks"] = [{"id": i, "data": {"text": text}} for i, text in UNLABELED]
-        now = client.post("/predict", json=body).json()["results"]
-        for (task_id, _), pred in zip(UNLABELED, now, strict=True):
-            assert held[task_id]["result"] == pred["result"]
-            assert held[task_id]["score"] == pytest.approx(pred["score"], abs=0.05)
+        assert_stored_is_what_predict_gives(client, held)

@@ -72,7 +72,50 @@ def export_tasks(include_unlabeled: bool) -> list[dict]:
     return tasks
 
 
-class FakeLabelStudio:
+class JsonHandler(BaseHTTPRequestHandler):
+    """A request handler that keeps test output quiet and answers JSON."""
+
+    def log_message(self, *args):
+        pass
+
+    def _reply(self, status: int, payload: object) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class LoopbackServer:
+    """A threaded HTTP server on a free loopback port (``url``), served inside ``with``."""
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def assert_stored_is_what_predict_gives(client: TestClient, held: dict[int, dict]) -> None:
+    """The predictions Label Studio holds (``held``, by task) are those ``/predict`` gives
+    now for the unlabeled tasks."""
+    body = recorded("predict_request_batch.json")
+    body["tasks"] = [{"id": i, "data": {"text": text}} for i, text in UNLABELED]
+    now = client.post("/predict", json=body).json()["results"]
+    for (task_id, _), pred in zip(UNLABELED, now, strict=True):
+        assert held[task_id]["result"] == pred["result"]
+        assert held[task_id]["score"] == pytest.approx(pred["score"], abs=0.05)
+
+
+class FakeLabelStudio(LoopbackServer):
     """Label Studio's export, prediction import, data-manager action and project update
     endpoints."""
 
@@ -80,18 +123,7 @@ class FakeLabelStudio:
         self.requests: list[tuple[str, str, str | None, object]] = []
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
-            def _reply(self, status: int, payload: object) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def _record(self) -> tuple[str, object]:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length)) if length else None
@@ -124,17 +156,7 @@ class FakeLabelStudio:
                     return self._reply(200, {"id": 1, **body})
                 return self._reply(404, {"detail": "not found"})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeLabelStudio:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
     def calls(self, method: str, path: str) -> list:
         return [r for r in self.requests if r[0] == method and urlsplit(r[1]).path == path]

@@ -16,6 +16,7 @@ from test_ls_http import (
     FakeLabelStudio,
     _client,
     _setup_body,
+    assert_stored_is_what_predict_gives,
     recorded,
 )
 
@@ -187,12 +188,7 @@ def test_pushes_are_few_and_replace_what_they_supersede(tmp_path, fake_ls) -> No
         assert all(p["model_version"] == version for p in pushes[1])
         # what Label Studio holds now is exactly what /predict gives
         held = {p["task"]: p for p in first} | {p["task"]: p for p in pushes[1]}
-        body = recorded("predict_request_batch.json")
-        body["tasks"] = [{"id": i, "data": {"text": text}} for i, text in UNLABELED]
-        now = client.post("/predict", json=body).json()["results"]
-        for (task_id, _), pred in zip(UNLABELED, now, strict=True):
-            assert held[task_id]["result"] == pred["result"]
-            assert held[task_id]["score"] == pytest.approx(pred["score"], abs=0.05)
+        assert_stored_is_what_predict_gives(client, held)
 
 
 def test_prepare_project_sets_uncertainty_sampling(tmp_path, fake_ls) -> None:
