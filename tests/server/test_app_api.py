@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 import json
 import time
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image
 
 from activelab.cold_start import cold_start
@@ -17,12 +17,6 @@ from activelab.engine.models import make_model
 from activelab.server.app import create_app
 from activelab.server.project import open_project
 from activelab.server.scorer import load_features
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-
 
 
 def client_for(proj, scorer=None) -> tuple[TestClient, dict[str, str]]:

@@ -3,11 +3,11 @@ headers folded away; an unknown column is one line and exit 2, and leaves nothin
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from test_app_cli_errors import _refused
 
 from _live import (
@@ -20,10 +20,6 @@ from _live import (
 )
 from activelab.server.app import create_app
 from activelab.server.project import open_project
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 
 def _mail(tmp_path: Path, n: int = 12) -> Path:

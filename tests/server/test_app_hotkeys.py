@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from _live import (
     chromium_page,
@@ -18,10 +18,6 @@ from _live import (
 from activelab.server.app import create_app
 from activelab.server.options import check_hotkeys, default_hotkeys
 from activelab.server.project import open_project
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 
 def _items(tmp_path: Path, n: int = 30) -> Path:

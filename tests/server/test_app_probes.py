@@ -3,11 +3,10 @@ the page shows them (a real SQLite file)."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from activelab.server.app import create_app
 from activelab.server.probes import QueueRows, draw_probes, probe_ranks
@@ -15,10 +14,6 @@ from activelab.server.project import open_project
 from activelab.server.scorer import Scorer, save_features
 from activelab.store import Store
 from activelab.store import schema as S
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 X = np.linspace(-3.0, 3.0, 60)[:, None]
 

@@ -3,16 +3,11 @@ and bad input refused with the reason."""
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
+from fastapi.testclient import TestClient
 
 from activelab.server.app import create_app
 from activelab.server.project import open_project
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 
 def _setup(tmp_path, db_url: str):

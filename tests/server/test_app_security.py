@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from PIL import Image
 from typer.testing import CliRunner
 
 from activelab.server.app import create_app
 from activelab.server.project import open_project
 from activelab.store import schema
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 
 @pytest.fixture()

@@ -4,12 +4,12 @@ labeled, a changed answer, the model's guess, long emails."""
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 
 from _live import (
     chromium_page,
@@ -22,10 +22,6 @@ from _live import (
 from activelab.server.app import create_app
 from activelab.server.project import open_project
 from activelab.server.views import why_text
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 
 def _emails(tmp_path: Path, n: int = 14) -> Path:
