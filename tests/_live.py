@@ -18,6 +18,8 @@ import httpx
 import pytest
 import test_app_crash as server
 
+from _cli_probe import REPORT_IMPORTS
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -44,24 +46,12 @@ class CliResult:
     output: str
 
 
-#: Run the CLI, then print on stderr which heavy libraries it had imported when it exited.
-_REPORT_IMPORTS = """
-import sys
-from activelab.cli import main
-try:
-    main()
-finally:
-    heavy = ("sklearn", "scipy", "pandas", "fastapi", "uvicorn")
-    print("imported:", ",".join(m for m in heavy if m in sys.modules), file=sys.stderr)
-"""
-
-
 def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> CliResult:
     """``activelab ARGS`` in a subprocess (one that would serve instead of failing times out).
 
     The output ends with a line ``imported: ...`` naming the heavy libraries loaded by then.
     """
-    cmd = [sys.executable, "-c", _REPORT_IMPORTS, *args]
+    cmd = [sys.executable, "-c", REPORT_IMPORTS, *args]
     try:
         done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
                               env=server.server_env() | {"COLUMNS": "400"})

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from _cli_probe import REPORT_IMPORTS
 from activelab.cli import app
 
 ENV = {"COLUMNS": "400"}
@@ -208,22 +209,10 @@ def test_the_fast_name_tables_agree_with_the_library():
     assert set(MODEL_NAMES) == set(MODELS)
 
 
-#: Run the real command line, then say on stderr which heavy libraries it had imported.
-_REPORT_IMPORTS = """
-import sys
-from activelab.cli import main
-try:
-    main()
-finally:
-    heavy = ("sklearn", "pandas", "matplotlib", "fastapi", "uvicorn")
-    print("imported:", ",".join(m for m in heavy if m in sys.modules), file=sys.stderr)
-"""
-
-
 def _real_cli(args: list[str], cwd: Path) -> tuple[int, list[str], list[str]]:
     """``activelab ARGS`` in a subprocess: (exit code, stderr lines, heavy modules loaded)."""
     env = {**os.environ, "PYTHONPATH": str(SRC), "COLUMNS": "400"}
-    proc = subprocess.run([sys.executable, "-c", _REPORT_IMPORTS, *args], cwd=cwd, env=env,
+    proc = subprocess.run([sys.executable, "-c", REPORT_IMPORTS, *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)
     lines = proc.stderr.strip().splitlines()
     imported = lines.pop().removeprefix("imported:").strip()
