@@ -640,9 +640,10 @@ class Scorer:
     def _with_probes(self, rows: QueueRows, model: Any) -> QueueRows:
         """``rows`` with random checks drawn from the items nobody holds or labeled, seeded by
         the project's ``random_state`` and the queue version about to be published."""
-        busy = self.store.unavailable_ids(self.project_id, 1)
-        pool = np.setdiff1d(np.arange(self.n_items_, dtype=np.int64),
-                            np.concatenate([busy, rows.ids]))
+        free = np.ones(self.n_items_, dtype=bool)  # one pass, not a sort of every id
+        free[self.store.unavailable_ids(self.project_id, 1)] = False
+        free[rows.ids] = False
+        pool = np.flatnonzero(free)
         served, checks = self.store.served_counts(self.project_id)
         ranks = probe_ranks(rows.ids.size, self.random_share, served, checks)
         version = abs(int(self.store.project(self.project_id)["queue_version"])) + 1
