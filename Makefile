@@ -13,8 +13,11 @@ $(VENV)/.stamp-core: pyproject.toml
 	$(PIP) install -q -e ".[cli,plot]"
 	touch $@
 
-$(VENV)/.stamp-dev: $(VENV)/.stamp-core pyproject.toml
+$(VENV)/.stamp-dev: $(VENV)/.stamp-core pyproject.toml kernels/pyproject.toml kernels/setup.py \
+		kernels/src/activelab_kernels/_linear.c kernels/src/activelab_kernels/_avx512.h
 	$(PIP) install -q -e ".[all,dev,multilabel-data,quantile]"
+	# the optional compiled scoring kernels (needs a C compiler; numpy is used without them)
+	$(PIP) install -q --force-reinstall --no-deps ./kernels || echo "note: the compiled kernels did not build; their tests will be skipped"
 	# the deep extra: torch's CPU wheel (pinned; an unpinned torch pulls a CUDA build)
 	$(PIP) install -q torch==2.13.0 || echo "note: torch==2.13.0 not installable here; torch tests will be skipped"
 	touch $@

@@ -5,6 +5,9 @@ written with whole-array numpy, and the seeded ``top_k``.  Where the model's ari
 is exact (small integer weights and features) the plain matrix is scikit-learn's own
 ``predict_proba``; elsewhere it is ``predict_proba_chunked``, which makes the same
 matrix products as the fused path.
+
+These tests pin the numpy path, so they run with the optional compiled kernels off;
+tests/test_compiled.py checks that the compiled path picks the same ids.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
+from activelab.compiled import kernels_off
 from activelab.engine.models import SparseSafeScaler
 from activelab.parallel import run_blocks, scoring_threads
 from activelab.pool import RowView
@@ -33,6 +37,12 @@ from activelab.strategies.query import query_once, utilities_once
 from activelab.strategies.uncertainty import entropy_block
 
 MEASURES = ("entropy", "margin", "least_confident")
+
+
+@pytest.fixture(autouse=True)
+def _numpy_path():
+    with kernels_off():
+        yield
 N = 2 * KERNEL_ROWS + 17  # three blocks, the last one short
 
 

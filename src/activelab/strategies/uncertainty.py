@@ -7,16 +7,31 @@ see :data:`activelab.proba.BlockFn`); the strategies hand the same kernels to
 :func:`activelab.proba.reduce_proba` when the probabilities have not been computed, so
 that a query scores the pool straight from the model's logits, block by block, on all
 cores, without the n × C matrix — and with bit-equal utilities either way.
+
+With the optional compiled kernels installed (:mod:`activelab.compiled`), a query of a
+linear model on a dense pool is scored by them instead, and the items near the cut-off
+are re-scored with the numpy kernels before choosing, so the ids are the same.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
+from ..compiled import compiled_utilities, exact_near_cut, tolerance
 from ..parallel import scratch
-from ..proba import class_reduce, reduce_proba_matrix
+from ..pool import RowView, take_rows
+from ..proba import BlockFn, class_reduce, reduce_proba, reduce_proba_matrix
 from ._shared import entropy_block, proba_utility
-from .base import Needs, QueryContext, UtilityStrategy
+from .base import (
+    Needs,
+    QueryContext,
+    QueryResult,
+    UtilityStrategy,
+    check_n_instances,
+    select_top,
+)
 from .registry import register
 
 __all__ = [
@@ -87,19 +102,46 @@ def entropy_utility(proba: np.ndarray) -> np.ndarray:
     return reduce_proba_matrix(_check_proba(proba), entropy_block)
 
 
+class _UncertaintyStrategy(UtilityStrategy):
+    """A utility that is a row-wise function of the probabilities, given by :attr:`block`."""
+
+    needs = frozenset({Needs.PROBA})
+    block: ClassVar[BlockFn]
+
+    def utility(self, context: QueryContext) -> np.ndarray:
+        return proba_utility(context, type(self).block)
+
+    def select(self, context: QueryContext, n_instances: int) -> QueryResult:
+        """The top ``n_instances``; through the compiled kernels when they apply."""
+        fast = None
+        if context.proba_if_known is None and context.estimator is not None \
+                and context.X is not None:
+            fast = compiled_utilities(context.estimator, context.X, self.name)
+        if fast is None or np.isnan(fast).any():
+            return super().select(context, n_instances)
+        n_instances = check_n_instances(n_instances, len(context))
+        block = type(self).block
+
+        def exact(positions: np.ndarray) -> np.ndarray:
+            return reduce_proba(context.estimator, take_rows(context.X, positions), block)
+
+        base = context.X.base if isinstance(context.X, RowView) else context.X
+        utilities = exact_near_cut(fast, n_instances, exact, tolerance(base.dtype))
+        return select_top(context, utilities, n_instances, self.random_state, self.name,
+                          info=self.query_info(context) or None)
+
+
 @register
-class LeastConfident(UtilityStrategy):
+class LeastConfident(_UncertaintyStrategy):
     """Query the items whose most likely class has the lowest probability."""
 
     name = "least_confident"
     needs = frozenset({Needs.PROBA})
-
-    def utility(self, context: QueryContext) -> np.ndarray:
-        return proba_utility(context, least_confident_block)
+    block = staticmethod(least_confident_block)
 
 
 @register
-class Margin(UtilityStrategy):
+class Margin(_UncertaintyStrategy):
     """Query the items with the smallest gap between the two most likely classes.
 
     The default strategy: in a large tabular re-benchmark (Lu et al., TMLR 2025)
@@ -108,17 +150,13 @@ class Margin(UtilityStrategy):
 
     name = "margin"
     needs = frozenset({Needs.PROBA})
-
-    def utility(self, context: QueryContext) -> np.ndarray:
-        return proba_utility(context, margin_block)
+    block = staticmethod(margin_block)
 
 
 @register
-class Entropy(UtilityStrategy):
+class Entropy(_UncertaintyStrategy):
     """Query the items whose predicted class distribution has the highest entropy."""
 
     name = "entropy"
     needs = frozenset({Needs.PROBA})
-
-    def utility(self, context: QueryContext) -> np.ndarray:
-        return proba_utility(context, entropy_block)
+    block = staticmethod(entropy_block)
