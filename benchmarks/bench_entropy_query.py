@@ -8,6 +8,8 @@ least confident is timed along these paths, in alternating order, round after ro
   learners, the labeling app and the Label Studio backend go through (fused scoring on
   all cores: logits, softmax and the measure per 4,096-row block, nothing n x C held);
 - ``activelab 1 thread``: the same with ``scoring_threads(1)``;
+- ``activelab numpy path``: the same with the optional compiled kernels switched off
+  (only when they are installed: ``pip install ./kernels``; ``activelab`` then uses them);
 - ``learner``: ``ActiveLearner.query``, which adds the pool's validation pass;
 - ``fused numpy``: the reference of the issue, a plain numpy loop over 65,536-row chunks:
   ``X @ coef.T + b``, softmax with ``max``/``exp``/``sum`` over ``axis=1``, the measure
@@ -45,6 +47,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from activelab.compiled import kernels_available, kernels_off
 from activelab.learners import ActiveLearner
 from activelab.parallel import scoring_threads
 from activelab.proba import predict_proba_chunked
@@ -180,8 +183,13 @@ def _paths(est: LogisticRegression, learner: ActiveLearner, X: np.ndarray, k: in
         with scoring_threads(1):
             return lib()
 
+    def lib_numpy() -> object:
+        with kernels_off():
+            return lib()
+
     paths: dict[str, Callable[[], object]] = {
         "activelab": lib, "activelab 1 thread": lib1,
+        **({"activelab numpy path": lib_numpy} if kernels_available() else {}),
         "learner": lambda: learner.query(X, n_instances=k)[0],
         "fused numpy": lambda: fused_reference(est, X, k, measure),
         "plain": lambda: plain_reference(est, X, k, measure),
@@ -243,7 +251,8 @@ def main() -> None:
     X64, X_train, y_train = make_data(args.rows, args.features, args.classes, args.train)
     blas = [(i.get("internal_api"), i.get("num_threads")) for i in threadpool_info()]
     print(f"python {platform.python_version()}, numpy {np.__version__}, BLAS {blas}, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; compiled kernels: "
+          f"{'on' if kernels_available() else 'off (not installed)'}")
     print(f"pool {args.rows} x {args.features}, {args.classes} classes, k={args.k}, median of "
           f"{args.repeats} rotating rounds after a warm-up; (Nx) = that path's time / "
           "activelab's in the same round\n")

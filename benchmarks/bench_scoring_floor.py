@@ -7,7 +7,9 @@ run:
 
 - ``utilities_once(model, X, None, "entropy")``: the entropy of every row (the app's
   rescoring needs all of them), fused from a 10-class LogisticRegression's logits;
-- ``query_once(model, X, None, "entropy", 100)``: the same plus the top 100;
+- ``query_once(model, X, None, "entropy", 100)``: the same plus the top 100 (through the
+  optional compiled kernels when they are installed, ``pip install ./kernels``, and then
+  also with them switched off: the numpy path);
 - the fused numpy reference (65,536-row chunks, see bench_entropy_query.py);
 - the labeling app's rescoring of a 1,000,000-item project with the app's default model
   (``make_model("logreg")``: scaler + logistic regression) through
@@ -36,6 +38,7 @@ from collections.abc import Callable
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from activelab.compiled import kernels_available, kernels_off
 from activelab.strategies.query import query_once, utilities_once
 from bench_entropy_query import blas_threads, fused_reference, make_data, peak_mib
 
@@ -106,12 +109,22 @@ def app_rescore(n: int, repeats: int) -> tuple[float, float]:
 
 
 def pool_table(X: np.ndarray, est: LogisticRegression, floor_rows: float, repeats: int) -> None:
+    def query() -> object:
+        return query_once(est, X, None, "entropy", 100, random_state=0).ids
+
+    def query_numpy() -> object:
+        with kernels_off():
+            return query()
+
     paths = {
         "utilities_once (entropy of every row)": lambda: utilities_once(est, X, None, "entropy"),
-        "query_once (entropy, top 100)": lambda: query_once(est, X, None, "entropy", 100,
-                                                            random_state=0),
+        "query_once (entropy, top 100)": query,
+        **({"query_once, numpy path (kernels off)": query_numpy} if kernels_available() else {}),
         "fused numpy reference": lambda: fused_reference(est, X, 100, "entropy"),
     }
+    if kernels_available():
+        print(f"same ids with and without the compiled kernels: "
+              f"{np.array_equal(query(), query_numpy())}\n")
     memory = {name: peak_mib(fn) for name, fn in paths.items()}
     print("| path | BLAS threads | seconds (median) | M rows/s | share of floor | peak extra MiB |")
     print("|---|---|---|---|---|---|")
@@ -136,7 +149,8 @@ def main() -> None:
     est = LogisticRegression(max_iter=500).fit(X_train.astype(np.float32), y_train)
     print(f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}; pool {args.rows:,} x {args.features} float32 "
-          f"({X.nbytes / 1e9:.2f} GB, {X.itemsize * args.features} bytes per row)\n")
+          f"({X.nbytes / 1e9:.2f} GB, {X.itemsize * args.features} bytes per row); compiled "
+          f"kernels: {'on' if kernels_available() else 'off (not installed)'}\n")
     floors = read_floor(X, args.repeats)
     for name, rate in floors.items():
         print(f"read rate ({name}): {rate / 1e9:.1f} GB/s")
