@@ -102,6 +102,7 @@ def test_labeling_accounting_and_exports(tmp_path, db_url: str) -> None:
     ls = c.get("/api/admin/export/labels?format=labelstudio", headers=h).json()
     assert len(ls) == 12
     assert ls[0]["annotations"][0]["result"][0]["value"]["choices"][0] in {"neg", "pos"}
+    assert (ls[0]["comment_count"], ls[0]["meta"]) == (0, {})  # no comments
     blob = c.get("/api/admin/export/model", headers=h)
     assert blob.status_code == 200
     import skops.io as sio

@@ -70,4 +70,13 @@ def test_review_routes_check_who_and_what(tmp_path, db_url: str) -> None:
     again = c.get("/api/admin/disagreements?resolved=true", headers=admin).json()
     assert again["items"][0]["resolution"]["label"] == "a"
     assert c.get("/api/my/labels", headers=ann).json()["labels"][0]["resolved_label"] == "a"
+    # the Label Studio export carries the comment: counts as Label Studio's own export
+    # has them, the text in the task's meta
+    ls = c.get("/api/admin/export/labels?format=labelstudio", headers=admin).json()
+    task = next(t for t in ls if t["data"]["activelab_id"] == item)
+    assert (task["comment_count"], task["comment_authors"]) == (1, ["ann"])
+    assert [(n["author"], n["text"]) for n in task["meta"]["activelab_comments"]] == [
+        ("ann", "hm")]
+    assert task["last_comment_updated_at"] == task["meta"]["activelab_comments"][0]["updated_at"]
+    assert task["last_comment_updated_at"][:2] == "20"  # an ISO date
     proj.store.close()

@@ -205,11 +205,41 @@ def label_export_rows(rows: list[dict[str, Any]], items: dict[int, dict[str, Any
     return out
 
 
+def _task_comments(comments: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Label Studio's comment fields of a task, by item: the count, the authors, the time of
+    the last one, and the comments themselves in the task's ``meta`` (Label Studio keeps
+    ``meta`` on import; its own export carries only the counts)."""
+    out: dict[int, dict[str, Any]] = {}
+    for c in comments:  # oldest first
+        t = out.setdefault(int(c["item_id"]), {"meta": {"activelab_comments": []},
+                                               "comment_count": 0, "comment_authors": []})
+        t["meta"]["activelab_comments"].append({"author": c["annotator"], "text": c["text"],
+                                                "updated_at": _iso(c["updated_at"])})
+        t["comment_count"] += 1
+        if c["annotator"] not in t["comment_authors"]:
+            t["comment_authors"].append(c["annotator"])
+        t["last_comment_updated_at"] = _iso(c["updated_at"])
+    return out
+
+
+def _iso(t: Any) -> Any:
+    """A time as ISO 8601 text (stored times are seconds since the epoch or datetimes)."""
+    import datetime as dt
+
+    if isinstance(t, (int, float)):
+        return dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat()
+    return t.isoformat() if hasattr(t, "isoformat") else t
+
+
 def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any]],
-                      settings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                      settings: dict[str, Any] | None = None,
+                      comments: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Label Studio task JSON: one task per item, one annotation per label (the chosen
-    labels of a multi-label project, the number of a regression one)."""
+    labels of a multi-label project, the number of a regression one), and the item's
+    comments (:func:`_task_comments`)."""
     from .answers import decode_answer, task_name
+
+    notes = _task_comments(comments or [])
 
     settings = settings or {}
     task = task_name(settings)
@@ -223,10 +253,13 @@ def labelstudio_tasks(rows: list[dict[str, Any]], items: dict[int, dict[str, Any
                 data = {"image": item["content"]}
             else:
                 data = json.loads(item["content"])
+            no_notes = {"meta": {}, "comment_count": 0, "comment_authors": [],
+                        "last_comment_updated_at": None}
             tasks[r["item_id"]] = {"id": int(r["item_id"]) + 1,
                                    "data": data | {"activelab_id": int(r["item_id"]),
                                                    "activelab_key": item["key"]},
-                                   "annotations": []}
+                                   "annotations": [],
+                                   **(no_notes | notes.get(int(r["item_id"]), {}))}
         answer = decode_answer(settings, r["label"])
         region = {"type": "number", "value": {"number": answer}} if task == "regression" \
             else {"type": "choices", "value": {"choices": answer if task == "multilabel"

@@ -29,10 +29,10 @@ def export_labels(format: str = Query("csv", pattern="^(csv|jsonl|labelstudio)$"
     the admin's resolution of the item."""
     rows = state.store.label_rows(state.project_id)
     items = state.store.items(state.project_id, sorted({r["item_id"] for r in rows}))
+    comments = state.store.comments(state.project_id)
     if format == "labelstudio":
-        return JSONResponse(labelstudio_tasks(rows, items, state.settings))
-    out = label_export_rows(rows, items, state.store.comments(state.project_id),
-                            state.store.resolutions(state.project_id))
+        return JSONResponse(labelstudio_tasks(rows, items, state.settings, comments))
+    out = label_export_rows(rows, items, comments, state.store.resolutions(state.project_id))
     if format == "jsonl":  # a set of labels as a list, a number as a number
         out = decoded_answers(state.settings, out)
         text = "".join(json.dumps(r) + "\n" for r in out)
