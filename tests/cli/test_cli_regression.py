@@ -92,6 +92,32 @@ def test_benchmark_and_report_on_diabetes(tmp_path):
     assert "AULC (r2)" in html and "final rmse (lower is better)" in html
 
 
+def test_benchmark_of_a_regression_set_without_strategies_or_model_takes_the_tasks(tmp_path):
+    out = tmp_path / "b"
+    result = invoke("benchmark", "--datasets", "diabetes", "--seeds", "1", "--initial", "10",
+                    "--batch-size", "10", "--budget", "20", "-j", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert (config["strategies"], config["models"]) == (
+        ["random", "greedy_io", "greedy_x"], ["ridge"])
+    names = sorted(p.name for p in (out / "results").glob("*.json"))
+    assert names == [f"diabetes__{s}__ridge__noise00__seed0.json"
+                     for s in ("greedy_io", "greedy_x", "random")]
+    # a resumed run reads the same settings back and has nothing left to do
+    again = invoke("benchmark", "--datasets", "diabetes", "--seeds", "1", "--initial", "10",
+                   "--batch-size", "10", "--budget", "20", "-j", "1", "--out", str(out))
+    assert again.exit_code == 0, again.output
+    assert "0 runs done now, 3 were already done" in again.output
+
+
+def test_benchmark_of_two_tasks_without_strategies_is_one_line(tmp_path):
+    result = invoke("benchmark", "--datasets", "iris,diabetes", "--seeds", "1",
+                    "--out", str(tmp_path / "b"))
+    assert result.exit_code == 2
+    assert "different tasks (classification, regression)" in result.stderr
+    assert not (tmp_path / "b").exists()
+
+
 def test_benchmark_refuses_a_classifier_for_a_regression_set(tmp_path):
     result = invoke("benchmark", "--datasets", "diabetes", "--models", "logreg", "--seeds",
                     "1", "--out", str(tmp_path / "b"))

@@ -85,7 +85,8 @@ Datasets = Annotated[str | None, typer.Option(
     "spamassassin-domain, or file paths."
 )]
 Strategies = Annotated[str | None, typer.Option(
-    help="Comma-separated strategies (random is added; default: auto,margin)."
+    help="Comma-separated strategies (random is added; default by the datasets' task: "
+    "auto,margin; regression greedy_io,greedy_x; multi-label cvirs,multilabel_margin)."
 )]
 Models = Annotated[str | None, typer.Option(
     help="Comma-separated models: logreg, rf, svm, nb, knn or import paths."

@@ -50,6 +50,15 @@ FILE_OPTIONS: tuple[str, ...] = (
     "delimiter",
 )
 
+#: The strategies benchmarked when none are given, by the datasets' task: the default
+#: selector and margin for classification; for regression and multi-label the two that
+#: beat random on diabetes and yeast (docs/benchmarks/regression.md, multilabel.md).
+DEFAULT_STRATEGIES: dict[str, list[str]] = {
+    "classification": ["random", "auto", "margin"],
+    "regression": ["random", "greedy_io", "greedy_x"],
+    "multilabel": ["random", "cvirs", "multilabel_margin"],
+}
+
 _KEYS = {
     "name", "datasets", "strategies", "models", "seeds", "noise", "initial", "batch_size",
     "budget", "test_size", "metrics", "target", "data_dir", "n_jobs", "format",
@@ -92,11 +101,13 @@ class BenchmarkConfig:
         scenario: ``"imbalanced"``, ``"spamassassin-domain"``.
     strategies : list of str
         Registered strategy names; ``"random"`` is added when missing (it is the baseline).
-        Default ``["random", "auto", "margin"]``.
+        Default: those of the datasets' task (:data:`DEFAULT_STRATEGIES`; for
+        classification ``["random", "auto", "margin"]``), chosen when the benchmark runs.
     models : list of str
         Names of the model table (:data:`activelab.engine.models.MODELS`: ``logreg``,
         ``rf``, ``svm``, ``knn``, ``nb``) or import paths ``"package.module.Class"``, built
-        by :func:`activelab.engine.models.make_model` with the run's seed.
+        by :func:`activelab.engine.models.make_model` with the run's seed.  Default: the
+        task's model (``logreg``; ``ridge`` for regression).
     seeds : int or list of int
         ``n`` means seeds ``0 .. n-1``.  Seed ``k`` gives every strategy the same split
         and initial set (paired comparisons).
@@ -128,8 +139,8 @@ class BenchmarkConfig:
 
     name: str = "benchmark"
     datasets: list[str] = field(default_factory=lambda: ["iris"])
-    strategies: list[str] = field(default_factory=lambda: ["random", "auto", "margin"])
-    models: list[str] = field(default_factory=lambda: ["logreg"])
+    strategies: list[str] | None = None
+    models: list[str] | None = None
     seeds: Any = 5
     noise: list[float] = field(default_factory=lambda: [0.0])
     initial: int = 20
@@ -183,6 +194,8 @@ class BenchmarkConfig:
     def _check_lists(self) -> None:
         for key in ("datasets", "strategies", "models", "metrics"):
             value = getattr(self, key)
+            if key in ("strategies", "models") and value is None:
+                continue  # the task's defaults (use_task_defaults)
             if isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
                 setattr(self, key, value)
@@ -193,6 +206,10 @@ class BenchmarkConfig:
             setattr(self, key, list(dict.fromkeys(value)))
 
     def _check_strategies(self) -> None:
+        #: Whether the strategies are the defaults (then the datasets' task picks them).
+        self.strategies_by_default = self.strategies is None
+        if self.strategies is None:
+            self.strategies = list(DEFAULT_STRATEGIES["classification"])
         if "random" not in self.strategies:
             self.strategies = ["random", *self.strategies]
         from ..strategies import available_strategies
@@ -235,6 +252,10 @@ class BenchmarkConfig:
         """Names of the model table or import paths, each built once (before any run)."""
         from ..engine.models import REGRESSION_MODELS
 
+        #: Whether the model is the default (then the datasets' task picks it).
+        self.models_by_default = self.models is None
+        if self.models is None:
+            self.models = ["logreg"]
         for model in self.models:
             key = model.strip().lower()
             if key in REGRESSION_MODELS and key not in MODELS:
@@ -293,6 +314,16 @@ class BenchmarkConfig:
         ):
             return list(dict.fromkeys(int(s) for s in seeds))
         raise TypeError("seeds must be a count (e.g. 5) or a non-empty list of integers.")
+
+    def use_task_defaults(self, task: str) -> None:
+        """Take ``task``'s default strategies and model where none were given
+        (:data:`DEFAULT_STRATEGIES`, :data:`activelab.engine.models.DEFAULT_MODELS`)."""
+        from ..engine.models import DEFAULT_MODELS
+
+        if self.strategies_by_default:
+            self.strategies = list(DEFAULT_STRATEGIES[task])
+        if self.models_by_default:
+            self.models = [DEFAULT_MODELS[task]]
 
     # ------------------------------------------------------------------ grid
     def runs(self) -> list[RunSpec]:

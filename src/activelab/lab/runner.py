@@ -397,6 +397,7 @@ def run_benchmark(
     started = time.perf_counter()
     config.check_datasets()
     _read_files(config)
+    _task_default_strategies(config)
     _check_tasks(config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -434,21 +435,43 @@ def _read_files(config: BenchmarkConfig) -> None:
             _load(name, config.data_dir, config.file_options())
 
 
-def _check_tasks(config: BenchmarkConfig) -> None:
-    """Every model, strategy and noise level fits the task of every dataset that is cheap
-    to read (scikit-learn's bundled sets, sets shipped inside a package such as ``yeast``,
-    and files), before any folder is made."""
+def _cheap_task(name: str, config: BenchmarkConfig) -> str | None:
+    """The task of a dataset that is cheap to read (scikit-learn's bundled sets, sets
+    shipped inside a package such as ``yeast``, and files); None for the others."""
     from ..datasets import _looks_like_path
     from ..datasets.bundled import BUNDLED
     from ..datasets.packaged import is_packaged
+
+    if name.lower() in BUNDLED or is_packaged(name.lower()) or _looks_like_path(name):
+        return dataset_task(name, config)
+    return None
+
+
+def _task_default_strategies(config: BenchmarkConfig) -> None:
+    """With no strategies given, the datasets' task picks them (the downloaded real sets
+    are all classification ones)."""
+    if not config.strategies_by_default:
+        return
+    tasks = {_cheap_task(name, config) or "classification" for name in config.datasets}
+    if len(tasks) > 1:
+        raise ValueError(
+            f"the datasets are of different tasks ({', '.join(sorted(tasks))}) and no "
+            "strategy but random serves them all; benchmark each task on its own, or name "
+            "the strategies."
+        )
+    config.use_task_defaults(tasks.pop())
+
+
+def _check_tasks(config: BenchmarkConfig) -> None:
+    """Every model, strategy and noise level fits the task of every dataset that is cheap
+    to read (see :func:`_cheap_task`), before any folder is made."""
     from ..strategies.registry import check_strategy_task, get_strategy
     from .tasks import check_noise
 
     for name in config.datasets:
-        cheap = name.lower() in BUNDLED or is_packaged(name.lower()) or _looks_like_path(name)
-        if not cheap:
+        task = _cheap_task(name, config)
+        if task is None:
             continue
-        task = dataset_task(name, config)
         check_noise(config.noise, task)
         for model in config.models:
             try:
