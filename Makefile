@@ -14,7 +14,8 @@ $(VENV)/.stamp-core: pyproject.toml
 	touch $@
 
 $(VENV)/.stamp-dev: $(VENV)/.stamp-core pyproject.toml kernels/pyproject.toml kernels/setup.py \
-		kernels/src/activelab_kernels/_linear.c kernels/src/activelab_kernels/_avx512.h
+		kernels/src/activelab_kernels/_linear.c kernels/src/activelab_kernels/_avx512.h \
+		kernels/src/activelab_kernels/_avx2.h
 	$(PIP) install -q -e ".[all,dev,multilabel-data,quantile]"
 	# the optional compiled scoring kernels (needs a C compiler; numpy is used without them)
 	$(PIP) install -q --force-reinstall --no-deps ./kernels || echo "note: the compiled kernels did not build; their tests will be skipped"

@@ -1,10 +1,10 @@
 """Optional compiled scoring: the fused uncertainty kernels of the ``activelab-kernels`` add-on.
 
 When the add-on is installed (``pip install ./kernels`` from a checkout; it needs a C
-compiler) and the processor has AVX-512, least confident, margin and entropy of a linear
-softmax or logistic model on a dense float32 or float64 pool are computed by one C loop
-per row: logits, softmax and the measure stay in registers and nothing of size
-rows × classes is stored.  Everything else, and every machine without the add-on, keeps
+compiler) and the processor has AVX-512 (float32 and float64 pools) or AVX2 with FMA
+(float32 pools), least confident, margin and entropy of a linear softmax or logistic
+model on a dense pool are computed by one C loop per row: logits, softmax and the
+measure stay in registers and nothing of size rows × classes is stored.  Everything else, and every machine without the add-on, keeps
 the numpy path of :mod:`activelab.proba`.
 
 The kernel's values agree with numpy's to about 1e-6 (float32 pools) or 1e-13
@@ -52,11 +52,11 @@ def _module() -> Any | None:
         import activelab_kernels
     except ImportError:
         return None
-    return activelab_kernels if activelab_kernels.simd() == "avx512" else None
+    return activelab_kernels if activelab_kernels.simd() != "portable" else None
 
 
 def kernels_available() -> bool:
-    """Whether the compiled kernels are installed, usable here and switched on."""
+    """Whether the compiled kernels are installed, usable here (AVX-512 or AVX2) and on."""
     if getattr(_STATE, "off", False) or os.environ.get("ACTIVELAB_KERNELS", "1") == "0":
         return False
     return _module() is not None
@@ -159,6 +159,8 @@ def compiled_utilities(estimator: Any, X: Any, measure: str) -> np.ndarray | Non
     if pool is None:
         return None
     base, rows = pool
+    if base.dtype == np.float64 and _module().simd() != "avx512":  # type: ignore[union-attr]
+        return None  # the AVX2 kernels are float32 ones
     kernel = probability_kernel(estimator, X)
     if not isinstance(kernel, _LinearKernel):
         return None

@@ -10,8 +10,9 @@
  * Nothing of size rows x classes is stored.  W is (n_features, 16), the classes past
  * n_classes padded with zeros.  Four rows are in flight at once so that the products
  * overlap.  On a processor with AVX-512 the kernels in _avx512.h run (one register per
- * row of float32 logits); elsewhere the portable C loops below, which are slower than
- * numpy and are there for correctness only (activelab then keeps its numpy path).
+ * row of float32 logits), with AVX2 those of _avx2.h (float32 pools); elsewhere the
+ * portable C loops below, which are slower than numpy and are there for correctness only
+ * (activelab then keeps its numpy path).
  *
  * exp() is a Cody-Waite reduction and a polynomial (relative error about 2 ulp in
  * float32, 1e-15 in float64); the values agree with numpy's to ~1e-6 (float32 pools)
@@ -151,20 +152,27 @@ DEFINE_KERNEL(float, f32, exp_f32)
 DEFINE_KERNEL(double, f64, exp_f64)
 
 #ifdef HAVE_AVX512_BUILD
+#include "_avx2.h"
 #include "_avx512.h"
 #endif
 
-static int avx512_usable(void)
+enum { PORTABLE = 0, USE_AVX2 = 1, USE_AVX512 = 2 };
+static const char *SIMD_NAMES[] = {"portable", "avx2", "avx512"};
+
+/* The best instruction set this processor runs. */
+static int best_simd(void)
 {
 #ifdef HAVE_AVX512_BUILD
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-#else
-    return 0;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+        return USE_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return USE_AVX2;
 #endif
+    return PORTABLE;
 }
 
-static int use_avx512 = 0;
+static int simd_level = PORTABLE;
 
 static int get_buffer(PyObject *obj, Py_buffer *view, int writable, const char *name)
 {
@@ -225,12 +233,15 @@ static PyObject *score(PyObject *self, PyObject *args)
     const int64_t *row_numbers = have_rows ? (const int64_t *)rows.buf : NULL;
     Py_BEGIN_ALLOW_THREADS
 #ifdef HAVE_AVX512_BUILD
-    if (use_avx512 && itemsize == 4)
+    if (simd_level == USE_AVX512 && itemsize == 4)
         score512_f32((const float *)X.buf, d, row_numbers, start, m, (const float *)W.buf,
                      (const float *)b.buf, n_classes, measure, (double *)out.buf);
-    else if (use_avx512)
+    else if (simd_level == USE_AVX512)
         score512_f64((const double *)X.buf, d, row_numbers, start, m, (const double *)W.buf,
                      (const double *)b.buf, n_classes, measure, (double *)out.buf);
+    else if (simd_level == USE_AVX2 && itemsize == 4)
+        score256_f32((const float *)X.buf, d, row_numbers, start, m, (const float *)W.buf,
+                     (const float *)b.buf, n_classes, measure, (double *)out.buf);
     else
 #endif
     if (itemsize == 4)
@@ -261,7 +272,7 @@ release_X:
 
 static PyObject *simd(PyObject *self, PyObject *args)
 {
-    return PyUnicode_FromString(use_avx512 ? "avx512" : "portable");
+    return PyUnicode_FromString(SIMD_NAMES[simd_level]);
 }
 
 static PyObject *set_simd(PyObject *self, PyObject *args)
@@ -269,21 +280,21 @@ static PyObject *set_simd(PyObject *self, PyObject *args)
     const char *name;
     if (!PyArg_ParseTuple(args, "s", &name))
         return NULL;
-    if (strcmp(name, "portable") == 0)
-        use_avx512 = 0;
-    else if (strcmp(name, "avx512") == 0 && avx512_usable())
-        use_avx512 = 1;
-    else {
-        PyErr_Format(PyExc_ValueError, "set_simd: %s is not available here", name);
-        return NULL;
-    }
-    Py_RETURN_NONE;
+    for (int level = PORTABLE; level <= best_simd(); level++)
+        if (strcmp(name, SIMD_NAMES[level]) == 0) {
+            simd_level = level;
+            Py_RETURN_NONE;
+        }
+    PyErr_Format(PyExc_ValueError, "set_simd: %s is not available here", name);
+    return NULL;
 }
 
 static PyMethodDef methods[] = {
     {"score", score, METH_VARARGS, score_doc},
-    {"simd", simd, METH_NOARGS, "The instruction set the kernels use: avx512 or portable."},
-    {"set_simd", set_simd, METH_VARARGS, "Choose the kernels: 'avx512' (when usable) or 'portable'."},
+    {"simd", simd, METH_NOARGS,
+     "The instruction set the kernels use: avx512, avx2 (float32 pools) or portable."},
+    {"set_simd", set_simd, METH_VARARGS,
+     "Choose the kernels: 'avx512' or 'avx2' (when the processor has them) or 'portable'."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -293,6 +304,6 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__linear(void)
 {
-    use_avx512 = avx512_usable();
+    simd_level = best_simd();
     return PyModule_Create(&module);
 }
