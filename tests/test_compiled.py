@@ -259,6 +259,7 @@ def test_models_and_pools_the_kernel_does_not_cover_get_none():
         assert compiled_utilities(est, X, "entropy") is None
 
 
-def test_switched_off_by_the_environment(monkeypatch):
-    monkeypatch.setenv("ACTIVELAB_KERNELS", "0")
+@pytest.mark.parametrize("value", ["0", "off", "False", " no "])
+def test_switched_off_by_the_environment(monkeypatch, value):
+    monkeypatch.setenv("ACTIVELAB_KERNELS", value)
     assert not kernels_available()

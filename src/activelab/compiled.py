@@ -11,8 +11,8 @@ The kernel's values agree with numpy's to about 1e-6 (float32 pools) or 1e-13
 (float64); they are not bit-equal (another ``exp``, another order of additions).  A
 query therefore re-scores with numpy every item whose compiled value is within
 :func:`tolerance` of the cut-off before choosing (:func:`exact_near_cut`), so the ids
-are the numpy path's ids.  Set ``ACTIVELAB_KERNELS=0`` (or use :func:`kernels_off`) to
-keep numpy everywhere.
+are the numpy path's ids.  Set ``ACTIVELAB_KERNELS=0`` (or ``off``; or use
+:func:`kernels_off`) to keep numpy everywhere.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def _module() -> Any | None:
 
 def kernels_available() -> bool:
     """Whether the compiled kernels are installed, usable here (AVX-512 or AVX2) and on."""
-    if getattr(_STATE, "off", False) or os.environ.get("ACTIVELAB_KERNELS", "1") == "0":
+    setting = os.environ.get("ACTIVELAB_KERNELS", "1").strip().lower()
+    if getattr(_STATE, "off", False) or setting in ("0", "false", "no", "off"):
         return False
     return _module() is not None
 
