@@ -6,7 +6,7 @@ setup(
             "activelab_kernels._linear",
             ["src/activelab_kernels/_linear.c"],
             depends=["src/activelab_kernels/_avx512.h", "src/activelab_kernels/_avx2.h"],
-            extra_compile_args=["-O3"],
+            extra_compile_args=["-O3", "-Werror=implicit-function-declaration"],
         )
     ]
 )

@@ -1,6 +1,7 @@
-/* The AVX-512 kernels of _linear.c (one zmm register per row of float32 logits, two per
- * row of float64), compiled for AVX-512F whatever the build flags and called only when
- * the processor has it. */
+/* The AVX-512 kernels of _linear.c: the logits of each row in one zmm register (float32)
+ * or two (float64), stored in a small tile, then the measure of 16 (or 8) rows at a time
+ * with the rows in the lanes.  Compiled for AVX-512F/DQ whatever the build flags and
+ * called only when the processor has them. */
 #include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512dq,fma")))
@@ -39,56 +40,6 @@ AVX512 static inline __m512d exp512_pd(__m512d x) /* x <= 0 */
     return _mm512_scalef_pd(p, k);
 }
 
-/* The measure of one row from its float32 logits z (lanes past n_classes ignored). */
-AVX512 static inline double measure512_ps(__m512 z, __mmask16 valid, int measure)
-{
-    float best = _mm512_mask_reduce_max_ps(valid, z);
-    __m512 u = _mm512_maskz_sub_ps(valid, z, _mm512_set1_ps(best));
-    __m512 e = _mm512_maskz_mov_ps(valid, exp512_ps(u));
-    double s = _mm512_reduce_add_ps(e);
-    if (measure == ENTROPY)
-        return log(s) - (double)_mm512_reduce_add_ps(_mm512_mul_ps(e, u)) / s;
-    if (measure == MARGIN) {
-        __mmask16 top = _mm512_mask_cmp_ps_mask(valid, z, _mm512_set1_ps(best), _CMP_EQ_OQ);
-        __mmask16 first = top & (__mmask16)(-top);
-        double e_second = _mm512_mask_reduce_max_ps(valid & (__mmask16)~first, e);
-        return (e_second - 1.0) / s;
-    }
-    return 1.0 - 1.0 / s;
-}
-
-AVX512 static inline __attribute__((always_inline)) double measure512_pd(__m512d z0, __m512d z1, __mmask8 v0, __mmask8 v1,
-                                          int measure)
-{
-    double best = _mm512_mask_reduce_max_pd(v0, z0);
-    if (v1) {
-        double b1 = _mm512_mask_reduce_max_pd(v1, z1);
-        best = b1 > best ? b1 : best;
-    }
-    __m512d vb = _mm512_set1_pd(best);
-    __m512d u0 = _mm512_maskz_sub_pd(v0, z0, vb), u1 = _mm512_maskz_sub_pd(v1, z1, vb);
-    __m512d e0 = _mm512_maskz_mov_pd(v0, exp512_pd(u0));
-    __m512d e1 = _mm512_maskz_mov_pd(v1, exp512_pd(u1));
-    double s = _mm512_reduce_add_pd(_mm512_add_pd(e0, e1));
-    if (measure == ENTROPY) {
-        __m512d t = _mm512_fmadd_pd(e1, u1, _mm512_mul_pd(e0, u0));
-        return log(s) - _mm512_reduce_add_pd(t) / s;
-    }
-    if (measure == MARGIN) {
-        __mmask8 t0 = _mm512_mask_cmp_pd_mask(v0, z0, vb, _CMP_EQ_OQ);
-        __mmask8 t1 = _mm512_mask_cmp_pd_mask(v1, z1, vb, _CMP_EQ_OQ);
-        __mmask8 f0 = t0 & (__mmask8)(-t0), f1 = f0 ? 0 : (t1 & (__mmask8)(-t1));
-        double a = _mm512_mask_reduce_max_pd(v0 & (__mmask8)~f0, e0);
-        double c = _mm512_mask_reduce_max_pd(v1 & (__mmask8)~f1, e1);
-        if (!(v0 & (__mmask8)~f0))
-            a = 0.0;
-        if (!(v1 & (__mmask8)~f1))
-            c = 0.0;
-        return ((a > c ? a : c) - 1.0) / s;
-    }
-    return 1.0 - 1.0 / s;
-}
-
 #define ROW(k) (rows ? rows[i + (k)] : start + i + (k))
 
 AVX512 static inline __m512 log512_ps(__m512 x) /* x >= 1 */
@@ -114,8 +65,8 @@ AVX512 static inline __m512 log512_ps(__m512 x) /* x >= 1 */
 /* The measure of 16 rows at once from a tile of their logits (row r at tile + 16 r):
  * each class's column is gathered into one register, so the softmax runs down the
  * classes with the rows in the lanes. */
-AVX512 static inline __attribute__((always_inline)) void measure512_tile(const float *tile, int n_classes, int measure, double *out,
-                                   int n_rows)
+AVX512 static inline __attribute__((always_inline)) void
+measure512_tile(const float *tile, int n_classes, int measure, double *out, int n_rows)
 {
     const __m512i col = _mm512_mullo_epi32(
         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
@@ -207,39 +158,123 @@ AVX512 static void score512_f32(const float *X, int64_t d, const int64_t *rows, 
         score512_f32_as(X, d, rows, start, m, W, b, n_classes, LEAST_CONFIDENT, out);
 }
 
+AVX512 static inline __m512d log512_pd(__m512d x) /* x >= 1 */
+{
+    const __m512d one = _mm512_set1_pd(1.0);
+    __m512d e = _mm512_getexp_pd(x);
+    __m512d m = _mm512_getmant_pd(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
+    __mmask8 big = _mm512_cmp_pd_mask(m, _mm512_set1_pd(1.4142135623730951), _CMP_GT_OQ);
+    m = _mm512_mask_mul_pd(m, big, m, _mm512_set1_pd(0.5));
+    e = _mm512_mask_add_pd(e, big, e, one);
+    __m512d z = _mm512_div_pd(_mm512_sub_pd(m, one), _mm512_add_pd(m, one));
+    __m512d z2 = _mm512_mul_pd(z, z);
+    __m512d p = _mm512_set1_pd(1.0 / 23.0);
+    for (int j = 21; j >= 1; j -= 2)
+        p = _mm512_fmadd_pd(p, z2, _mm512_set1_pd(1.0 / j));
+    return _mm512_fmadd_pd(e, _mm512_set1_pd(0.6931471805599453094),
+                           _mm512_mul_pd(_mm512_add_pd(z, z), p));
+}
+
+/* The measure of 8 rows at once from a tile of their float64 logits (row r at tile + 16 r). */
+AVX512 static inline __attribute__((always_inline)) void
+measure512_tile_pd(const double *tile, int n_classes, int measure, double *out, int n_rows)
+{
+    const __m256i col = _mm256_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112);
+    __m512d z[16];
+    for (int c = 0; c < n_classes; c++)
+        z[c] = _mm512_i32gather_pd(col, tile + c, 8);
+    __m512d best = z[0], second = _mm512_set1_pd(-INFINITY);
+    for (int c = 1; c < n_classes; c++) {
+        second = _mm512_max_pd(second, _mm512_min_pd(best, z[c]));
+        best = _mm512_max_pd(best, z[c]);
+    }
+    __m512d s = _mm512_setzero_pd(), t = _mm512_setzero_pd();
+    for (int c = 0; c < n_classes; c++) {
+        __m512d u = _mm512_sub_pd(z[c], best);
+        __m512d e = exp512_pd(u);
+        s = _mm512_add_pd(s, e);
+        t = _mm512_fmadd_pd(e, u, t);
+    }
+    const __m512d one = _mm512_set1_pd(1.0);
+    __m512d v;
+    if (measure == ENTROPY)
+        v = _mm512_sub_pd(log512_pd(s), _mm512_div_pd(t, s));
+    else if (measure == MARGIN)
+        v = _mm512_div_pd(_mm512_sub_pd(exp512_pd(_mm512_sub_pd(second, best)), one), s);
+    else
+        v = _mm512_sub_pd(one, _mm512_div_pd(one, s));
+    _mm512_mask_storeu_pd(out, (__mmask8)(n_rows >= 8 ? 0xFF : (1u << n_rows) - 1), v);
+}
+
+/* Logits of 4 rows into the tile: one register per row when the classes fit in 8 lanes. */
+#define LOGITS4_PD(TWO)                                                                    \
+    do {                                                                                   \
+        const double *x0 = X + ROW(g) * d, *x1 = X + ROW(g + 1) * d;                       \
+        const double *x2 = X + ROW(g + 2) * d, *x3 = X + ROW(g + 3) * d;                   \
+        __m512d a00 = b0, a10 = b0, a20 = b0, a30 = b0;                                     \
+        __m512d a01 = b1, a11 = b1, a21 = b1, a31 = b1;                                     \
+        for (int64_t f = 0; f < d; f++) {                                                  \
+            __m512d w0 = _mm512_loadu_pd(W + 16 * f);                                      \
+            __m512d s0 = _mm512_set1_pd(x0[f]), s1 = _mm512_set1_pd(x1[f]);                \
+            __m512d s2 = _mm512_set1_pd(x2[f]), s3 = _mm512_set1_pd(x3[f]);                \
+            a00 = _mm512_fmadd_pd(s0, w0, a00);                                            \
+            a10 = _mm512_fmadd_pd(s1, w0, a10);                                            \
+            a20 = _mm512_fmadd_pd(s2, w0, a20);                                            \
+            a30 = _mm512_fmadd_pd(s3, w0, a30);                                            \
+            if (TWO) {                                                                     \
+                __m512d w1 = _mm512_loadu_pd(W + 16 * f + 8);                              \
+                a01 = _mm512_fmadd_pd(s0, w1, a01);                                        \
+                a11 = _mm512_fmadd_pd(s1, w1, a11);                                        \
+                a21 = _mm512_fmadd_pd(s2, w1, a21);                                        \
+                a31 = _mm512_fmadd_pd(s3, w1, a31);                                        \
+            }                                                                              \
+        }                                                                                  \
+        double *t = tile + 16 * g;                                                         \
+        _mm512_store_pd(t, a00);                                                           \
+        _mm512_store_pd(t + 16, a10);                                                      \
+        _mm512_store_pd(t + 32, a20);                                                      \
+        _mm512_store_pd(t + 48, a30);                                                      \
+        _mm512_store_pd(t + 8, a01);                                                       \
+        _mm512_store_pd(t + 24, a11);                                                      \
+        _mm512_store_pd(t + 40, a21);                                                      \
+        _mm512_store_pd(t + 56, a31);                                                      \
+    } while (0)
+
 AVX512 static inline __attribute__((always_inline)) void
 score512_f64_as(const double *X, int64_t d, const int64_t *rows, int64_t start, int64_t m,
                 const double *W, const double *b, int n_classes, int measure, double *out)
 {
-    __mmask8 v0 = (__mmask8)(n_classes >= 8 ? 0xFF : (1u << n_classes) - 1);
-    __mmask8 v1 = (__mmask8)(n_classes <= 8 ? 0 : (1u << (n_classes - 8)) - 1);
     __m512d b0 = _mm512_loadu_pd(b), b1 = _mm512_loadu_pd(b + 8);
+    double tile[128] __attribute__((aligned(64)));
+    int two = n_classes > 8;
     int64_t i = 0;
-    for (; i + 2 <= m; i += 2) {
-        const double *x0 = X + ROW(0) * d, *x1 = X + ROW(1) * d;
-        __m512d a00 = b0, a01 = b1, a10 = b0, a11 = b1;
-        for (int64_t f = 0; f < d; f++) {
-            __m512d w0 = _mm512_loadu_pd(W + 16 * f), w1 = _mm512_loadu_pd(W + 16 * f + 8);
-            __m512d s0 = _mm512_set1_pd(x0[f]), s1 = _mm512_set1_pd(x1[f]);
-            a00 = _mm512_fmadd_pd(s0, w0, a00);
-            a01 = _mm512_fmadd_pd(s0, w1, a01);
-            a10 = _mm512_fmadd_pd(s1, w0, a10);
-            a11 = _mm512_fmadd_pd(s1, w1, a11);
+    for (; i + 8 <= m; i += 8) {
+        for (int g = 0; g < 8; g += 4) {
+            if (two)
+                LOGITS4_PD(1);
+            else
+                LOGITS4_PD(0);
         }
-        out[i] = measure512_pd(a00, a01, v0, v1, measure);
-        out[i + 1] = measure512_pd(a10, a11, v0, v1, measure);
+        measure512_tile_pd(tile, n_classes, measure, out + i, 8);
     }
-    for (; i < m; i++) {
-        const double *x0 = X + ROW(0) * d;
-        __m512d a00 = b0, a01 = b1;
-        for (int64_t f = 0; f < d; f++) {
-            __m512d s0 = _mm512_set1_pd(x0[f]);
-            a00 = _mm512_fmadd_pd(s0, _mm512_loadu_pd(W + 16 * f), a00);
-            a01 = _mm512_fmadd_pd(s0, _mm512_loadu_pd(W + 16 * f + 8), a01);
+    if (i < m) {
+        int n_left = (int)(m - i);
+        for (int r = 0; r < 8; r++) { /* the rows past the end repeat the last one */
+            const double *x0 = X + ROW(r < n_left ? r : n_left - 1) * d;
+            __m512d a0 = b0, a1 = b1;
+            for (int64_t f = 0; f < d; f++) {
+                __m512d s0 = _mm512_set1_pd(x0[f]);
+                a0 = _mm512_fmadd_pd(s0, _mm512_loadu_pd(W + 16 * f), a0);
+                a1 = _mm512_fmadd_pd(s0, _mm512_loadu_pd(W + 16 * f + 8), a1);
+            }
+            _mm512_store_pd(tile + 16 * r, a0);
+            _mm512_store_pd(tile + 16 * r + 8, a1);
         }
-        out[i] = measure512_pd(a00, a01, v0, v1, measure);
+        measure512_tile_pd(tile, n_classes, measure, out + i, n_left);
     }
 }
+#undef LOGITS4_PD
+
 AVX512 static void score512_f64(const double *X, int64_t d, const int64_t *rows, int64_t start,
                                 int64_t m, const double *W, const double *b, int n_classes,
                                 int measure, double *out)
