@@ -95,8 +95,10 @@ def _affine(steps: list[Any]) -> tuple[np.ndarray | None, np.ndarray | None] | N
     return mean, scale
 
 
-def _weights(kernel: Any, dtype: np.dtype, n_features: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Padded (n_features, 16) weights and (16,) bias of a linear kernel, in ``dtype``."""
+def _weights(kernel: Any, dtype: np.dtype, n_features: int
+             ) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Padded (n_features, 16) weights and (16,) bias of a linear kernel, in ``dtype``, and
+    the number of classes (softmax outputs) they hold."""
     if kernel.mode not in ("softmax", "binary"):
         return None
     affine = _affine(kernel.steps)
@@ -118,7 +120,7 @@ def _weights(kernel: Any, dtype: np.dtype, n_features: int) -> tuple[np.ndarray,
     W[:, : coef.shape[0]] = coef.T
     b = np.zeros(MAX_CLASSES, dtype=dtype)
     b[: coef.shape[0]] = intercept
-    return W, b
+    return W, b, coef.shape[0]
 
 
 def _pool(X: Any) -> tuple[np.ndarray, np.ndarray | None] | None:
@@ -168,14 +170,13 @@ def compiled_utilities(estimator: Any, X: Any, measure: str) -> np.ndarray | Non
     weights = _weights(kernel, base.dtype, base.shape[1])
     if weights is None:
         return None
-    return _run(base, rows, weights, kernel.n_classes if kernel.mode != "binary" else 2,
-                MEASURES[measure])
+    return _run(base, rows, weights, MEASURES[measure])
 
 
-def _run(base: np.ndarray, rows: np.ndarray | None, weights: tuple[np.ndarray, np.ndarray],
-         n_classes: int, code: int) -> np.ndarray:
+def _run(base: np.ndarray, rows: np.ndarray | None,
+         weights: tuple[np.ndarray, np.ndarray, int], code: int) -> np.ndarray:
     score = _module().score  # type: ignore[union-attr]
-    W, b = weights
+    W, b, n_classes = weights
     n = base.shape[0] if rows is None else rows.shape[0]
     out = np.empty(n, dtype=np.float64)
 
