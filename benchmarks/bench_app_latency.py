@@ -54,6 +54,9 @@ def start_server(args: list[str], cwd: Path, port: int) -> tuple[subprocess.Pope
            "--port", str(port)]
     env = os.environ | {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                         "MKL_NUM_THREADS": "1"}
+    if env.get("PYTHONPATH"):  # the server runs in another folder: a relative path would miss
+        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p)
+                                            for p in env["PYTHONPATH"].split(os.pathsep))
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True, env=env)
     lines: list[str] = []
