@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from . import schema as S
 
-__all__ = ["HELD", "RENEW", "CANDIDATES", "INSERT_LEASE", "TAKE_EXPIRED"]
+__all__ = ["HELD", "RENEW", "CANDIDATES", "ITEM_COLUMNS", "INSERT_LEASE", "TAKE_EXPIRED"]
 
 _a, _q, _sk = S.assignments, S.queue, S.skips
 _pid, _ann = sa.bindparam("pid"), sa.bindparam("ann")
@@ -44,10 +44,19 @@ _skipped = sa.exists().where(_sk.c.project_id == _pid, _sk.c.item_id == _q.c.ite
 _version = (sa.select(sa.func.abs(S.projects.c.queue_version))
             .where(S.projects.c.id == _pid).scalar_subquery())
 
-#: The next rows of the current queue the annotator may lease, in rank order.
-CANDIDATES = (sa.select(_q).where(_q.c.project_id == _pid, _q.c.version == _version,
-                                  ~_mine, ~_skipped, _busy < sa.bindparam("overlap"))
+_it = S.items
+
+#: The next rows of the current queue the annotator may lease, in rank order, with their
+#: items' ``key``, ``kind`` and ``content`` (the answer shows them: no second read).
+CANDIDATES = (sa.select(_q, _it.c.key, _it.c.kind, _it.c.content)
+              .join(_it, sa.and_(_it.c.project_id == _q.c.project_id,
+                                 _it.c.item_id == _q.c.item_id))
+              .where(_q.c.project_id == _pid, _q.c.version == _version,
+                     ~_mine, ~_skipped, _busy < sa.bindparam("overlap"))
               .order_by(_q.c.rank).limit(sa.bindparam("lim")))
+
+#: The item columns a new lease carries along (see :data:`CANDIDATES`).
+ITEM_COLUMNS = ("key", "kind", "content")
 
 #: A new lease (one row of ``assignments``; the primary key decides who gets the slot).
 INSERT_LEASE = sa.insert(_a)

@@ -121,7 +121,8 @@ class QueueLeases(StoreBase):
         overlap: int = 1,
         now: float | None = None,
     ) -> list[dict[str, Any]]:
-        """Lease up to ``n`` items to an annotator and return their assignments.
+        """Lease up to ``n`` items to an annotator and return their assignments (a new
+        lease also carries its item's ``key``, ``kind`` and ``content``).
 
         Items the annotator already holds come first (their lease is renewed); new ones are
         taken from the current queue in rank order, skipping items the annotator labeled or
@@ -202,7 +203,7 @@ class QueueLeases(StoreBase):
                             {"utility": cand["utility"], "rank": cand["rank"],
                              "model_version": cand["model_version"],
                              "strategy": cand["strategy"], "slot": slot}, now)
-                return row
+                return row | {k: cand[k] for k in Q.ITEM_COLUMNS if k in cand}
         return None
 
     def _take_slot(self, conn: sa.Connection, row: dict[str, Any], now: float) -> bool:
