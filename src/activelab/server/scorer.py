@@ -305,14 +305,9 @@ def could_stop(agreements: list[float | None], window: int = 3, threshold: float
     return len(last) == window and all(a is not None and a >= threshold for a in last)
 
 
-def default_queue_size(batch: int, n_items: int = 0) -> int:
-    """Ranked items per published queue: at least 200, 20 batches, and 1% of the pool.
-
-    The share of the pool keeps a fast team on a large pool supplied between two retrains
-    (100,000 items, ten annotators with no think time: about 130 labels a second while a
-    retrain takes 1-3 s on two vCPUs, so a queue of 200 ran dry and annotators were told to
-    wait); publishing 1,000 rows is still one short transaction."""
-    return max(200, 20 * int(batch), int(n_items) // 100)
+def default_queue_size(batch: int) -> int:
+    """Ranked items per published queue for a batch size."""
+    return max(200, 20 * int(batch))
 
 
 def first_queue(store: Store, project_id: int, batch: int, random_state: int = 0) -> int:
@@ -321,7 +316,7 @@ def first_queue(store: Store, project_id: int, batch: int, random_state: int = 0
     queue version."""
     n = int(store.project(project_id)["n_items"])
     rng = np.random.default_rng(random_state)
-    ids = rng.permutation(n)[:default_queue_size(batch, n)]
+    ids = rng.permutation(n)[:default_queue_size(batch)]
     version = store.write_queue(project_id, ids, utilities=None, guesses=None,
                                 confidences=None, model_version=0, strategy="random")
     store.log_event(project_id, "first_queue", {"queue_version": version,
@@ -396,8 +391,7 @@ class Scorer:
     retrain_every : int, optional
         Retrain after this many new labeled items (default ``batch``).
     queue_size : int, optional
-        Ranked items per published queue (default :func:`default_queue_size`: at least
-        200, 20 batches and 1% of the pool).
+        Ranked items per published queue (default ``max(200, 20 * batch)``).
     overlap : int, default=1
         Annotators per item.
     cold_start : str, default="kmeans"
@@ -453,14 +447,12 @@ class Scorer:
         self.features_path = str(features_path)
         self.strategy = strategy
         self.task = task or "classification"
-        project = store.project(project_id)
-        self.labels = list(project["labels"])
+        self.labels = list(store.project(project_id)["labels"])
         self.estimator = task_model("logreg" if estimator is None else estimator, self.task,
                                     random_state=int(random_state))
         self.batch = int(batch)
         self.retrain_every = int(retrain_every or batch)
-        self.queue_size = int(queue_size or default_queue_size(self.batch,
-                                                               int(project["n_items"])))
+        self.queue_size = int(queue_size or default_queue_size(self.batch))
         self.overlap = int(overlap)
         self.cold_start = cold_start
         self.model_dir = None if model_dir is None else Path(model_dir)
