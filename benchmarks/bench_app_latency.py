@@ -6,18 +6,31 @@ after every label and a retrain is running for practically the whole measurement
 
 1. **latency**: one annotator does ``GET /api/next?n=1`` (a fresh lease each time, because the
    previous item was labeled) followed by ``POST /api/labels``; p50/p99 of the GET over
-   ``--requests`` rounds, and the share of them that overlapped a retrain;
-2. **throughput and concurrent latency**: ten annotators (threads with keep-alive clients,
-   or with ``--client-processes`` one process each) label as fast as the server answers, with no think time, for ``--seconds`` seconds; labels
-   acknowledged per second, and p50/p99 of their ``GET /api/next`` while all ten ask at once.
+   ``--requests`` rounds, and the model versions published meanwhile;
+2. **throughput and concurrent latency**: ten annotators label as fast as the server answers,
+   with no think time, for ``--seconds`` seconds; labels acknowledged per second, and p50/p99
+   of their ``GET /api/next`` while all ten ask at once (answers without an item, "waiting",
+   are counted and left out of the percentiles; the lean client asks again after 10 ms).
 
-The server runs with ``OPENBLAS_NUM_THREADS=1`` (BLAS pinned to one thread).
+The concurrent clients (``--client``): ``lean`` (default) runs the ten annotators as coroutines
+of one asyncio loop, each on its own keep-alive HTTP/1.1 connection, with pre-built request
+bytes and a minimal response reader, so that the load generator takes little of the two
+vCPUs the server runs on (annotators' browsers run on other machines); ``httpx`` runs ten
+``httpx.Client`` threads in one process, ``processes`` one httpx client per process.  On
+Linux the script reports the CPU the server, the clients and the retrainer (the server's
+child processes) used during the concurrent phase, per acknowledged label.
+
+The server runs with ``OPENBLAS_NUM_THREADS=1`` (BLAS pinned to one thread).  A relative
+``PYTHONPATH`` is made absolute for it (it runs in a temporary folder).
 
 Run::
 
-    .venv/bin/python benchmarks/bench_app_latency.py
+    .venv/bin/python benchmarks/bench_app_latency.py --items 100000
+    .venv/bin/python benchmarks/bench_app_latency.py --client httpx
     .venv/bin/python benchmarks/bench_app_latency.py --items 20000 --requests 200 --seconds 10
     .venv/bin/python benchmarks/bench_app_latency.py --db postgresql://user@127.0.0.1/db
+
+Results and the machine they were measured on: ``docs/benchmarks/labeling-app.md``.
 """
 
 from __future__ import annotations
@@ -332,11 +345,16 @@ def main() -> None:
                               .json()["token"])
         client = "processes" if opts.client_processes else opts.client
         cpu0 = cpu_snapshot(proc.pid)
+        c_start = time.time()
         counts, wall, busy_lat = CLIENTS[client](base, tokens, opts.seconds)
+        c_end = time.time()
         cpu1 = cpu_snapshot(proc.pid)
         with httpx.Client(base_url=base, headers=admin, timeout=30) as c:
             n_total = c.get("/api/progress").json()["n_labels"]
             csv_rows = c.get("/api/admin/export/labels?format=csv").text.count("\n") - 1
+            c_models = sum(1 for x in c.get("/api/admin/export/events").text.splitlines()
+                           if (e := json.loads(x))["event"] == "model"
+                           and c_start <= e["ts"] <= c_end)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
@@ -357,6 +375,7 @@ def main() -> None:
           f"fit time inside them {train_s:.1f} s")
     print(f"concurrent client: {client}")
     report_concurrent(counts, wall, busy_lat)
+    print(f"  model versions during the concurrent phase: {c_models}")
     report_cpu(cpu0, cpu1, sum(counts), wall)
     if client == "lean":
         print(f"  GET /api/next answers without an item (not in the percentiles): "
