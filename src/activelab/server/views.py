@@ -117,7 +117,10 @@ def _item_payload(state: LabelingState, asg: dict[str, Any], item: dict[str, Any
 def item_payloads(state: LabelingState, asgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the page shows of each leased item: content, why it was chosen, the model's guess."""
     ids = [a["item_id"] for a in asgs]
-    items = state.store.items(state.project_id, ids)
+    # a new lease carries its item already; items held from before are read
+    items = state.store.items(state.project_id, [a["item_id"] for a in asgs
+                                                 if "content" not in a])
+    items.update({int(a["item_id"]): a for a in asgs if "content" in a})
     fields = state.store.item_fields(state.project_id, ids) if state.settings.get(
         "show_columns") else {}
     return [_item_payload(state, a, items[int(a["item_id"])], fields.get(int(a["item_id"])))

@@ -22,6 +22,9 @@ T = TypeVar("T")
 
 __all__ = ["StoreBase"]
 
+#: One row of the event log (built once: every change writes one).
+_INSERT_EVENT = sa.insert(S.events)
+
 #: Rows per insert statement when writing many rows.
 CHUNK = 5000
 
@@ -74,10 +77,10 @@ class StoreBase:
 
     def _event(self, conn: sa.Connection, project_id: int, kind: str, annotator_id: int | None,
                item_id: int | None, payload: dict[str, Any], ts: float | None = None) -> None:
-        conn.execute(sa.insert(S.events).values(
-            project_id=project_id, ts=clock() if ts is None else ts, kind=kind,
-            annotator_id=annotator_id, item_id=None if item_id is None else int(item_id),
-            payload=json.dumps(payload, default=_json_default)))
+        conn.execute(_INSERT_EVENT, {
+            "project_id": project_id, "ts": clock() if ts is None else ts, "kind": kind,
+            "annotator_id": annotator_id, "item_id": None if item_id is None else int(item_id),
+            "payload": json.dumps(payload, default=_json_default)})
 
 
 def _json_default(value: Any) -> Any:

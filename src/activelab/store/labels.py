@@ -23,6 +23,20 @@ class _Duplicate(Exception):
     pass
 
 
+# the statements of a commit, built once (a label is committed on every POST /api/labels)
+_a = S.assignments
+_LEASE_OF = sa.select(_a).where(_a.c.project_id == sa.bindparam("pid"),
+                                _a.c.item_id == sa.bindparam("item"),
+                                _a.c.annotator_id == sa.bindparam("ann"))
+_MARK_DONE = sa.update(_a).where(
+    _a.c.project_id == sa.bindparam("w_pid"), _a.c.item_id == sa.bindparam("w_item"),
+    _a.c.slot == sa.bindparam("w_slot"), _a.c.annotator_id == sa.bindparam("w_ann"),
+    _a.c.state == "leased").values(state="done")
+_INSERT_LABEL = sa.insert(S.labels)
+_COUNT = sa.select(sa.func.count()).select_from(S.labels).where(
+    S.labels.c.project_id == sa.bindparam("pid"))
+
+
 class LabelRecords(StoreBase):
     """Commit, skip and undo labels; read them back."""
 
@@ -56,26 +70,23 @@ class LabelRecords(StoreBase):
                    item_id: int, label: str, duration_s: float | None, now: float
                    ) -> dict[str, Any]:
         """The writes of :meth:`commit_label`, inside ``conn``'s transaction."""
-        a, lab = S.assignments, S.labels
-        row = conn.execute(sa.select(a).where(
-            a.c.project_id == project_id, a.c.item_id == item_id,
-            a.c.annotator_id == annotator_id)).mappings().first()
+        row = conn.execute(_LEASE_OF, {"pid": project_id, "item": item_id,
+                                       "ann": annotator_id}).mappings().first()
         if row is None:
             raise LeaseLost(f"item {item_id} is not assigned to you (the lease expired "
                             "and it went to someone else); take the next item")
         if row["state"] == "done":
             return self._existing_label(conn, project_id, annotator_id, item_id)
-        res = conn.execute(sa.update(a).where(
-            a.c.project_id == project_id, a.c.item_id == item_id, a.c.slot == row["slot"],
-            a.c.annotator_id == annotator_id, a.c.state == "leased").values(state="done"))
+        res = conn.execute(_MARK_DONE, {"w_pid": project_id, "w_item": item_id,
+                                        "w_slot": row["slot"], "w_ann": annotator_id})
         if res.rowcount != 1:
             raise _Duplicate()
-        label_id = conn.execute(sa.insert(lab).values(
-            project_id=project_id, item_id=item_id, annotator_id=annotator_id,
-            label=label, created_at=now, duration_s=duration_s,
-            model_version=row["model_version"], utility=row["utility"],
-            rank=row["rank"], guess=row["guess"], confidence=row["confidence"],
-        )).inserted_primary_key[0]
+        label_id = conn.execute(_INSERT_LABEL, {
+            "project_id": project_id, "item_id": item_id, "annotator_id": annotator_id,
+            "label": label, "created_at": now, "duration_s": duration_s,
+            "model_version": row["model_version"], "utility": row["utility"],
+            "rank": row["rank"], "guess": row["guess"], "confidence": row["confidence"],
+        }).inserted_primary_key[0]
         self._event(conn, project_id, "label", annotator_id, item_id,
                     {"label": label, "duration_s": duration_s,
                      "model_version": row["model_version"], "utility": row["utility"],
@@ -197,9 +208,10 @@ class LabelRecords(StoreBase):
     def count_labels(self, project_id: int, annotator_id: int | None = None) -> int:
         """Number of committed labels (of one annotator when given)."""
         lab = S.labels
-        cond = [lab.c.project_id == project_id]
-        if annotator_id is not None:
-            cond.append(lab.c.annotator_id == annotator_id)
+        if annotator_id is None:  # the count every label's answer carries: built once
+            with self.read_engine.begin() as conn:
+                return int(conn.execute(_COUNT, {"pid": project_id}).scalar_one())
+        cond = [lab.c.project_id == project_id, lab.c.annotator_id == annotator_id]
         with self.read_engine.begin() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(lab)
                                     .where(*cond)).scalar_one())

@@ -42,6 +42,11 @@ from .versions import ModelVersions
 __all__ = ["Store", "Annotator", "LeaseLost", "hash_token", "majority_vote"]
 
 
+#: Items by pool id (built once: every next-item answer reads its items).
+_ITEMS = sa.select(S.items).where(S.items.c.project_id == sa.bindparam("pid"),
+                                  S.items.c.item_id.in_(sa.bindparam("ids", expanding=True)))
+
+
 class Store(AnnotatorAccess, QueueLeases, Reviews, ModelVersions, EventLog, ItemFields,
             ProbeRecords):
     """Labeling projects in a database (SQLite file or PostgreSQL server).
@@ -171,8 +176,7 @@ class Store(AnnotatorAccess, QueueLeases, Reviews, ModelVersions, EventLog, Item
         if len(item_ids) == 0:
             return {}
         with self.read_engine.begin() as conn:
-            rows = conn.execute(sa.select(S.items).where(
-                S.items.c.project_id == project_id,
-                S.items.c.item_id.in_([int(i) for i in item_ids]))).mappings().all()
+            rows = conn.execute(_ITEMS, {"pid": project_id,
+                                         "ids": [int(i) for i in item_ids]}).mappings().all()
         return {int(r["item_id"]): dict(r) for r in rows}
 

@@ -14,6 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from . import claim_sql as Q
 from . import schema as S
 from .base import CHUNK, StoreBase, clock
 
@@ -24,6 +25,8 @@ class LeaseLost(Exception):
     """The annotator no longer holds the item (the lease expired and someone else took it)."""
 
 
+class _SlotHeld(Exception):
+    """The slot is leased to someone whose lease has not expired."""
 
 
 class QueueLeases(StoreBase):
@@ -105,10 +108,7 @@ class QueueLeases(StoreBase):
             return self._held(conn, project_id, annotator_id)
 
     def _held(self, conn: sa.Connection, project_id: int, annotator_id: int) -> list[dict]:
-        a = S.assignments
-        rows = conn.execute(sa.select(a).where(
-            a.c.project_id == project_id, a.c.annotator_id == annotator_id,
-            a.c.state == "leased").order_by(a.c.leased_at, a.c.rank, a.c.item_id)).mappings().all()
+        rows = conn.execute(Q.HELD, {"pid": project_id, "ann": annotator_id}).mappings().all()
         return [dict(r) for r in rows]
 
     def claim(
@@ -121,7 +121,8 @@ class QueueLeases(StoreBase):
         overlap: int = 1,
         now: float | None = None,
     ) -> list[dict[str, Any]]:
-        """Lease up to ``n`` items to an annotator and return their assignments.
+        """Lease up to ``n`` items to an annotator and return their assignments (a new
+        lease also carries its item's ``key``, ``kind`` and ``content``).
 
         Items the annotator already holds come first (their lease is renewed); new ones are
         taken from the current queue in rank order, skipping items the annotator labeled or
@@ -139,13 +140,12 @@ class QueueLeases(StoreBase):
     def _claim_in(self, conn: sa.Connection, project_id: int, annotator_id: int, n: int,
                   overlap: int, now: float, expires: float) -> list[dict[str, Any]]:
         """The reads and writes of :meth:`claim`, inside ``conn``'s transaction."""
-        a = S.assignments
         held = self._held(conn, project_id, annotator_id)
         if held:  # renew what the annotator holds (only when there is something to renew)
-            conn.execute(sa.update(a).where(
-                a.c.project_id == project_id, a.c.annotator_id == annotator_id,
-                a.c.state == "leased").values(expires_at=expires))
-            held = self._held(conn, project_id, annotator_id)
+            conn.execute(Q.RENEW, {"pid": project_id, "ann": annotator_id,
+                                   "expires": expires})
+            for h in held:
+                h["expires_at"] = expires
         if len(held) >= n:
             return held[:n]
         want = n - len(held)
@@ -180,53 +180,64 @@ class QueueLeases(StoreBase):
 
     def _candidates(self, conn: sa.Connection, project_id: int, annotator_id: int,
                     overlap: int, now: float, limit: int) -> list[dict[str, Any]]:
-        q, a, sk = S.queue, S.assignments, S.skips
-        a2 = a.alias("a2")
-        version = self._queue_version(conn, project_id)
-        busy = (sa.select(sa.func.count()).select_from(a2).where(
-            a2.c.project_id == project_id, a2.c.item_id == q.c.item_id,
-            sa.or_(a2.c.state == "done", a2.c.expires_at > now)).scalar_subquery())
-        mine = sa.exists().where(a.c.project_id == project_id, a.c.item_id == q.c.item_id,
-                                 a.c.annotator_id == annotator_id)
-        skipped = sa.exists().where(sk.c.project_id == project_id, sk.c.item_id == q.c.item_id,
-                                    sk.c.annotator_id == annotator_id)
-        stmt = (sa.select(q).where(q.c.project_id == project_id, q.c.version == version,
-                                   ~mine, ~skipped, busy < overlap)
-                .order_by(q.c.rank).limit(limit))
-        return [dict(r) for r in conn.execute(stmt).mappings().all()]
+        rows = conn.execute(Q.CANDIDATES, {"pid": project_id, "ann": annotator_id, "now": now,
+                                           "overlap": overlap, "lim": limit}).mappings().all()
+        return [dict(r) for r in rows]
 
     def _try_lease(self, conn: sa.Connection, project_id: int, annotator_id: int,
                    cand: dict[str, Any], overlap: int, now: float, expires: float
                    ) -> dict[str, Any] | None:
-        a = S.assignments
+        """Lease the first free slot of the candidate: a new row, or an expired lease taken
+        over; None when every slot is held (or the item is being leased on PostgreSQL)."""
         values = {"annotator_id": annotator_id, "state": "leased", "leased_at": now,
                   "expires_at": expires, "utility": cand["utility"], "rank": cand["rank"],
                   "model_version": cand["model_version"], "strategy": cand["strategy"],
                   "guess": cand["guess"], "confidence": cand["confidence"]}
-        payload = {"utility": cand["utility"], "rank": cand["rank"],
-                   "model_version": cand["model_version"], "strategy": cand["strategy"]}
         if not self._lock_item(conn, project_id, cand["item_id"]):
             return None  # another claim is leasing it right now: take the next one
+        item = cand["item_id"]
         for slot in range(overlap):
-            savepoint = conn.begin_nested()
-            try:
-                res = conn.execute(sa.update(a).where(
-                    a.c.project_id == project_id, a.c.item_id == cand["item_id"],
-                    a.c.slot == slot, a.c.state == "leased", a.c.expires_at <= now,
-                ).values(**values))
-                if res.rowcount == 0:
-                    conn.execute(sa.insert(a).values(project_id=project_id,
-                                                     item_id=cand["item_id"], slot=slot,
-                                                     **values))
-                self._event(conn, project_id, "query", annotator_id, cand["item_id"],
-                            payload | {"slot": slot}, now)
-            except IntegrityError:
-                savepoint.rollback()
-                continue  # slot taken (or this person holds the item already): next slot
-            savepoint.commit()
-            return {"project_id": project_id, "item_id": cand["item_id"], "slot": slot,
-                    **values}
+            row = {"project_id": project_id, "item_id": item, "slot": slot, **values}
+            if self._take_slot(conn, row, now):
+                self._event(conn, project_id, "query", annotator_id, item,
+                            {"utility": cand["utility"], "rank": cand["rank"],
+                             "model_version": cand["model_version"],
+                             "strategy": cand["strategy"], "slot": slot}, now)
+                return row | {k: cand[k] for k in Q.ITEM_COLUMNS if k in cand}
         return None
+
+    def _take_slot(self, conn: sa.Connection, row: dict[str, Any], now: float) -> bool:
+        """Insert the lease ``row``; when its slot has a row already, take it over if that
+        lease expired.  False when the slot is held (or the person holds the item in another
+        slot): nothing was written.
+
+        The insert comes first (the usual case: nobody ever held the slot).  On SQLite a
+        failed statement undoes itself and leaves the transaction as it was, so no
+        savepoint is needed; on PostgreSQL an error spoils the transaction, so each try runs
+        in a savepoint.
+        """
+        savepoint = None if self.is_sqlite else conn.begin_nested()
+        try:
+            try:
+                conn.execute(Q.INSERT_LEASE, row)
+            except IntegrityError:
+                if savepoint is not None:
+                    savepoint.rollback()
+                    savepoint = conn.begin_nested()
+                values = {k: v for k, v in row.items()
+                          if k not in ("project_id", "item_id", "slot")}
+                res = conn.execute(Q.TAKE_EXPIRED, {
+                    "w_pid": row["project_id"], "w_item": row["item_id"],
+                    "w_slot": row["slot"], "w_now": now, **values})
+                if res.rowcount == 0:
+                    raise _SlotHeld() from None
+        except (IntegrityError, _SlotHeld):
+            if savepoint is not None:
+                savepoint.rollback()
+            return False
+        if savepoint is not None:
+            savepoint.commit()
+        return True
 
     def _lock_item(self, conn: sa.Connection, project_id: int, item_id: int) -> bool:
         """On PostgreSQL, take the item's transaction lock if nobody holds it (no waiting).
@@ -270,15 +281,21 @@ class QueueLeases(StoreBase):
 
     def open_for(self, project_id: int, annotator_id: int, overlap: int) -> int:
         """How many items could still come to this annotator: not yet labeled by
-        ``overlap`` people, and neither labeled, held nor skipped by this one."""
-        it, a, sk = S.items, S.assignments, S.skips
-        done = (sa.select(sa.func.count()).select_from(a).where(
-            a.c.project_id == project_id, a.c.item_id == it.c.item_id, a.c.state == "done")
-            .scalar_subquery())
-        mine = sa.exists().where(a.c.project_id == project_id, a.c.item_id == it.c.item_id,
-                                 a.c.annotator_id == annotator_id)
-        skipped = sa.exists().where(sk.c.project_id == project_id, sk.c.item_id == it.c.item_id,
-                                    sk.c.annotator_id == annotator_id)
+        ``overlap`` people, and neither labeled, held nor skipped by this one.
+
+        Counted as the project's items less those ruled out, which are read from the
+        assignments and skips only: the cost grows with the labels, not with the pool (a
+        ``"waiting"`` answer on a 100,000-item pool would otherwise scan every item)."""
+        a, sk = S.assignments, S.skips
+        full = (sa.select(a.c.item_id).where(a.c.project_id == project_id, a.c.state == "done")
+                .group_by(a.c.item_id).having(sa.func.count() >= overlap))
+        mine = sa.select(a.c.item_id).where(a.c.project_id == project_id,
+                                            a.c.annotator_id == annotator_id)
+        skipped = sa.select(sk.c.item_id).where(sk.c.project_id == project_id,
+                                                sk.c.annotator_id == annotator_id)
+        out = sa.union(full, mine, skipped).subquery()
         with self.read_engine.begin() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(it).where(
-                it.c.project_id == project_id, done < overlap, ~mine, ~skipped)).scalar_one())
+            n_items = conn.execute(sa.select(S.projects.c.n_items).where(
+                S.projects.c.id == project_id)).scalar_one()
+            gone = conn.execute(sa.select(sa.func.count()).select_from(out)).scalar_one()
+        return int(n_items) - int(gone)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from ...featurize import resolve_inside
 from ...store import Annotator
@@ -18,14 +16,18 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-@router.get("/api/next", summary="The next items to label (leased to you)")
+@router.get("/api/next", summary="The next items to label (leased to you)",
+            response_model=None)
 def next_items(n: int = Query(3, ge=1, le=20), who: Annotator = Depends(current_user),
-               state: LabelingState = Depends(get_state)) -> dict[str, Any]:
+               state: LabelingState = Depends(get_state)) -> JSONResponse:
     """Lease up to n items; the scorer is asked to refill a queue that ran short.
 
     ``status`` is ``"items"``, or with no item ``"done"`` (nothing is left for you: every
     item is labeled, by you or by enough others, or skipped) or ``"waiting"`` (the rest is
-    with other annotators or not yet ranked: ask again soon)."""
+    with other annotators or not yet ranked: ask again soon).
+
+    The answer is built as JSON here (no response model to validate it against and encode
+    it through: it is asked for after every label)."""
     asgs = state.store.claim(state.project_id, who.id, n, lease_seconds=state.lease,
                              overlap=state.overlap)
     if len(asgs) < n:
@@ -34,8 +36,8 @@ def next_items(n: int = Query(3, ge=1, le=20), who: Annotator = Depends(current_
     if not asgs:
         left = state.store.open_for(state.project_id, who.id, state.overlap)
         status = "waiting" if left else "done"
-    return {"items": item_payloads(state, asgs), "lease_seconds": state.lease,
-            "status": status}
+    return JSONResponse({"items": item_payloads(state, asgs), "lease_seconds": state.lease,
+                         "status": status})
 
 
 @router.get("/api/items/{item_id}/image", summary="The image of an item")

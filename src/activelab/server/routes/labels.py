@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ...store import Annotator, LeaseLost
@@ -47,12 +48,14 @@ class SkipIn(BaseModel):
     item_id: int = Field(ge=0, le=MAX_ID)
 
 
-@router.post("/api/labels", summary="Commit a label (acknowledged only once stored)")
+@router.post("/api/labels", summary="Commit a label (acknowledged only once stored)",
+             response_model=None)
 def post_label(body: LabelIn, who: Annotator = Depends(current_user),
-               state: LabelingState = Depends(get_state)) -> dict[str, Any]:
+               state: LabelingState = Depends(get_state)) -> JSONResponse:
     """422 for a label the project lacks, 409 when the lease was lost or when the item was
     labeled differently already (change it with ``PUT /api/labels/{item_id}``).  Sending the
-    same label again (a retry) answers ``duplicate`` and counts nothing."""
+    same label again (a retry) answers ``duplicate`` and counts nothing.  The answer is
+    built as JSON here (sent after every label: no response model to pass it through)."""
     label = _answer(state, body)
     try:
         res = state.store.commit_label(state.project_id, who.id, body.item_id, label,
@@ -63,7 +66,7 @@ def post_label(body: LabelIn, who: Annotator = Depends(current_user),
         raise HTTPException(409, f"you labeled item {body.item_id} {res['label']!r} already; "
                             f"to change it, send PUT /api/labels/{body.item_id} or undo it")
     state.poke_scorer()
-    return res | {"n_labels": state.store.count_labels(state.project_id)}
+    return JSONResponse(res | {"n_labels": state.store.count_labels(state.project_id)})
 
 
 class RelabelIn(AnswerFields):
