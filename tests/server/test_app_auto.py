@@ -33,6 +33,23 @@ def test_auto_ranks_with_its_arm_and_no_random_picks_of_its_own():
     assert _queue("auto") == [10, 12, 14] == _queue("cluster_margin")
 
 
+def test_the_reserve_follows_the_queue_in_margin_order():
+    # auto's queue of 3 is one item per group (10, 12, 14); the reserve of 2 is the next
+    # most torn items by margin: 11 (at 0.01) and 13 (at -0.61), not 15 (at 5.01)
+    y = np.array(["a"] * 3 + ["b"] * 3)
+    for strategy, head, reserve in (("auto", [10, 12, 14], [11, 13]),
+                                    ("margin", [10, 11, 12], [13, 14])):
+        res = train_and_score(X, np.arange(6), y, np.arange(6, 12),
+                              estimator=LogisticRegression(), strategy=strategy, queue_size=3,
+                              stop_ids=np.zeros(0, np.int64), random_state=0, reserve=2)
+        assert KEYS[res.ids].tolist() == head + reserve
+        assert (res.n_ranked, res.reserve_strategy) == (3, "margin")
+        assert res.utilities[3] >= res.utilities[4]  # the reserve in margin order
+        if strategy == "margin":  # a plain ranking continues where the queue stops
+            assert res.utilities[3] <= res.utilities[:3].min()
+        assert len(res.guesses) == len(res.confidences) == 5
+
+
 def test_a_new_project_gets_auto_unless_it_names_a_strategy():
     assert check_task_labels("classification", None, ["a", "b"], None, None)[0] == "auto"
     assert check_task_labels("classification", "margin", ["a", "b"], None, None)[0] == "margin"

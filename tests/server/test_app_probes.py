@@ -84,10 +84,20 @@ def test_ranked_queue_holds_seeded_uniform_checks(tmp_path) -> None:
     scorer = Scorer(store, pid, save_features(tmp_path / "features", X), batch=2,
                     queue_size=25, random_share=0.1, random_state=0)
     assert scorer.step() == "trained"
-    rows = _queue(store, pid)
+    everything = _queue(store, pid)
+    # 25 ranked items with their 2 checks, then the reserve: the other 29 candidates
+    # (60 - 4 labeled - 25 ranked - 2 drawn as checks), by margin
+    rows, reserve = everything[:27], everything[27:]
+    assert len(reserve) == 60 - 4 - 25 - 2
     checks = [r for r in rows if r["strategy"] == "random_probe"]
-    assert len(rows) == 27 and [r["rank"] for r in checks] == [10, 20]
+    assert [r["rank"] for r in checks] == [10, 20]
     assert {r["strategy"] for r in rows} - {"random_probe"} == {"margin"}
+    assert {r["strategy"] for r in reserve} == {"margin"}
+    assert [r["utility"] for r in reserve] == sorted((r["utility"] for r in reserve),
+                                                     reverse=True)
+    assert max(r["utility"] for r in reserve) <= min(
+        r["utility"] for r in rows if r["strategy"] == "margin")
+    assert not {r["item_id"] for r in reserve} & {r["item_id"] for r in rows}
     assert all(r["utility"] is None and r["guess"] in ("a", "b") and r["confidence"] > 0
                for r in checks)
     ranked = [r["item_id"] for r in rows if r["strategy"] == "margin"]
@@ -158,5 +168,6 @@ def test_no_checks_with_a_share_of_zero(tmp_path) -> None:
     scorer = Scorer(store, pid, save_features(tmp_path / "features", X), batch=2,
                     queue_size=25, random_share=0.0)
     assert scorer.step() == "trained"
-    assert [r["strategy"] for r in _queue(store, pid)] == ["margin"] * 25
+    # 25 ranked items and the reserve after them (the other 33 candidates), no checks
+    assert [r["strategy"] for r in _queue(store, pid)] == ["margin"] * (25 + 33)
     store.close()

@@ -17,6 +17,7 @@ at ranks 3, 13, 23, ...
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -84,6 +85,19 @@ class QueueRows:
     guesses: np.ndarray
     confidences: np.ndarray
     strategy: np.ndarray
+
+    def take(self, rows: Any) -> QueueRows:
+        """The rows selected by ``rows`` (a slice or a boolean mask), in order."""
+        return replace(self, ids=self.ids[rows], utilities=self.utilities[rows],
+                       guesses=self.guesses[rows], confidences=self.confidences[rows],
+                       strategy=self.strategy[rows])
+
+    def then(self, more: QueueRows) -> QueueRows:
+        """These rows followed by those of ``more`` whose items are not among them."""
+        more = more.take(~np.isin(more.ids, self.ids))
+        return QueueRows(*(np.concatenate([getattr(self, f), getattr(more, f)])
+                           for f in ("ids", "utilities", "guesses", "confidences",
+                                     "strategy")))
 
     def with_probes(self, probe_ids: np.ndarray, ranks: np.ndarray, guesses: np.ndarray,
                     confidences: np.ndarray) -> QueueRows:

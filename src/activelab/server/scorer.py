@@ -113,6 +113,35 @@ class ScoreResult:
     fit_seconds: float
     info: dict[str, Any] = field(default_factory=dict)
     guess_ok: bool = False
+    #: Rows from this one on are the reserve (:func:`reserve_ids`), ranked by
+    #: ``reserve_strategy``; None: every row was chosen by the strategy.
+    n_ranked: int | None = None
+    reserve_strategy: str = ""
+
+
+def reserve_ids(res: Any, n: int, random_state: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """The next ``n`` candidates by the query's own utilities, after the ones it chose.
+
+    A queue runs dry when annotators label faster than the model retrains; its reserve
+    keeps them served meanwhile.  A batch strategy (``cluster_margin`` for ``auto``)
+    chooses the head of the queue for diversity; the reserve follows it in plain utility
+    order (the margins it ranked by).  Returns the ids, their utilities and the name of
+    what ranked them; nothing when the strategy gives no utility per candidate.
+    """
+    from ..strategies import top_k
+
+    u = np.array(res.utilities, dtype=np.float64)
+    cand = np.asarray(res.candidate_ids, dtype=np.int64)
+    none = (np.zeros(0, np.int64), np.zeros(0), "")
+    if n <= 0 or u.shape != cand.shape:
+        return none
+    u[~np.isfinite(u)] = -np.inf
+    u[np.isin(cand, res.ids)] = -np.inf
+    n = min(int(n), int(np.isfinite(u).sum()))
+    if n <= 0:
+        return none
+    pos = top_k(u, n, random_state)
+    return cand[pos], u[pos], str(res.info.get("utility", res.strategy))
 
 
 def _cv_accuracy(estimator: Any, X: Any, y: np.ndarray, random_state: int) -> float | None:
@@ -141,6 +170,7 @@ def train_and_score(
     save_path: str | None = None,
     task: str = "classification",
     labels: Any = (),
+    reserve: int = 0,
 ) -> ScoreResult:
     """Fit on the labeled items and rank the candidates by the strategy's utility.
 
@@ -170,6 +200,9 @@ def train_and_score(
         :func:`train_and_score_task` does the work.
     labels : sequence of str
         The project's labels (the columns of a multi-label ``y``).
+    reserve : int, default=0
+        Classification: rank up to this many more candidates after the ``queue_size``
+        the strategy chose, by its utilities (:func:`reserve_ids`).
 
     Returns
     -------
@@ -205,6 +238,7 @@ def train_and_score(
     candidate_ids = np.asarray(candidate_ids, dtype=np.int64)
     k = int(min(queue_size, candidate_ids.size))
     classes = np.asarray(model.classes_)
+    more, more_util, more_by = np.zeros(0, np.int64), np.zeros(0), ""
     if k == 0:
         ids = np.zeros(0, np.int64)
         util = np.zeros(0)
@@ -216,15 +250,18 @@ def train_and_score(
                          classes=classes)
         ids = np.asarray(res.ids, dtype=np.int64)
         util = res.utility_of(ids)
-        proba = model.predict_proba(_rows(X, ids))
-    best = proba.argmax(axis=1) if len(ids) else np.zeros(0, np.int64)
+        more, more_util, more_by = reserve_ids(res, reserve, random_state)
+        proba = model.predict_proba(_rows(X, np.concatenate([ids, more])))
+    best = proba.argmax(axis=1) if len(proba) else np.zeros(0, np.int64)
     stop_pred = model.predict(_rows(X, stop_ids)) if len(stop_ids) else np.zeros(0)
     return ScoreResult(
-        model=model, ids=ids, utilities=np.asarray(util, float),
+        model=model, ids=np.concatenate([ids, more]),
+        utilities=np.concatenate([np.asarray(util, float), more_util]),
         guesses=[str(c) for c in classes[best]],
-        confidences=proba.max(axis=1) if len(ids) else np.zeros(0),
+        confidences=proba.max(axis=1) if len(proba) else np.zeros(0),
         cv_accuracy=cv, stop_predictions=[str(p) for p in stop_pred], fit_seconds=fit_seconds,
         guess_ok=cv is not None and cv > chance,
+        n_ranked=int(ids.size) if more.size else None, reserve_strategy=more_by,
     )
 
 
@@ -303,6 +340,10 @@ def could_stop(agreements: list[float | None], window: int = 3, threshold: float
     """Stabilizing predictions: the last ``window`` agreements all reach ``threshold``."""
     last = agreements[-window:]
     return len(last) == window and all(a is not None and a >= threshold for a in last)
+
+
+#: The reserve ranked after a published queue, in queue lengths.
+RESERVE_FACTOR = 4
 
 
 def default_queue_size(batch: int) -> int:
@@ -453,6 +494,9 @@ class Scorer:
         self.batch = int(batch)
         self.retrain_every = int(retrain_every or batch)
         self.queue_size = int(queue_size or default_queue_size(self.batch))
+        #: Candidates ranked past the queue, so that fast annotators are not left waiting
+        #: while the model retrains (classification; see :func:`reserve_ids`).
+        self.reserve_size = RESERVE_FACTOR * self.queue_size
         self.overlap = int(overlap)
         self.cold_start = cold_start
         self.model_dir = None if model_dir is None else Path(model_dir)
@@ -587,7 +631,7 @@ class Scorer:
                           estimator=self.estimator, strategy=self.strategy,
                           queue_size=self.queue_size, stop_ids=self.stop_ids_,
                           random_state=self.random_state, model=model, save_path=save_path,
-                          task=self.task, labels=self.labels)
+                          task=self.task, labels=self.labels, reserve=self.reserve_size)
 
     def _train(self, lab_ids: np.ndarray, y: np.ndarray, last: dict[str, Any] | None) -> None:
         version = self.model_version_ + 1
@@ -625,13 +669,20 @@ class Scorer:
         show = self.guess_ok_
         none = np.full(n, None, dtype=object)
         sure = res.confidences[keep] if show and res.confidences is not None else none
+        by = np.full(res.ids.size, self.strategy, dtype=object)
+        n_head = res.ids.size if res.n_ranked is None else res.n_ranked
+        by[n_head:] = res.reserve_strategy
         rows = QueueRows(
             ids=res.ids[keep], utilities=res.utilities[keep],
             guesses=np.asarray(res.guesses, dtype=object)[keep] if show else none,
-            confidences=np.asarray(sure, dtype=object),
-            strategy=np.full(n, self.strategy, dtype=object))
+            confidences=np.asarray(sure, dtype=object), strategy=by[keep])
+        # the random checks go among the strategy's own picks; the reserve follows, without
+        # the items drawn as checks
+        head = int(keep[:n_head].sum())
+        ranked, reserve = rows.take(slice(0, head)), rows.take(slice(head, None))
         if self.task == "classification" and self.random_share > 0:
-            rows = self._with_probes(rows, res.model)
+            ranked = self._with_probes(ranked, res.model)
+        rows = ranked.then(reserve)
         self.store.write_queue(self.project_id, rows.ids, utilities=rows.utilities,
                                guesses=rows.guesses.tolist(),
                                confidences=rows.confidences.tolist(), model_version=version,
