@@ -263,3 +263,40 @@ def test_models_and_pools_the_kernel_does_not_cover_get_none():
 def test_switched_off_by_the_environment(monkeypatch, value):
     monkeypatch.setenv("ACTIVELAB_KERNELS", value)
     assert not kernels_available()
+
+
+@needs_kernels
+@pytest.mark.parametrize("measure", sorted(BLOCKS))
+def test_out_of_core_scoring_picks_the_same_ids(tmp_path, measure, monkeypatch):
+    import activelab.scale.out_of_core as ooc
+    from activelab.scale import score_out_of_core
+
+    used = []
+
+    def counted(*args):
+        out = compiled_utilities(*args)
+        used.append(out is not None)
+        return out
+
+    monkeypatch.setattr(ooc, "compiled_utilities", counted)
+
+    X, y = _pool(np.float32, 5, seed=7)
+    path = tmp_path / "pool.npy"
+    np.save(path, X)
+    est = make_model("logreg", random_state=0).fit(X[:600], y)
+    labeled = np.arange(0, 40_000, 97)
+
+    def run(**kw):
+        return score_out_of_core(est, path, 50, strategy=measure, exclude_ids=labeled,
+                                 chunk_rows=3_000, **kw)
+
+    fast = run()
+    assert used and all(used)  # every chunk went through the kernels
+    with kernels_off():
+        slow = run(utilities_path=tmp_path / "u.npy")
+    np.testing.assert_array_equal(fast.ids, slow.ids)
+    np.testing.assert_array_equal(fast.utilities, slow.utilities)  # numpy's values
+    # with the utilities written out, every value is numpy's, kernels or not
+    again = run(utilities_path=tmp_path / "u2.npy")
+    np.testing.assert_array_equal(np.load(tmp_path / "u2.npy"), np.load(tmp_path / "u.npy"))
+    np.testing.assert_array_equal(again.ids, slow.ids)
