@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..compiled import MEASURES, compiled_utilities, exact_near_cut, tolerance
 from ..learners import ActiveLearner, Committee
 from ..pool import DEFAULT_CHUNK_ROWS
 from ..strategies.base import QueryResult, UtilityStrategy, check_n_instances
@@ -142,7 +141,6 @@ def score_chunk(
     X_labeled: Any = None,
     y_labeled: Any = None,
     extras: dict[str, Any] | None = None,
-    keep: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Utilities of the candidates in one chunk of rows.
 
@@ -156,11 +154,6 @@ def score_chunk(
         Candidate pool ids inside the chunk (sorted); None means all rows.
     extras : dict, optional
         Passed to the query context (the query key, the chunk's position offset).
-    keep : int, optional
-        Only the chunk's best ``keep`` are wanted: where the optional compiled kernels
-        apply (:mod:`activelab.compiled`), the chunk is scored by them and only the values
-        that can reach its best ``keep`` are numpy's (the others are the kernel's, within
-        its tolerance), so the chunk's best ``keep`` are the same.
 
     Returns
     -------
@@ -176,18 +169,9 @@ def score_chunk(
             f"the pool holds NaN or infinite values in rows {start}..{start + len(rows) - 1}; "
             "impute or drop them before scoring."
         )
-    def exact(positions: np.ndarray | None = None) -> np.ndarray:
-        sub = (rows, ids) if positions is None else (rows[positions], ids[positions])
-        return utilities_once(model, *sub, strategy, X_labeled=X_labeled, y_labeled=y_labeled,
-                              extras=extras)
-
-    fast = None
-    if keep is not None and strategy.name in MEASURES and len(ids):
-        fast = compiled_utilities(model, rows, strategy.name)
-    if fast is not None and not np.isnan(fast).any():
-        utilities = exact_near_cut(fast, min(int(keep), len(ids)), exact, tolerance(rows.dtype))
-    else:
-        utilities = exact()
+    utilities = utilities_once(
+        model, rows, ids, strategy, X_labeled=X_labeled, y_labeled=y_labeled, extras=extras
+    )
     if utilities.shape != ids.shape:
         raise ValueError(
             f"strategy {strategy.name!r} returned {utilities.shape} utilities for "
@@ -353,7 +337,6 @@ def score_out_of_core(
             utilities, chunk_ids = score_chunk(
                 rows, start, ids, model, strat, X_labeled=X_labeled, y_labeled=y_labeled,
                 extras={**extras, "position_offset": written},
-                keep=k if store is None else None,  # every exact value when they are written
             )
             top.push(utilities, chunk_ids)
             n_chunks += 1
