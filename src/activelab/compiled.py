@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ._ranks import near_top
 from .parallel import run_blocks
 from .pool import RowView
 
@@ -80,19 +81,18 @@ def tolerance(dtype: np.dtype) -> float:
 
 
 def _affine(steps: list[Any]) -> tuple[np.ndarray | None, np.ndarray | None] | None:
-    """(mean, scale) of the pipeline's transforms when they are standard scalers, else None."""
+    """(mean, scale) of the pipeline's transform when it is one standard scaler (both None
+    with no transform), else None."""
     from sklearn.preprocessing import StandardScaler
 
-    mean: np.ndarray | None = None
-    scale: np.ndarray | None = None
-    for step in steps:
-        step = getattr(step, "scaler_", step)  # SparseSafeScaler wraps a StandardScaler
-        if type(step) is not StandardScaler:
-            return None
-        if mean is not None or scale is not None:
-            return None  # two scalers in a row: rare, left to numpy
-        mean, scale = step.mean_ if step.with_mean else None, step.scale_ if step.with_std else None
-    return mean, scale
+    if not steps:
+        return None, None
+    if len(steps) > 1:
+        return None  # two transforms in a row: rare, left to numpy
+    step = getattr(steps[0], "scaler_", steps[0])  # SparseSafeScaler wraps a StandardScaler
+    if type(step) is not StandardScaler:
+        return None
+    return (step.mean_ if step.with_mean else None), (step.scale_ if step.with_std else None)
 
 
 def _weights(kernel: Any, dtype: np.dtype, n_features: int
@@ -248,9 +248,7 @@ def exact_near_cut(
 
 
 def _kth_largest(u: np.ndarray, k: int) -> float:
-    """The ``k``-th largest value of ``u`` (a strided sample narrows a large pool first)."""
-    n = u.shape[0]
-    stride = min(16, n // (4 * k)) if n > 1_000_000 else 1
-    if stride >= 2:  # the k-th largest of a sample is at most the k-th largest of all
-        u = u[u >= np.partition(u[::stride], -k)[-k]]
-    return float(np.partition(u, -k)[-k])
+    """The ``k``-th largest value of ``u`` (:func:`~activelab._ranks.near_top` narrows a
+    large array first)."""
+    near = near_top(u, k)
+    return float(np.partition(u if near is None else u[near], -k)[-k])

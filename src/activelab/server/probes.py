@@ -16,7 +16,7 @@ at ranks 3, 13, 23, ...
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -95,9 +95,8 @@ class QueueRows:
     def then(self, more: QueueRows) -> QueueRows:
         """These rows followed by those of ``more`` whose items are not among them."""
         more = more.take(~np.isin(more.ids, self.ids))
-        return QueueRows(*(np.concatenate([getattr(self, f), getattr(more, f)])
-                           for f in ("ids", "utilities", "guesses", "confidences",
-                                     "strategy")))
+        return QueueRows(*(np.concatenate([getattr(self, f.name), getattr(more, f.name)])
+                           for f in fields(self)))
 
     def with_probes(self, probe_ids: np.ndarray, ranks: np.ndarray, guesses: np.ndarray,
                     confidences: np.ndarray) -> QueueRows:

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._ranks import near_top
 from ..pool import n_rows, take_rows
 from ..proba import predict_proba_chunked
 
@@ -39,7 +40,6 @@ __all__ = [
 
 
 #: Pools larger than this get a sampled lower bound of the top-k threshold first.
-_SAMPLED_TOP_K_ROWS = 65_536
 
 
 class Needs(str, Enum):
@@ -409,12 +409,7 @@ def _above_and_tied(u: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     gives the same positions as partitioning the whole pool in a fraction of the time
     and memory.
     """
-    n = u.shape[0]
-    stride = min(16, n // (4 * k)) if n > _SAMPLED_TOP_K_ROWS else 1
-    candidates = None
-    if stride >= 2:
-        sample = np.partition(u[::stride], -k)
-        candidates = np.flatnonzero(u >= sample[-k])
+    candidates = near_top(u, k)
     sub = u if candidates is None else u[candidates]
     threshold = sub[np.argpartition(-sub, k - 1)[:k]].min()
     above = np.flatnonzero(sub > threshold)

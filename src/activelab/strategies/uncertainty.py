@@ -105,7 +105,6 @@ def entropy_utility(proba: np.ndarray) -> np.ndarray:
 class _UncertaintyStrategy(UtilityStrategy):
     """A utility that is a row-wise function of the probabilities, given by :attr:`block`."""
 
-    needs = frozenset({Needs.PROBA})
     block: ClassVar[BlockFn]
 
     def utility(self, context: QueryContext) -> np.ndarray:
