@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import Any
@@ -227,8 +228,6 @@ def _task_comments(comments: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
 
 def _iso(t: Any) -> Any:
     """A time as ISO 8601 text (stored times are seconds since the epoch or datetimes)."""
-    import datetime as dt
-
     if isinstance(t, (int, float)):
         return dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat()
     return t.isoformat() if hasattr(t, "isoformat") else t
